@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Builds the executor (sandbox) image and prints its reference on the last line of stdout.
+#
+# The tag is a hash of the image's inputs, so a build whose tag exists is skipped. Two routes give
+# the same image (see Dockerfile):
+#   1. the Debian base image can be had (present, or pulled within a short deadline): docker build;
+#   2. otherwise (no registry): debootstrap a Debian rootfs with packages.txt installed, import it,
+#      and docker build the same Dockerfile on top of it, offline.
+# The Debian mirror is read from this machine's apt sources (override: DEBIAN_MIRROR).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+name=${EXECUTOR_IMAGE_NAME:-code-interpreter-executor}
+base_image=${EXECUTOR_BASE_IMAGE:-debian:bookworm-slim}
+suite=bookworm
+
+log() { echo "[executor-image] $*" >&2; }
+
+input_hash() { cat "$@" | sha256sum | cut -c1-16; }
+
+tag="$name:$(input_hash "$here/Dockerfile" "$here/packages.txt" "$here/runner.py" "$here/build.sh")"
+
+apt_mirror() {
+  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
+  local uris
+  uris=$( { grep -hsE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+              | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file):/) { print $i; break }}';
+            grep -hsE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'; } )
+  # The main archive ends in /debian; security and third-party repositories do not.
+  echo "$uris" | grep -E '/debian/?$' | head -n 1
+}
+
+package_list() { grep -v '^[[:space:]]*#' "$here/packages.txt" | tr -s '[:space:]' ' '; }
+
+build_rootfs_image() {
+  local rootfs_tag="$1" mirror dir
+  mirror=$(apt_mirror)
+  [ -n "$mirror" ] || { log "no Debian mirror found in the apt sources; set DEBIAN_MIRROR"; exit 1; }
+  command -v debootstrap >/dev/null || {
+    log "installing debootstrap"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap >&2
+  }
+  dir=$(mktemp -d /var/tmp/executor-rootfs.XXXXXX)
+  # shellcheck disable=SC2064
+  trap "umount '$dir/proc' 2>/dev/null || true; rm -rf '$dir'" EXIT
+  log "debootstrap $suite from $mirror into $dir"
+  debootstrap --variant=minbase "$suite" "$dir" "$mirror" >&2
+  cp /etc/resolv.conf "$dir/etc/resolv.conf"
+  mount -t proc proc "$dir/proc"
+  log "installing packages.txt into the rootfs"
+  # shellcheck disable=SC2046
+  chroot "$dir" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
+    "apt-get update && apt-get install -y --no-install-recommends $(package_list) && apt-get clean" >&2
+  umount "$dir/proc"
+  rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir/etc/resolv.conf"
+  : > "$dir/etc/resolv.conf"
+  log "importing the rootfs as $rootfs_tag"
+  tar -C "$dir" -c . | docker import - "$rootfs_tag" >&2
+  rm -rf "$dir"
+  trap - EXIT
+}
+
+if docker image inspect "$tag" >/dev/null 2>&1; then
+  log "$tag exists; nothing to build"
+else
+  if docker image inspect "$base_image" >/dev/null 2>&1 \
+     || timeout 30 docker pull "$base_image" >/dev/null 2>&1; then
+    log "route 1: docker build on $base_image"
+    docker build --build-arg "BASE_IMAGE=$base_image" -t "$tag" "$here" >&2
+  else
+    rootfs_tag="$name-rootfs:$(input_hash "$here/packages.txt" <(sed -n '/^build_rootfs_image()/,/^}/p' "$here/build.sh"))"
+    if docker image inspect "$rootfs_tag" >/dev/null 2>&1; then
+      log "route 2: rootfs $rootfs_tag exists"
+    else
+      log "route 2: $base_image cannot be had; building a rootfs with debootstrap"
+      build_rootfs_image "$rootfs_tag"
+    fi
+    docker build --network none --build-arg "BASE_IMAGE=$rootfs_tag" -t "$tag" "$here" >&2
+  fi
+fi
+docker tag "$tag" "$name:latest"
+echo "$tag"

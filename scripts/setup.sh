@@ -1,0 +1,60 @@
+# Sourced by run.sh and test.sh: sets up whatever is missing on a Debian machine where we are root,
+# then exports EXECUTOR_IMAGE (the executor image built from this checkout).
+#   - the Docker engine (Debian's docker.io), started when it does not answer;
+#   - the executor image (docker/executor/build.sh; skipped when its input-hash tag exists).
+# Honours DOCKER_HOST: when it points at an engine that answers, nothing is installed or started.
+
+setup_log() { echo "[setup] $*" >&2; }
+
+engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
+
+ensure_engine() {
+  if engine_answers; then
+    return 0
+  fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    setup_log "installing the Docker engine (Debian package docker.io)"
+    if [ "$(id -u)" -ne 0 ]; then
+      setup_log "the Docker engine is missing and installing it needs root"; return 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >&2 || true
+    apt-get install -y -q docker.io iptables >&2
+  fi
+  if ! command -v docker >/dev/null 2>&1; then
+    setup_log "the docker CLI is missing after installing docker.io"; return 1
+  fi
+  if ! pgrep -x dockerd >/dev/null 2>&1; then
+    local log=/var/log/code-interpreter-dockerd.log
+    setup_log "starting dockerd (log: $log)"
+    nohup dockerd >"$log" 2>&1 &
+  fi
+  local deadline=$((SECONDS + 60))
+  until engine_answers; do
+    if [ $SECONDS -ge $deadline ]; then
+      setup_log "dockerd did not answer within 60 s; its log:"
+      tail -n 50 /var/log/code-interpreter-dockerd.log >&2 2>/dev/null || true
+      return 1
+    fi
+    sleep 1
+  done
+  setup_log "Docker engine is up: $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+}
+
+ensure_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    setup_log "the .NET 10 SDK (dotnet) is not on PATH; install it first (https://dot.net)"; return 1
+  fi
+}
+
+ensure_executor_image() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  EXECUTOR_IMAGE=$("$root/docker/executor/build.sh" | tail -n 1)
+  export EXECUTOR_IMAGE
+  setup_log "executor image: $EXECUTOR_IMAGE"
+}
+
+setup_all() {
+  ensure_dotnet && ensure_engine && ensure_executor_image
+}

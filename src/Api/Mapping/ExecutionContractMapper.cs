@@ -1,0 +1,29 @@
+using CodeInterpreter.Api.Contracts;
+using CodeInterpreter.Application.Executions;
+using CodeInterpreter.Domain.Executions;
+using Riok.Mapperly.Abstractions;
+
+namespace CodeInterpreter.Api.Mapping;
+
+/// <summary>API contracts to and from application models.</summary>
+[Mapper]
+internal static partial class ExecutionContractMapper
+{
+    public static ExecuteCodeCommand ToCommand(this ExecuteRequest request) => new(
+        request.Code ?? string.Empty,
+        request.Stdin,
+        request.TimeoutMs,
+        request.LastLineInteractive,
+        [.. request.Files.Select(f => new WorkspaceFileReference(f.Path ?? string.Empty, f.FileId ?? string.Empty))]);
+
+    [MapProperty(nameof(ExecutionResult.Duration), nameof(ExecuteResponse.DurationMs), Use = nameof(ToMilliseconds))]
+    [MapValue(nameof(ExecuteResponse.Files), Use = nameof(NoEntries))]
+    public static partial ExecuteResponse ToResponse(this ExecutionResult result);
+
+    private static partial ExecutionErrorInfo ToErrorInfo(ExecutionError error);
+
+    private static long ToMilliseconds(TimeSpan duration) => (long)Math.Round(duration.TotalMilliseconds);
+
+    // Generated files are reported by the files feature; until then a run reports none.
+    private static IReadOnlyList<WorkspaceEntry> NoEntries() => [];
+}

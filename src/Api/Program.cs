@@ -1,0 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CodeInterpreter.Api.Controllers;
+using CodeInterpreter.Api.Errors;
+using CodeInterpreter.Api.Hosting;
+using CodeInterpreter.Application;
+using CodeInterpreter.Infrastructure;
+using Microsoft.AspNetCore.Mvc.ModelBinding.Metadata;
+
+var builder = WebApplication.CreateBuilder(args);
+ServiceConfiguration.Apply(builder);
+
+builder.Services
+    .AddControllers(o =>
+        // Validation messages and keys use the JSON names clients send (timeout_ms, not TimeoutMs).
+        o.ModelMetadataDetailsProviders.Add(new SystemTextJsonValidationMetadataProvider(JsonNamingPolicy.SnakeCaseLower)))
+    .AddJsonOptions(o =>
+    {
+        o.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        o.JsonSerializerOptions.RespectNullableAnnotations = true;
+        // Strict types, as the reference: "10" is not a number.
+        o.JsonSerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+    })
+    .ConfigureApiBehaviorOptions(o => o.InvalidModelStateResponseFactory = InvalidRequestResponse.Create);
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+builder.Services.AddOpenApiDocument(document =>
+{
+    document.Title = "CodeInterpreter";
+    document.Version = HealthController.Version;
+    document.Description = "Runs untrusted Python in fresh, locked-down sandboxes. Drop-in compatible with the reference code-interpreter API.";
+});
+builder.Services.AddApplication(builder.Configuration);
+builder.Services.AddInfrastructure(builder.Configuration);
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseOpenApi(settings => settings.Path = "/openapi/{documentName}.json");
+app.UseSwaggerUi(settings =>
+{
+    settings.Path = "/docs";
+    settings.DocumentPath = "/openapi/{documentName}.json";
+});
+app.MapControllers();
+await app.RunAsync();
+
+/// <summary>Entry point; public so the API tests can host it.</summary>
+public partial class Program;

@@ -1,0 +1,26 @@
+using CodeInterpreter.Domain.Executions;
+
+namespace CodeInterpreter.Application.Common.Interfaces;
+
+/// <summary>Runs one request in a fresh, single-use, locked-down sandbox.</summary>
+public interface ISandboxProvider
+{
+    /// <summary>
+    /// Runs <paramref name="request"/> and returns its result. The deadline is enforced here (a timed
+    /// out run is a result, not an exception); cancelling <paramref name="cancellationToken"/> kills the
+    /// sandbox. The sandbox is destroyed before this returns.
+    /// </summary>
+    Task<ExecutionResult> RunAsync(SandboxRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>Everything a sandbox needs for one execution, already validated.</summary>
+public sealed record SandboxRequest(
+    string ExecutionId,
+    string Code,
+    string? Stdin,
+    bool LastLineInteractive,
+    TimeSpan Timeout,
+    SandboxLimits Limits);
+
+/// <summary>Resource bounds of one execution.</summary>
+public sealed record SandboxLimits(int MemoryLimitMb, int CpuTimeLimitSec, long MaxOutputBytes);

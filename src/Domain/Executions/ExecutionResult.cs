@@ -1,0 +1,19 @@
+namespace CodeInterpreter.Domain.Executions;
+
+/// <summary>What one execution produced, as the service reports it.</summary>
+/// <param name="ExitCode">The code's exit status; 128 + n when killed by signal n; null when timed out.</param>
+/// <param name="Duration">Wall-clock time of the code itself (from its start to its end or kill).</param>
+public sealed record ExecutionResult(
+    string Stdout,
+    string Stderr,
+    int? ExitCode,
+    bool TimedOut,
+    TimeSpan Duration,
+    bool StdoutTruncated,
+    bool StderrTruncated,
+    bool OomKilled,
+    ExecutionError? Error);
+
+/// <summary>An uncaught exception of the user's code.</summary>
+/// <param name="Line">Line in the user's code, when known.</param>
+public sealed record ExecutionError(string Type, string Message, int? Line);

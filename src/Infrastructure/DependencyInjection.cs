@@ -1,0 +1,46 @@
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Infrastructure.Docker;
+using CodeInterpreter.Infrastructure.Images;
+using CodeInterpreter.Infrastructure.Options;
+using Docker.DotNet;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CodeInterpreter.Infrastructure;
+
+public static class DependencyInjection
+{
+    /// <summary>The Docker adapter, the readiness gate and their options.</summary>
+    public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SandboxOptions>()
+            .Bind(configuration)
+            .PostConfigure(options =>
+            {
+                // The reference's name for the image, honoured when ours is not given.
+                if (string.IsNullOrEmpty(configuration["EXECUTOR_IMAGE"])
+                    && configuration["PYTHON_EXECUTOR_DOCKER_IMAGE"] is { Length: > 0 } alias)
+                {
+                    options.ExecutorImage = alias;
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddSingleton<IDockerClient>(provider =>
+        {
+            var endpoint = provider.GetRequiredService<IOptions<SandboxOptions>>().Value.DockerHost;
+            // Per-call timeouts come from EngineResilience; an attach stream lasts as long as its execution.
+            return new DockerClientBuilder()
+                .WithEndpoint(new Uri(endpoint))
+                .WithTimeout(Timeout.InfiniteTimeSpan)
+                .Build();
+        });
+        services.AddSingleton<EngineResilience>();
+        services.AddSingleton<SandboxReaper>();
+        services.AddSingleton<ISandboxProvider, DockerSandboxProvider>();
+        services.AddHostedService<ExecutorImageProvisioner>();
+        return services;
+    }
+}

@@ -1,0 +1,34 @@
+using System.Net.Sockets;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace CodeInterpreter.Infrastructure.Docker;
+
+/// <summary>
+/// Retries and a timeout around engine calls that may fail transiently (a busy or restarting
+/// engine). Not used around the attach stream of a running sandbox, whose length is the execution's.
+/// </summary>
+public sealed class EngineResilience
+{
+    public EngineResilience()
+    {
+        Pipeline = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder()
+                    .Handle<HttpRequestException>()
+                    .Handle<SocketException>()
+                    .Handle<IOException>()
+                    .Handle<TimeoutRejectedException>(),
+                MaxRetryAttempts = 3,
+                Delay = TimeSpan.FromMilliseconds(100),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+            })
+            .AddTimeout(TimeSpan.FromSeconds(30))
+            .Build();
+    }
+
+    public ResiliencePipeline Pipeline { get; }
+}

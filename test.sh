@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up what is missing (Docker engine, executor image), builds, and runs every test against the
+# real engine. Ends with one line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
+setup_all
+
+results=.test-results
+rm -rf "$results"
+dotnet build CodeInterpreter.sln -c Release -nologo -v q
+status=0
+dotnet test CodeInterpreter.sln -c Release --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" || status=$?
+
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(echo "$counters" | grep -o ' passed="[0-9]*"' | grep -o '[0-9]*')
+  f=$(echo "$counters" | grep -o ' failed="[0-9]*"' | grep -o '[0-9]*')
+  e=$(echo "$counters" | grep -o ' error="[0-9]*"' | grep -o '[0-9]*')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1   # the run failed without a failed test (build or host error): never report green
+fi
+echo "$passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,66 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using CodeInterpreter.Tests.Shared;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+
+namespace CodeInterpreter.Api.Tests;
+
+/// <summary>The whole HTTP pipeline in-process, on the real engine, with its own sandbox label.</summary>
+internal sealed class ApiFactory(IReadOnlyDictionary<string, string?>? overrides = null) : WebApplicationFactory<Program>
+{
+    public string Instance { get; } = $"api-tests-{Guid.NewGuid():N}"[..22];
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["EXECUTOR_IMAGE"] = RealEngine.ExecutorImage,
+            ["DOCKER_HOST"] = RealEngine.DockerHost,
+            ["SANDBOX_INSTANCE"] = Instance,
+            ["LOG_LEVEL"] = "WARNING",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
+    }
+
+    /// <summary>Polls the readiness endpoint until it answers 200 or the deadline passes.</summary>
+    public async Task<HttpClient> CreateReadyClientAsync()
+    {
+        var client = CreateClient();
+        var ready = await RealEngine.EventuallyAsync(
+            async () => (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(60));
+        Assert.That(ready, Is.True, "the service did not become ready within 60 s");
+        return client;
+    }
+}
+
+internal static class HttpClientExtensions
+{
+    private static readonly Uri Execute = new("/v1/execute", UriKind.Relative);
+
+    public static async Task<(int Status, JsonElement Body)> PostExecuteAsync(this HttpClient client, object request)
+    {
+        using var response = await client.PostAsJsonAsync(Execute, request);
+        return ((int)response.StatusCode, await ReadJsonAsync(response));
+    }
+
+    public static async Task<(int Status, JsonElement Body, HttpResponseMessage Response)> PostRawExecuteAsync(this HttpClient client, string json)
+    {
+        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        var response = await client.PostAsync(Execute, content);
+        return ((int)response.StatusCode, await ReadJsonAsync(response), response);
+    }
+
+    public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+}

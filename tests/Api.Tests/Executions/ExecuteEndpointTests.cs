@@ -1,0 +1,115 @@
+using System.Text.Json;
+using CodeInterpreter.Tests.Shared;
+
+namespace CodeInterpreter.Api.Tests.Executions;
+
+[TestFixture]
+[Parallelizable(ParallelScope.Children)]
+public sealed class ExecuteEndpointTests
+{
+    private ApiFactory _factory = null!;
+    private HttpClient _client = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        await RealEngine.RequireAsync();
+        _factory = new ApiFactory(new Dictionary<string, string?> { ["MAX_OUTPUT_BYTES"] = "1000" });
+        _client = await _factory.CreateReadyClientAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        _client?.Dispose();
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public async Task Execute_answers_hello_world_in_the_reference_shape()
+    {
+        var (status, body) = await _client.PostExecuteAsync(new { code = "print('hello world')" });
+
+        status.Should().Be(200);
+        body.GetProperty("stdout").GetString().Should().Be("hello world\n");
+        body.GetProperty("stderr").GetString().Should().BeEmpty();
+        body.GetProperty("exit_code").GetInt32().Should().Be(0);
+        body.GetProperty("timed_out").GetBoolean().Should().BeFalse();
+        body.GetProperty("duration_ms").ValueKind.Should().Be(JsonValueKind.Number);
+        body.GetProperty("duration_ms").TryGetInt64(out _).Should().BeTrue("duration_ms is an integer");
+        body.GetProperty("files").GetArrayLength().Should().Be(0);
+        body.GetProperty("stdout_truncated").GetBoolean().Should().BeFalse();
+        body.GetProperty("stderr_truncated").GetBoolean().Should().BeFalse();
+        body.GetProperty("oom_killed").GetBoolean().Should().BeFalse();
+        body.GetProperty("error").ValueKind.Should().Be(JsonValueKind.Null);
+    }
+
+    [Test]
+    public async Task Execute_echoes_the_last_expression_by_default()
+    {
+        var (_, body) = await _client.PostExecuteAsync(new { code = "2 + 2" });
+
+        body.GetProperty("stdout").GetString().Should().Be("4\n");
+    }
+
+    [Test]
+    public async Task Execute_reads_stdin()
+    {
+        var (_, body) = await _client.PostExecuteAsync(new { code = "print(input()[::-1])", stdin = "abc\n" });
+
+        body.GetProperty("stdout").GetString().Should().Be("cba\n");
+    }
+
+    [Test]
+    public async Task Execute_reports_exit_code_traceback_and_error()
+    {
+        var (_, body) = await _client.PostExecuteAsync(new { code = "x = 1\nraise ValueError('boom')" });
+
+        body.GetProperty("exit_code").GetInt32().Should().Be(1);
+        body.GetProperty("stderr").GetString().Should().Contain("ValueError: boom");
+        body.GetProperty("error").GetProperty("type").GetString().Should().Be("ValueError");
+        body.GetProperty("error").GetProperty("line").GetInt32().Should().Be(2);
+    }
+
+    [Test]
+    public async Task Execute_returns_timed_out_when_code_loops_forever()
+    {
+        var (status, body) = await _client.PostExecuteAsync(new { code = "while True: pass", timeout_ms = 1000 });
+
+        status.Should().Be(200);
+        body.GetProperty("timed_out").GetBoolean().Should().BeTrue();
+        body.GetProperty("exit_code").ValueKind.Should().Be(JsonValueKind.Null);
+        body.GetProperty("duration_ms").GetInt64().Should().BeInRange(1000, 4000);
+    }
+
+    [Test]
+    public async Task Execute_cuts_output_at_max_output_bytes_and_flags_it()
+    {
+        var (_, body) = await _client.PostExecuteAsync(new { code = "print('y' * 5000)" });
+
+        body.GetProperty("stdout").GetString().Should().Be(new string('y', 1000) + "\n...[truncated]");
+        body.GetProperty("stdout_truncated").GetBoolean().Should().BeTrue();
+    }
+
+    [Test]
+    public async Task Execute_ignores_unknown_fields()
+    {
+        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", language = "python", whatever = new { nested = 1 } });
+
+        status.Should().Be(200);
+        body.GetProperty("stdout").GetString().Should().Be("1\n");
+    }
+
+    [Test]
+    public async Task Execute_leaves_no_sandbox_container_behind()
+    {
+        await _client.PostExecuteAsync(new { code = "print(1)" });
+
+        (await RealEngine.EventuallyAsync(
+                async () => await RealEngine.CountSandboxesAsync(_factory.Instance) == 0, TimeSpan.FromSeconds(10)))
+            .Should().BeTrue();
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text.RegularExpressions;
+using CodeInterpreter.Tests.Shared;
+
+namespace CodeInterpreter.Api.Tests.Health;
+
+[TestFixture]
+public sealed partial class HealthEndpointTests
+{
+    [GeneratedRegex(@"^\d+\.\d+\.\d+$")]
+    private static partial Regex Semver();
+
+    [Test]
+    public async Task Health_is_ok_with_a_semver_version_once_ready()
+    {
+        await RealEngine.RequireAsync();
+        await using var factory = new ApiFactory();
+        using var client = await factory.CreateReadyClientAsync();
+
+        using var response = await client.GetAsync(new Uri("/health", UriKind.Relative));
+        var body = await response.ReadJsonAsync();
+
+        ((int)response.StatusCode).Should().Be(200);
+        body.GetProperty("status").GetString().Should().Be("ok");
+        body.GetProperty("version").GetString().Should().MatchRegex(Semver());
+        new Version(body.GetProperty("version").GetString()!).Should().BeGreaterThanOrEqualTo(new Version(1, 0, 0));
+    }
+
+    [Test]
+    public async Task Without_the_executor_image_the_service_is_not_ready_and_refuses_executions_with_503()
+    {
+        await using var factory = new ApiFactory(new Dictionary<string, string?>
+        {
+            ["EXECUTOR_IMAGE"] = "code-interpreter-test-missing:none",
+        });
+        using var client = factory.CreateClient();
+
+        using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        using var health = await client.GetAsync(new Uri("/health", UriKind.Relative));
+        var (status, body, execute) = await client.PostRawExecuteAsync("{\"code\": \"print(1)\"}");
+
+        ((int)ready.StatusCode).Should().Be(503);
+        ready.Headers.RetryAfter.Should().NotBeNull();
+        ((int)health.StatusCode).Should().Be(200, "liveness always answers 200");
+        var healthBody = await health.ReadJsonAsync();
+        healthBody.GetProperty("status").GetString().Should().Be("error");
+        healthBody.GetProperty("message").GetString().Should().NotBeNullOrEmpty();
+        status.Should().Be(503);
+        body.GetProperty("detail").GetString().Should().Contain("not ready");
+        execute.Headers.RetryAfter.Should().NotBeNull();
+    }
+
+    [Test]
+    public async Task The_openapi_document_and_docs_ui_are_served()
+    {
+        await using var factory = new ApiFactory(new Dictionary<string, string?> { ["EXECUTOR_IMAGE"] = "code-interpreter-test-missing:none" });
+        using var client = factory.CreateClient();
+
+        var document = await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative));
+        using var docs = await client.GetAsync(new Uri("/docs", UriKind.Relative));
+
+        document.Should().Contain("/v1/execute").And.Contain("timeout_ms").And.Contain("last_line_interactive");
+        ((int)docs.StatusCode).Should().BeOneOf(200, 301, 302);
+    }
+}

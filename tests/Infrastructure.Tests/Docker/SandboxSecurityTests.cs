@@ -1,0 +1,136 @@
+using CodeInterpreter.Tests.Shared;
+
+namespace CodeInterpreter.Infrastructure.Tests.Docker;
+
+/// <summary>Each container setting of DESIGN.md, proven by trying the attack it stops.</summary>
+[TestFixture]
+[Parallelizable(ParallelScope.Children)]
+public sealed class SandboxSecurityTests
+{
+    private SandboxFixture _sandbox = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        await RealEngine.RequireAsync();
+        _sandbox = new SandboxFixture();
+    }
+
+    [OneTimeTearDown]
+    public void Stop() => _sandbox?.Dispose();
+
+    [Test]
+    public async Task Code_runs_as_the_unprivileged_sandbox_user()
+    {
+        var result = await _sandbox.RunAsync("import os\nprint(os.getuid(), os.geteuid(), os.getgid())");
+
+        result.Stdout.Should().Be("10001 10001 10001\n");
+    }
+
+    [Test]
+    public async Task Code_has_no_capabilities_and_cannot_gain_privileges()
+    {
+        var result = await _sandbox.RunAsync(
+            "status = dict(l.split(':', 1) for l in open('/proc/self/status'))\n" +
+            "print(status['CapEff'].strip(), status['CapPrm'].strip(), status['NoNewPrivs'].strip())");
+
+        result.Stdout.Should().Be("0000000000000000 0000000000000000 1\n");
+    }
+
+    [Test]
+    public async Task Code_cannot_write_outside_workspace_and_tmp()
+    {
+        var result = await _sandbox.RunAsync(
+            "import os\n" +
+            "for path in ['/etc/evil', '/usr/lib/evil', '/opt/runner/runner.py', '/root/evil', '/evil']:\n" +
+            "    try:\n" +
+            "        open(path, 'w').write('x')\n" +
+            "        print('WROTE', path)\n" +
+            "    except OSError as e:\n" +
+            "        print('refused', path, e.errno)\n" +
+            "for path in ['/workspace/ok.txt', '/tmp/ok.txt']:\n" +
+            "    open(path, 'w').write('x')\n" +
+            "    print('wrote', path)");
+
+        result.Stdout.Should().NotContain("WROTE");
+        result.Stdout.Should().Contain("refused /etc/evil").And.Contain("refused /usr/lib/evil").And.Contain("refused /evil");
+        result.Stdout.Should().Contain("wrote /workspace/ok.txt").And.Contain("wrote /tmp/ok.txt");
+    }
+
+    [Test]
+    public async Task Code_has_no_network_interface_but_loopback_and_cannot_reach_the_host()
+    {
+        var gateway = await RealEngine.BridgeGatewayAsync();
+
+        var result = await _sandbox.RunAsync(
+            "import socket\n" +
+            "print(sorted(name for _, name in socket.if_nameindex()))\n" +
+            "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n" +
+            "s.settimeout(3)\n" +
+            "try:\n" +
+            $"    s.connect(('{gateway}', 2375))\n" +
+            "    print('CONNECTED')\n" +
+            "except OSError as e:\n" +
+            "    print('connect failed', type(e).__name__)");
+
+        result.Stdout.Should().StartWith("['lo']\n");
+        result.Stdout.Should().Contain("connect failed").And.NotContain("CONNECTED");
+    }
+
+    [Test]
+    public async Task Code_that_exceeds_the_memory_limit_is_killed_and_reported()
+    {
+        var result = await _sandbox.RunAsync("block = b'x' * (600 * 1024 * 1024)\nprint('ALLOCATED', len(block))", memoryMb: 256);
+
+        result.OomKilled.Should().BeTrue();
+        result.Stdout.Should().NotContain("ALLOCATED");
+        result.ExitCode.Should().NotBe(0);
+    }
+
+    [Test]
+    public async Task A_fork_bomb_is_contained_by_the_pids_limit()
+    {
+        var bomb = await _sandbox.RunAsync(
+            "import os\n" +
+            "children = 0\n" +
+            "try:\n" +
+            "    for _ in range(10_000):\n" +
+            "        if os.fork() == 0:\n" +
+            "            import time; time.sleep(30); os._exit(0)\n" +
+            "        children += 1\n" +
+            "except OSError as e:\n" +
+            "    print('fork refused after', children, type(e).__name__)",
+            timeoutMs: 10_000);
+
+        bomb.Stdout.Should().StartWith("fork refused after");
+        var children = int.Parse(bomb.Stdout.Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture);
+        children.Should().BeLessThan(_sandbox.Options.PidsLimit);
+
+        var after = await _sandbox.RunAsync("print('still serving')");
+        after.Stdout.Should().Be("still serving\n");
+    }
+
+    [Test]
+    public async Task Code_cannot_fill_the_workspace_beyond_its_size()
+    {
+        var result = await _sandbox.RunAsync(
+            "try:\n" +
+            "    with open('/workspace/big', 'wb') as f:\n" +
+            "        for _ in range(300):\n" +
+            "            f.write(b'\\0' * 1024 * 1024)\n" +
+            "    print('WROTE 300 MB')\n" +
+            "except OSError as e:\n" +
+            "    print('stopped', type(e).__name__)",
+            memoryMb: 512);
+
+        result.Stdout.Should().NotContain("WROTE").And.StartWith("stopped");
+    }
+
+    [Test]
+    public async Task Code_cannot_see_the_engine_socket()
+    {
+        var result = await _sandbox.RunAsync("import os\nprint(os.path.exists('/var/run/docker.sock'), os.path.exists('/run/docker.sock'))");
+
+        result.Stdout.Should().Be("False False\n");
+    }
+}

@@ -1,0 +1,107 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace CodeInterpreter.Tests.Shared;
+
+/// <summary>
+/// The real Docker engine and executor image the integration tests run against. Missing either is a
+/// failure in CI (CI=true) and a skip elsewhere, never a silent pass.
+/// </summary>
+internal static class RealEngine
+{
+    public static string DockerHost =>
+        Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : "unix:///var/run/docker.sock";
+
+    public static string ExecutorImage =>
+        Environment.GetEnvironmentVariable("EXECUTOR_IMAGE") is { Length: > 0 } image ? image : "code-interpreter-executor:latest";
+
+    private static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    public static IDockerClient CreateClient() =>
+        new DockerClientBuilder().WithEndpoint(new Uri(DockerHost)).WithTimeout(Timeout.InfiniteTimeSpan).Build();
+
+    /// <summary>Fails (CI) or skips (elsewhere) unless the engine answers and the executor image exists.</summary>
+    public static async Task RequireAsync()
+    {
+        string? problem = null;
+        try
+        {
+            using var client = CreateClient();
+            await client.System.PingAsync();
+            await client.Images.InspectImageAsync(ExecutorImage);
+        }
+        catch (DockerImageNotFoundException)
+        {
+            problem = $"the executor image {ExecutorImage} is missing (run ./test.sh, which builds it)";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException or IOException or TimeoutException)
+        {
+            problem = $"no Docker engine answers at {DockerHost}: {ex.Message}";
+        }
+
+        if (problem is null)
+        {
+            return;
+        }
+
+        if (InCi)
+        {
+            Assert.Fail($"CI=true and {problem}");
+        }
+
+        Assert.Ignore(problem);
+    }
+
+    /// <summary>Sandbox containers of one service instance, in any state.</summary>
+    public static async Task<int> CountSandboxesAsync(string instance)
+    {
+        using var client = CreateClient();
+        var containers = await client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"code-interpreter.instance={instance}"] = true },
+            },
+        });
+        return containers.Count;
+    }
+
+    /// <summary>The engine's default bridge gateway: an address of this machine a sandbox must not reach.</summary>
+    public static async Task<string> BridgeGatewayAsync()
+    {
+        using var client = CreateClient();
+        var bridge = await client.Networks.InspectNetworkAsync("bridge");
+        var config = bridge.IPAM.Config.First();
+        if (!string.IsNullOrEmpty(config.Gateway))
+        {
+            return config.Gateway;
+        }
+
+        // Older engines leave Gateway empty: the bridge then takes the subnet's first address.
+        var subnet = System.Net.IPNetwork.Parse(config.Subnet);
+        var bytes = subnet.BaseAddress.GetAddressBytes();
+        bytes[^1] += 1;
+        return new System.Net.IPAddress(bytes).ToString();
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes.</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
