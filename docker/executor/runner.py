@@ -681,7 +681,7 @@ def child_setup(request, workspace, fds):
     os.chdir(workspace)
     os.environ.update(request['env'])
     sys.argv = [CODE_FILENAME] + request['argv']
-    sys.path[0] = workspace
+    sys.path[:1] = [workspace]  # the script's dir (/opt/runner) -> the workspace
     register_source(request['code'])
     return fresh_main_module()
 
@@ -1031,7 +1031,7 @@ def main():
 
 def report_failure(writer, message):
     try:
-        writer.write_json(b'x', {'message': message})
+        writer.write_json(b'x', {'message': clean_text(message)})
     except OSError:
         pass
     return EXIT_RUNNER_FAILED

@@ -15,6 +15,15 @@ internal static class InvalidRequestResponse
             Status = StatusCodes.Status422UnprocessableEntity,
             Title = "Invalid request",
         };
+        // A body that is not JSON also leaves the bound parameter missing; that echo says nothing new.
+        if (problem.Errors.Count > 1)
+        {
+            foreach (var parameter in context.ActionDescriptor.Parameters)
+            {
+                problem.Errors.Remove(parameter.Name);
+            }
+        }
+
         problem.Detail = string.Join(" ", problem.Errors.Select(e => $"{Describe(e.Key)}: {string.Join(" ", e.Value)}"));
         return new ObjectResult(problem)
         {

@@ -23,7 +23,10 @@ internal static class ServiceConfiguration
             builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{host}:{port}"));
         }
 
-        builder.Logging.SetMinimumLevel(ParseLevel(configuration["LOG_LEVEL"]));
+        var level = ParseLevel(configuration["LOG_LEVEL"]);
+        builder.Logging.SetMinimumLevel(level);
+        // The framework's per-request chatter only at DEBUG; our own one line per execution stays.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", level <= LogLevel.Debug ? level : LogLevel.Warning);
         var format = configuration["LOG_FORMAT"] is { Length: > 0 } f ? f.ToLowerInvariant() : "plain";
         builder.Logging.ClearProviders();
         switch (format)
