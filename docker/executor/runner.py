@@ -42,6 +42,8 @@ ERROR_MESSAGE_CHARS = 4000           # keeps the child's report far below any pi
 MAX_SCAN_ENTRIES = 100_000
 MAX_DIRECTORIES = 1000
 MAX_DROPPED_LISTED = 1000            # keeps the `r` frame small whatever the code left behind
+MAX_LIST_JSON_BYTES = 384 * 1024     # per list: `r` stays far below the service's frame bound
+MAX_FAILURE_MESSAGE_CHARS = 4000     # `x` frames are bounded by the service as well
 MAX_FRAME_PAYLOAD = 0xFFFFFFFF       # 4-byte length field
 POLL_SECONDS = 0.1                   # exit check cadence when no pidfd wakes us up
 POLL_SECONDS_NO_PIDFD = 0.02
@@ -440,8 +442,20 @@ def emit_generated_files(writer, root, snapshot, max_files, max_bytes):
         sent_bytes += size
     if cut:  # first, so that capping the list below can never hide it
         dropped.insert(0, {'path': '', 'reason': 'workspace too large to scan'})
-    new_dirs = sorted(d for d in dirs - before_dirs if is_utf8_name(d))[:MAX_DIRECTORIES]
-    return new_dirs, dropped[:MAX_DROPPED_LISTED]
+    new_dirs = sorted(d for d in dirs - before_dirs if is_utf8_name(d))
+    return (bounded_list(new_dirs, MAX_DIRECTORIES),
+            bounded_list(dropped, MAX_DROPPED_LISTED))
+
+
+def bounded_list(items, max_items):
+    """The leading items, at most max_items and MAX_LIST_JSON_BYTES of JSON (paths can be long)."""
+    kept, size = [], 0
+    for item in items[:max_items]:
+        size += len(json.dumps(item)) + 2
+        if size > MAX_LIST_JSON_BYTES:
+            break
+        kept.append(item)
+    return kept
 
 
 # --- Child side -------------------------------------------------------------------------------
@@ -1031,7 +1045,7 @@ def main():
 
 def report_failure(writer, message):
     try:
-        writer.write_json(b'x', {'message': clean_text(message)})
+        writer.write_json(b'x', {'message': clean_text(message[:MAX_FAILURE_MESSAGE_CHARS])})
     except OSError:
         pass
     return EXIT_RUNNER_FAILED

@@ -28,6 +28,8 @@ public static class DependencyInjection
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        services.AddOptions<PoolOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
+
         services.AddSingleton<IDockerClient>(provider =>
         {
             var endpoint = provider.GetRequiredService<IOptions<SandboxOptions>>().Value.DockerHost;
@@ -41,6 +43,8 @@ public static class DependencyInjection
         services.AddSingleton<SandboxReaper>();
         services.AddSingleton<ISandboxProvider, DockerSandboxProvider>();
         services.AddHostedService<ExecutorImageProvisioner>();
+        services.AddSingleton<SandboxPool>();
+        services.AddHostedService(provider => provider.GetRequiredService<SandboxPool>());
         return services;
     }
 }

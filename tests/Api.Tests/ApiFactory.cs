@@ -20,6 +20,8 @@ internal sealed class ApiFactory(IReadOnlyDictionary<string, string?>? overrides
             ["DOCKER_HOST"] = RealEngine.DockerHost,
             ["SANDBOX_INSTANCE"] = Instance,
             ["LOG_LEVEL"] = "WARNING",
+            // Several factories run at once on two cores: one warm sandbox each is plenty.
+            ["POOL_SIZE"] = "1",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

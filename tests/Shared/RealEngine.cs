@@ -52,8 +52,11 @@ internal static class RealEngine
         Assert.Ignore(problem);
     }
 
-    /// <summary>Sandbox containers of one service instance, in any state.</summary>
-    public static async Task<int> CountSandboxesAsync(string instance)
+    /// <summary>
+    /// Sandbox containers of one service instance, in any state; with <paramref name="leasedOnly"/>,
+    /// only those that served (or serve) an execution, not the warm pool's parked ones.
+    /// </summary>
+    public static async Task<int> CountSandboxesAsync(string instance, bool leasedOnly = false)
     {
         using var client = CreateClient();
         var containers = await client.Containers.ListContainersAsync(new ContainersListParameters
@@ -64,7 +67,9 @@ internal static class RealEngine
                 ["label"] = new Dictionary<string, bool> { [$"code-interpreter.instance={instance}"] = true },
             },
         });
-        return containers.Count;
+        return leasedOnly
+            ? containers.Count(c => !c.Labels.TryGetValue("code-interpreter.execution-id", out var id) || id != "pool")
+            : containers.Count;
     }
 
     /// <summary>The engine's default bridge gateway: an address of this machine a sandbox must not reach.</summary>

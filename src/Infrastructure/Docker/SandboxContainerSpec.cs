@@ -1,5 +1,4 @@
 using System.Globalization;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Infrastructure.Options;
 using Docker.DotNet.Models;
 
@@ -16,9 +15,10 @@ internal static class SandboxContainerSpec
 
     private const long Megabyte = 1024 * 1024;
 
-    public static CreateContainerParameters Build(SandboxOptions options, SandboxRequest request)
+    /// <param name="label">The execution id, or "pool" for a warm sandbox not yet leased.</param>
+    public static CreateContainerParameters Build(SandboxOptions options, SandboxShape shape, string label)
     {
-        var memoryBytes = request.Limits.MemoryLimitMb * Megabyte;
+        var memoryBytes = shape.MemoryLimitMb * Megabyte;
         var workspaceBytes = options.WorkspaceSizeMb * Megabyte;
         return new CreateContainerParameters
         {
@@ -34,13 +34,12 @@ internal static class SandboxContainerSpec
             StdinOnce = true,
             Tty = false,
             NetworkDisabled = true,
-            // Preloading is the warm pool's job; a cold sandbox boots with nothing extra imported.
-            Env = ["SANDBOX_PRELOAD="],
+            Env = [$"SANDBOX_PRELOAD={shape.Preload}"],
             Labels = new Dictionary<string, string>
             {
                 [SandboxLabels.Sandbox] = "true",
                 [SandboxLabels.Instance] = options.Instance,
-                [SandboxLabels.ExecutionId] = request.ExecutionId,
+                [SandboxLabels.ExecutionId] = label,
             },
             HostConfig = new HostConfig
             {

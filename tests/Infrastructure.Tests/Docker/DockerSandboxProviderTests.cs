@@ -17,7 +17,13 @@ public sealed class DockerSandboxProviderTests
     }
 
     [OneTimeTearDown]
-    public void Stop() => _sandbox?.Dispose();
+    public async Task StopAsync()
+    {
+        if (_sandbox is not null)
+        {
+            await _sandbox.DisposeAsync();
+        }
+    }
 
     [Test]
     public async Task Runs_hello_world()

@@ -1,18 +1,24 @@
 using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Application.Common.Options;
+using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Options;
 using CodeInterpreter.Tests.Shared;
 using Docker.DotNet;
 using Microsoft.Extensions.Logging.Abstractions;
+using MsOptions = Microsoft.Extensions.Options.Options;
 
 namespace CodeInterpreter.Infrastructure.Tests.Docker;
 
-/// <summary>A cold-path sandbox provider on the real engine, with its own instance label.</summary>
-internal sealed class SandboxFixture : IDisposable
+/// <summary>
+/// The sandbox provider on the real engine, with its own instance label; with a warm pool of
+/// <c>poolSize</c> sandboxes, or the cold path only.
+/// </summary>
+internal sealed class SandboxFixture : IAsyncDisposable
 {
     private readonly IDockerClient _client = RealEngine.CreateClient();
 
-    public SandboxFixture()
+    public SandboxFixture(int poolSize = 0, string preload = "numpy,pandas")
     {
         Options = new SandboxOptions
         {
@@ -20,23 +26,45 @@ internal sealed class SandboxFixture : IDisposable
             ExecutorImage = RealEngine.ExecutorImage,
             Instance = $"infra-tests-{Guid.NewGuid():N}"[..24],
         };
+        var readiness = new ServiceReadiness();
+        readiness.MarkReady();
+        Pool = new SandboxPool(
+            _client, new EngineResilience(), readiness, MsOptions.Create(Options),
+            MsOptions.Create(new PoolOptions { Size = poolSize, Preload = preload }),
+            MsOptions.Create(new ExecutionOptions()), NullLogger<SandboxPool>.Instance);
         Provider = new DockerSandboxProvider(
-            _client, new EngineResilience(), Microsoft.Extensions.Options.Options.Create(Options),
-            NullLogger<DockerSandboxProvider>.Instance);
+            _client, new EngineResilience(), Pool, MsOptions.Create(Options), NullLogger<DockerSandboxProvider>.Instance);
     }
 
     public SandboxOptions Options { get; }
 
+    public SandboxPool Pool { get; }
+
     public ISandboxProvider Provider { get; }
 
-    public Task<Domain.Executions.ExecutionResult> RunAsync(
+    public IDockerClient Client => _client;
+
+    public async Task StartPoolAsync() => await Pool.StartAsync(CancellationToken.None);
+
+    /// <summary>Waits until the pool holds <paramref name="count"/> warm sandboxes.</summary>
+    public async Task WaitForWarmAsync(int count) =>
+        (await RealEngine.EventuallyAsync(() => Task.FromResult(Pool.WarmCount >= count), TimeSpan.FromSeconds(60)))
+            .Should().BeTrue($"the pool should warm {count} sandbox(es) within 60 s");
+
+    public Task<ExecutionResult> RunAsync(
         string code, int timeoutMs = 10_000, string? stdin = null, int memoryMb = 256,
-        long maxOutputBytes = 1_000_000, bool lastLineInteractive = true, int cpuTimeLimitSec = 5) =>
+        long maxOutputBytes = 1_000_000, bool lastLineInteractive = true, int cpuTimeLimitSec = 5,
+        CancellationToken cancellationToken = default) =>
         Provider.RunAsync(
             new SandboxRequest(
                 Guid.NewGuid().ToString("N")[..16], code, stdin, lastLineInteractive,
                 TimeSpan.FromMilliseconds(timeoutMs), new SandboxLimits(memoryMb, cpuTimeLimitSec, maxOutputBytes)),
-            CancellationToken.None);
+            cancellationToken);
 
-    public void Dispose() => _client.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        await Pool.StopAsync(CancellationToken.None);
+        Pool.Dispose();
+        _client.Dispose();
+    }
 }

@@ -17,7 +17,13 @@ public sealed class SandboxSecurityTests
     }
 
     [OneTimeTearDown]
-    public void Stop() => _sandbox?.Dispose();
+    public async Task StopAsync()
+    {
+        if (_sandbox is not null)
+        {
+            await _sandbox.DisposeAsync();
+        }
+    }
 
     [Test]
     public async Task Code_runs_as_the_unprivileged_sandbox_user()

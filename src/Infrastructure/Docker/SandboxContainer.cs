@@ -1,0 +1,373 @@
+using System.Net.Sockets;
+using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Domain.Executions;
+using CodeInterpreter.Infrastructure.Docker.Protocol;
+using CodeInterpreter.Infrastructure.Options;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging;
+
+namespace CodeInterpreter.Infrastructure.Docker;
+
+/// <summary>
+/// One started sandbox container with its attached stream. It serves exactly one request and is
+/// removed when disposed; nothing ever runs in it twice.
+/// </summary>
+internal sealed partial class SandboxContainer : IAsyncDisposable
+{
+    private const int ReadBufferBytes = (64 * 1024) + 5;
+    private const int MaxRunnerDiagnosticsBytes = 16 * 1024;
+    private const int SigKill = 9;
+    private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan EngineRetryAfter = TimeSpan.FromSeconds(5);
+
+    private readonly IDockerClient _docker;
+    private readonly EngineResilience _resilience;
+    private readonly ILogger _logger;
+    private readonly MultiplexedStream _stream;
+    private readonly RunnerFrameReader _reader = new(new RunnerFrameLimits());
+    private readonly byte[] _buffer = new byte[ReadBufferBytes];
+    private readonly OutputCapture _diagnostics = new(MaxRunnerDiagnosticsBytes);
+    private readonly List<RunnerFrame> _frames = [];
+    private Task<MultiplexedStream.ReadResult>? _pendingRead;
+    private bool _used;
+
+    private SandboxContainer(
+        IDockerClient docker, EngineResilience resilience, ILogger logger, string id, SandboxShape shape, MultiplexedStream stream)
+    {
+        _docker = docker;
+        _resilience = resilience;
+        _logger = logger;
+        Id = id;
+        Shape = shape;
+        _stream = stream;
+    }
+
+    public string Id { get; }
+
+    public SandboxShape Shape { get; }
+
+    /// <summary>False once a parked (ready) sandbox's stream has ended: it died while waiting.</summary>
+    public bool IsAlive => _pendingRead is not { IsCompleted: true } read
+        || (read.IsCompletedSuccessfully && !read.Result.EOF);
+
+    /// <summary>Creates, attaches and starts a sandbox (the runner then boots and waits for a request).</summary>
+    public static async Task<SandboxContainer> StartAsync(
+        IDockerClient docker, EngineResilience resilience, SandboxOptions options, SandboxShape shape, string label,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        var parameters = SandboxContainerSpec.Build(options, shape, label);
+        string id;
+        try
+        {
+            var created = await resilience.Pipeline.ExecuteAsync(
+                async ct => await docker.Containers.CreateContainerAsync(parameters, ct).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
+            id = created.ID;
+        }
+        catch (DockerImageNotFoundException ex)
+        {
+            throw new ServiceUnavailableException($"The executor image '{options.ExecutorImage}' is missing.", EngineRetryAfter, ex);
+        }
+        catch (Exception ex) when (IsEngineUnreachable(ex))
+        {
+            throw EngineUnavailable(ex);
+        }
+        catch (DockerApiException ex)
+        {
+            throw new SandboxFailedException($"The Docker engine refused to create the sandbox: {ex.ResponseBody}", ex);
+        }
+
+        MultiplexedStream? stream = null;
+        try
+        {
+            stream = await docker.Containers.AttachContainerAsync(
+                id,
+                new ContainerAttachParameters { Stream = true, Stdin = true, Stdout = true, Stderr = true },
+                cancellationToken).ConfigureAwait(false);
+            await docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken)
+                .ConfigureAwait(false);
+            return new SandboxContainer(docker, resilience, logger, id, shape, stream);
+        }
+        catch (Exception ex)
+        {
+            stream?.Dispose();
+            await RemoveAsync(docker, resilience, logger, id).ConfigureAwait(false);
+            if (IsEngineUnreachable(ex))
+            {
+                throw EngineUnavailable(ex);
+            }
+
+            if (ex is DockerApiException api)
+            {
+                throw new SandboxFailedException($"The Docker engine could not start the sandbox: {api.ResponseBody}", ex);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the runner's ready frame (its preloads imported), then keeps one read pending, so a
+    /// sandbox that dies while parked is noticed at once.
+    /// </summary>
+    public async Task WaitUntilReadyAsync(TimeSpan bootTimeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(bootTimeout);
+        var ready = false;
+        Task? kill = null;
+        await using (deadline.Token.Register(() => kill = KillAsync()).ConfigureAwait(false))
+        {
+            while (!ready)
+            {
+                var read = await ReadAsync(deadline).ConfigureAwait(false);
+                if (read is null)
+                {
+                    throw new SandboxNotStartedException($"the sandbox did not become ready within {bootTimeout.TotalSeconds} s");
+                }
+
+                if (read.Value.Eof)
+                {
+                    throw new SandboxNotStartedException($"the sandbox ended while booting. {_diagnostics.ToText()}");
+                }
+
+                if (read.Value.IsStderr)
+                {
+                    _diagnostics.Append(_buffer.AsSpan(0, read.Value.Count));
+                    continue;
+                }
+
+                _frames.Clear();
+                _reader.Feed(_buffer.AsSpan(0, read.Value.Count), _frames);
+                foreach (var frame in _frames)
+                {
+                    ready = frame.Type == RunnerFrameType.Ready
+                        ? true
+                        : throw new RunnerProtocolException($"frame '{(char)frame.Type}' before the request");
+                }
+            }
+        }
+
+        if (kill is not null)
+        {
+            await kill.ConfigureAwait(false);
+        }
+
+        _pendingRead = _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Sends the request and relays frames under the service's deadline: <paramref name="timeout"/>
+    /// from the runner's start frame, <paramref name="bootTimeout"/> before it. When a deadline
+    /// passes the container is killed, which also ends a read that does not observe cancellation.
+    /// </summary>
+    /// <exception cref="SandboxNotStartedException">The sandbox ended before the code started.</exception>
+    public async Task<ExecutionResult> RunAsync(
+        RunnerRequest request, TimeSpan timeout, TimeSpan bootTimeout, long maxOutputBytes, CancellationToken cancellationToken)
+    {
+        if (_used)
+        {
+            throw new InvalidOperationException("A sandbox serves exactly one request.");
+        }
+
+        _used = true;
+        var frame = request.ToFrame();
+        try
+        {
+            await _stream.WriteAsync(frame, 0, frame.Length, cancellationToken).ConfigureAwait(false);
+            _stream.CloseWrite();
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new SandboxNotStartedException("the sandbox's input is closed", ex);
+        }
+
+        var run = new SandboxRun(maxOutputBytes);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? kill = null;
+        await using (deadline.Token.Register(() => kill = KillAsync()).ConfigureAwait(false))
+        {
+            deadline.CancelAfter(bootTimeout);
+            await RelayAsync(run, timeout, deadline).ConfigureAwait(false);
+        }
+
+        if (kill is not null)
+        {
+            await kill.ConfigureAwait(false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!run.Started)
+        {
+            throw new SandboxNotStartedException(deadline.IsCancellationRequested
+                ? $"the sandbox did not start the code within {bootTimeout.TotalSeconds} s. {_diagnostics.ToText()}"
+                : $"the sandbox ended before the code started. {_diagnostics.ToText()}");
+        }
+
+        if (run.Result is null)
+        {
+            return deadline.IsCancellationRequested ? run.ToTimedOutResult() : await ResultOfVanishedRunnerAsync(run).ConfigureAwait(false);
+        }
+
+        var oomKilled = run.Result.OomKills > 0;
+        if (!oomKilled && run.Result.Signal == SigKill)
+        {
+            // The runner's cgroup reading can miss a kill it raced with; the engine's record settles it.
+            oomKilled = (await InspectStateAsync().ConfigureAwait(false))?.OOMKilled == true;
+        }
+
+        return run.ToResult(run.Result.ExitCode, oomKilled, SandboxRun.ToExecutionError(run.Result.Error));
+    }
+
+    private async Task RelayAsync(SandboxRun run, TimeSpan timeout, CancellationTokenSource deadline)
+    {
+        while (run.Result is null)
+        {
+            var read = await ReadAsync(deadline).ConfigureAwait(false);
+            if (read is null)
+            {
+                return;
+            }
+
+            if (read.Value.Eof)
+            {
+                if (!_reader.AtFrameBoundary && !deadline.IsCancellationRequested)
+                {
+                    throw new RunnerProtocolException("the stream ended inside a frame");
+                }
+
+                return;
+            }
+
+            if (read.Value.IsStderr)
+            {
+                _diagnostics.Append(_buffer.AsSpan(0, read.Value.Count));
+                continue;
+            }
+
+            _frames.Clear();
+            _reader.Feed(_buffer.AsSpan(0, read.Value.Count), _frames);
+            foreach (var frame in _frames)
+            {
+                run.Accept(frame, () => deadline.CancelAfter(timeout));
+                if (run.Result is not null)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>The next chunk (the parked read first), or null once the deadline has ended the stream.</summary>
+    private async Task<Chunk?> ReadAsync(CancellationTokenSource deadline)
+    {
+        var pending = _pendingRead;
+        _pendingRead = null;
+        try
+        {
+            var read = await (pending ?? _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, deadline.Token)).ConfigureAwait(false);
+            return new Chunk(read.Count, read.EOF, read.Target == MultiplexedStream.TargetStream.StandardError);
+        }
+        catch (Exception ex) when (deadline.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            // The connection to the engine broke: the container is gone or the engine restarted.
+            return new Chunk(0, Eof: true, IsStderr: false);
+        }
+    }
+
+    /// <summary>One read from the attached stream: <see cref="Count"/> bytes in the buffer.</summary>
+    private readonly record struct Chunk(int Count, bool Eof, bool IsStderr);
+
+    private async Task<ExecutionResult> ResultOfVanishedRunnerAsync(SandboxRun run)
+    {
+        // The runner ended without a result: killed by the OOM killer or by the code itself.
+        using var wait = new CancellationTokenSource(ExitWait);
+        try
+        {
+            await _docker.Containers.WaitContainerAsync(Id, wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Still running after the grace period: report what there is; removal kills it.
+        }
+
+        var state = await InspectStateAsync().ConfigureAwait(false);
+        LogRunnerVanished(Id, state?.ExitCode, state?.OOMKilled, _diagnostics.ToText());
+        return run.ToResult(state is null ? null : (int)state.ExitCode, state?.OOMKilled == true, null);
+    }
+
+    private async Task<State?> InspectStateAsync()
+    {
+        try
+        {
+            var inspected = await _resilience.Pipeline.ExecuteAsync(
+                async ct => await _docker.Containers.InspectContainerAsync(Id, ct).ConfigureAwait(false),
+                CancellationToken.None).ConfigureAwait(false);
+            return inspected.State;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private async Task KillAsync()
+    {
+        try
+        {
+            await _docker.Containers.KillContainerAsync(Id, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DockerApiException || IsEngineUnreachable(ex))
+        {
+            // Already stopped or gone: removal settles it either way.
+            LogKillFailed(Id, ex.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stream.Dispose();
+        await RemoveAsync(_docker, _resilience, _logger, Id).ConfigureAwait(false);
+    }
+
+    private static async Task RemoveAsync(IDockerClient docker, EngineResilience resilience, ILogger logger, string id)
+    {
+        try
+        {
+            await resilience.Pipeline.ExecuteAsync(
+                async ct => await docker.Containers.RemoveContainerAsync(
+                    id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false),
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            // Already gone.
+        }
+        catch (Exception ex) when (ex is DockerApiException || IsEngineUnreachable(ex) || ex is Polly.Timeout.TimeoutRejectedException)
+        {
+            // The orphan reaper removes it at the next start.
+            LogRemoveFailed(logger, ex, id);
+        }
+    }
+
+    public static bool IsEngineUnreachable(Exception ex) =>
+        ex is HttpRequestException or SocketException || ex.InnerException is SocketException;
+
+    public static ServiceUnavailableException EngineUnavailable(Exception ex) =>
+        new("The Docker engine is unavailable; try again shortly.", EngineRetryAfter, ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {ContainerId}: the runner ended without a result (exit {ExitCode}, oom {OomKilled}). Runner stderr: {Diagnostics}")]
+    private partial void LogRunnerVanished(string containerId, long? exitCode, bool? oomKilled, string diagnostics);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Kill of sandbox {ContainerId} failed: {Reason}")]
+    private partial void LogKillFailed(string containerId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {ContainerId} could not be removed; the reaper removes it at the next start")]
+    private static partial void LogRemoveFailed(ILogger logger, Exception ex, string containerId);
+}

@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
+
+namespace CodeInterpreter.Infrastructure.Options;
+
+/// <summary>The warm pool of pre-started sandboxes.</summary>
+public sealed class PoolOptions
+{
+    /// <summary>Sandboxes kept started and booted ahead of need; 0 = every execution starts its own.</summary>
+    [ConfigurationKeyName("POOL_SIZE")]
+    [Range(0, 64, ErrorMessage = "POOL_SIZE must be between {1} and {2}.")]
+    public int Size { get; set; } = 4;
+
+    /// <summary>Modules a warm sandbox's runner imports before it waits (comma separated; empty = none).</summary>
+    [ConfigurationKeyName("SANDBOX_PRELOAD")]
+    [RegularExpression(@"^\s*([A-Za-z_][A-Za-z0-9_.]*\s*(,\s*[A-Za-z_][A-Za-z0-9_.]*\s*)*)?$",
+        ErrorMessage = "SANDBOX_PRELOAD must be a comma-separated list of Python module names.")]
+    public string Preload { get; set; } = "numpy,pandas";
+
+    /// <summary>Sandboxes booted at the same time while refilling (bounds the load on the engine).</summary>
+    [ConfigurationKeyName("POOL_WARMUP_CONCURRENCY")]
+    [Range(1, 16, ErrorMessage = "POOL_WARMUP_CONCURRENCY must be between {1} and {2}.")]
+    public int WarmupConcurrency { get; set; } = 2;
+}

@@ -1,0 +1,123 @@
+using CodeInterpreter.Infrastructure.Docker;
+using CodeInterpreter.Tests.Shared;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CodeInterpreter.Infrastructure.Tests.Docker;
+
+[TestFixture]
+[Parallelizable(ParallelScope.Children)]
+public sealed class SandboxPoolTests
+{
+    private const string ShowsPreload = "import sys\nprint('pandas' in sys.modules)";
+
+    [OneTimeSetUp]
+    public async Task RequireEngineAsync() => await RealEngine.RequireAsync();
+
+    [Test]
+    public async Task A_request_runs_on_a_warm_sandbox_with_its_modules_preloaded_and_the_pool_refills()
+    {
+        await using var sandbox = new SandboxFixture(poolSize: 1);
+        await sandbox.StartPoolAsync();
+        await sandbox.WaitForWarmAsync(1);
+
+        var result = await sandbox.RunAsync(ShowsPreload);
+
+        result.Stdout.Should().Be("True\n", "the warm sandbox imported pandas before the request came");
+        await sandbox.WaitForWarmAsync(1);
+        (await RealEngine.EventuallyAsync(async () => await RealEngine.CountSandboxesAsync(sandbox.Options.Instance) == 1, TimeSpan.FromSeconds(10)))
+            .Should().BeTrue("the used sandbox is destroyed; only the refilled one remains");
+    }
+
+    [Test]
+    public async Task A_warm_sandbox_is_never_reused()
+    {
+        await using var sandbox = new SandboxFixture(poolSize: 2, preload: "");
+        await sandbox.StartPoolAsync();
+        await sandbox.WaitForWarmAsync(2);
+
+        await sandbox.RunAsync("open('/workspace/marker', 'w').write('x')\nimport builtins\nbuiltins.LEFTOVER = 1");
+        await sandbox.WaitForWarmAsync(2);
+        var second = await sandbox.RunAsync("import os, builtins\nprint(os.listdir('/workspace'), hasattr(builtins, 'LEFTOVER'))");
+
+        second.Stdout.Should().Be("[] False\n");
+    }
+
+    [Test]
+    public async Task Without_a_pool_every_request_takes_the_cold_path()
+    {
+        await using var sandbox = new SandboxFixture(poolSize: 0);
+        await sandbox.StartPoolAsync();
+
+        var result = await sandbox.RunAsync(ShowsPreload);
+
+        result.Stdout.Should().Be("False\n");
+        sandbox.Pool.WarmCount.Should().Be(0);
+    }
+
+    [Test]
+    public async Task A_request_needing_another_memory_limit_takes_the_cold_path()
+    {
+        await using var sandbox = new SandboxFixture(poolSize: 1);
+        await sandbox.StartPoolAsync();
+        await sandbox.WaitForWarmAsync(1);
+
+        var result = await sandbox.RunAsync(ShowsPreload + "\nprint(open('/sys/fs/cgroup/memory/memory.limit_in_bytes').read().strip())", memoryMb: 300);
+
+        result.Stdout.Should().Be($"False\n{300 * 1024 * 1024}\n");
+        sandbox.Pool.WarmCount.Should().Be(1, "the warm sandbox was not taken");
+    }
+
+    [Test]
+    public async Task Sandboxes_that_vanish_while_parked_are_replaced_and_no_request_fails()
+    {
+        await using var sandbox = new SandboxFixture(poolSize: 2, preload: "");
+        await sandbox.StartPoolAsync();
+        await sandbox.WaitForWarmAsync(2);
+
+        // What an engine restart does to parked sandboxes: they disappear under the pool.
+        var parked = await sandbox.Client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = SandboxLabels.FilterFor(sandbox.Options.Instance),
+        });
+        foreach (var container in parked)
+        {
+            await sandbox.Client.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
+        }
+
+        var result = await sandbox.RunAsync("print('served')");
+
+        result.Stdout.Should().Be("served\n");
+        await sandbox.WaitForWarmAsync(2);
+    }
+
+    [Test]
+    public async Task Shutdown_drains_the_pool()
+    {
+        var sandbox = new SandboxFixture(poolSize: 2, preload: "");
+        await sandbox.StartPoolAsync();
+        await sandbox.WaitForWarmAsync(2);
+
+        await sandbox.DisposeAsync();
+
+        (await RealEngine.CountSandboxesAsync(sandbox.Options.Instance)).Should().Be(0);
+    }
+
+    [Test]
+    public async Task Orphans_of_the_instance_are_reaped_and_other_instances_are_left_alone()
+    {
+        await using var mine = new SandboxFixture(poolSize: 1, preload: "");
+        await using var other = new SandboxFixture(poolSize: 1, preload: "");
+        await mine.StartPoolAsync();
+        await other.StartPoolAsync();
+        await mine.WaitForWarmAsync(1);
+        await other.WaitForWarmAsync(1);
+        var reaper = new SandboxReaper(mine.Client, Microsoft.Extensions.Options.Options.Create(mine.Options), NullLogger<SandboxReaper>.Instance);
+
+        var reaped = await reaper.RemoveOrphansAsync(CancellationToken.None);
+
+        reaped.Should().BeGreaterThanOrEqualTo(1);
+        (await RealEngine.CountSandboxesAsync(other.Options.Instance)).Should().Be(1);
+    }
+}
