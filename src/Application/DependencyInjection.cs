@@ -1,3 +1,4 @@
+using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
 using Microsoft.Extensions.Configuration;
@@ -15,7 +16,16 @@ public static class DependencyInjection
             .Bind(configuration)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<FileStorageOptions>()
+            .Bind(configuration)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<ConcurrencyOptions>()
+            .Bind(configuration)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddSingleton<ServiceReadiness>();
+        services.AddSingleton<ExecutionSlots>();
         return services;
     }
 }

@@ -1,17 +1,19 @@
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Infrastructure.Docker;
+using CodeInterpreter.Infrastructure.Files;
 using CodeInterpreter.Infrastructure.Images;
 using CodeInterpreter.Infrastructure.Options;
 using Docker.DotNet;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure;
 
 public static class DependencyInjection
 {
-    /// <summary>The Docker adapter, the readiness gate and their options.</summary>
+    /// <summary>The Docker adapter, the readiness gate, the file store and their options.</summary>
     public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SandboxOptions>()
@@ -45,6 +47,11 @@ public static class DependencyInjection
         services.AddHostedService<ExecutorImageProvisioner>();
         services.AddSingleton<SandboxPool>();
         services.AddHostedService(provider => provider.GetRequiredService<SandboxPool>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IFileStore, LocalFileStore>();
+        // Depends on the store, so the storage directory is created (or start-up fails naming it) at start.
+        services.AddHostedService<ExpiredFileSweeper>();
         return services;
     }
 }

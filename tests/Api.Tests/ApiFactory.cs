@@ -4,13 +4,27 @@ using CodeInterpreter.Tests.Shared;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 
 namespace CodeInterpreter.Api.Tests;
 
 /// <summary>The whole HTTP pipeline in-process, on the real engine, with its own sandbox label.</summary>
 internal sealed class ApiFactory(IReadOnlyDictionary<string, string?>? overrides = null) : WebApplicationFactory<Program>
 {
+    // The minimal-hosting factory finds "its" host through a process-wide hook while Program.Main
+    // runs; two hosts starting at once can be handed to the wrong factory (which then disposes the
+    // other's services). Starting one at a time keeps each factory with its own host.
+    private static readonly Lock StartGate = new();
+
     public string Instance { get; } = $"api-tests-{Guid.NewGuid():N}"[..22];
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        lock (StartGate)
+        {
+            return base.CreateHost(builder);
+        }
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -24,7 +24,9 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         {
             RequestValidationException validation => Validation(validation),
             NotFoundException => Problem(StatusCodes.Status404NotFound, "Not found", exception.Message),
+            PayloadTooLargeException => Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", exception.Message),
             ServiceUnavailableException unavailable => Unavailable(httpContext, unavailable),
+            TooManyRequestsException busy => Busy(httpContext, busy),
             SandboxFailedException => Problem(StatusCodes.Status502BadGateway, "Sandbox failure", exception.Message),
             BadHttpRequestException bad => Problem(bad.StatusCode, "Bad request", bad.Message),
             _ => null,
@@ -56,10 +58,19 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
 
     private static ProblemDetails Unavailable(HttpContext httpContext, ServiceUnavailableException exception)
     {
-        httpContext.Response.Headers.RetryAfter =
-            Math.Max(1, (int)Math.Ceiling(exception.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        SetRetryAfter(httpContext, exception.RetryAfter);
         return Problem(StatusCodes.Status503ServiceUnavailable, "Service unavailable", exception.Message);
     }
+
+    private static ProblemDetails Busy(HttpContext httpContext, TooManyRequestsException exception)
+    {
+        SetRetryAfter(httpContext, exception.RetryAfter);
+        return Problem(StatusCodes.Status429TooManyRequests, "Too many requests", exception.Message);
+    }
+
+    private static void SetRetryAfter(HttpContext httpContext, TimeSpan retryAfter) =>
+        httpContext.Response.Headers.RetryAfter =
+            Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private static ProblemDetails Problem(int status, string title, string detail) =>
         new() { Status = status, Title = title, Detail = detail };

@@ -1,4 +1,5 @@
 using System.Text;
+using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
@@ -24,6 +25,7 @@ public sealed record WorkspaceFileReference(string Path, string FileId);
 public sealed partial class ExecuteCodeHandler(
     ISandboxProvider sandboxes,
     ServiceReadiness readiness,
+    ExecutionSlots slots,
     IOptions<ExecutionOptions> options,
     ILogger<ExecuteCodeHandler> logger) : ICommandHandler<ExecuteCodeCommand, ExecutionResult>
 {
@@ -54,7 +56,12 @@ public sealed partial class ExecuteCodeHandler(
             TimeSpan.FromMilliseconds(command.TimeoutMs),
             new SandboxLimits(limits.MemoryLimitMb, limits.CpuTimeLimitSec, limits.MaxOutputBytes));
 
-        var result = await sandboxes.RunAsync(request, cancellationToken).ConfigureAwait(false);
+        ExecutionResult result;
+        using (await slots.EnterAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result = await sandboxes.RunAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
         LogExecuted(request.ExecutionId, (long)result.Duration.TotalMilliseconds, result.ExitCode, result.TimedOut, result.OomKilled);
         return result;
     }

@@ -20,6 +20,9 @@ public sealed class EngineResilience
                     .Handle<HttpRequestException>()
                     .Handle<SocketException>()
                     .Handle<IOException>()
+                    // An aborted engine connection surfaces as a cancellation the caller did not ask for;
+                    // Polly stops retrying on its own when the caller's token is the one cancelled.
+                    .Handle<OperationCanceledException>()
                     .Handle<TimeoutRejectedException>(),
                 MaxRetryAttempts = 3,
                 Delay = TimeSpan.FromMilliseconds(100),

@@ -349,7 +349,8 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         {
             // Already gone.
         }
-        catch (Exception ex) when (ex is DockerApiException || IsEngineUnreachable(ex) || ex is Polly.Timeout.TimeoutRejectedException)
+        catch (Exception ex) when (ex is DockerApiException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException
+                                   || IsEngineUnreachable(ex))
         {
             // The orphan reaper removes it at the next start.
             LogRemoveFailed(logger, ex, id);

@@ -30,6 +30,9 @@ internal sealed partial class SandboxPool(
 
     private readonly ConcurrentQueue<SandboxContainer> _warm = new();
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
+    private readonly Lock _drainGate = new();
+    private Task? _drain;
     private int _warming;
 
     /// <summary>The shape every pooled sandbox has: the default limits and the preloads.</summary>
@@ -87,9 +90,25 @@ internal sealed partial class SandboxPool(
         }
     }
 
+    /// <summary>
+    /// Drains the pool: waits for sandboxes still warming, then removes every warm one. Safe to call
+    /// more than once (a host may stop twice); every caller waits for the same drain.
+    /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        Task drain;
+        lock (_drainGate)
+        {
+            drain = _drain ??= DrainAsync();
+        }
+
+        await drain.ConfigureAwait(false);
+    }
+
+    private async Task DrainAsync()
+    {
+        await Task.WhenAll(_inFlight.Keys).ConfigureAwait(false);
         var drained = 0;
         while (_warm.TryDequeue(out var sandbox))
         {
@@ -112,7 +131,9 @@ internal sealed partial class SandboxPool(
         while (_warm.Count + Volatile.Read(ref _warming) < size && Volatile.Read(ref _warming) < poolOptions.Value.WarmupConcurrency)
         {
             Interlocked.Increment(ref _warming);
-            _ = WarmOneAsync(stoppingToken);
+            var warming = WarmOneAsync(stoppingToken);
+            _inFlight.TryAdd(warming, 0);
+            _ = warming.ContinueWith(done => _inFlight.TryRemove(done, out _), TaskScheduler.Default);
         }
     }
 
@@ -135,7 +156,14 @@ internal sealed partial class SandboxPool(
         catch (Exception ex)
         {
             LogWarmFailed(ex);
-            await Task.Delay(FailureBackoff, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(FailureBackoff, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Shutting down: no point backing off.
+            }
         }
         finally
         {

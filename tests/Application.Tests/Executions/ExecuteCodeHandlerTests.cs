@@ -1,3 +1,4 @@
+using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
@@ -25,7 +26,8 @@ public sealed class ExecuteCodeHandlerTests
     private readonly ServiceReadiness _readiness = new();
 
     private ExecuteCodeHandler Handler(ExecutionOptions? options = null) => new(
-        _sandbox, _readiness, Microsoft.Extensions.Options.Options.Create(options ?? new ExecutionOptions()),
+        _sandbox, _readiness, new ExecutionSlots(Microsoft.Extensions.Options.Options.Create(new ConcurrencyOptions())),
+        Microsoft.Extensions.Options.Options.Create(options ?? new ExecutionOptions()),
         NullLogger<ExecuteCodeHandler>.Instance);
 
     private static ExecuteCodeCommand Command(string code = "print(1)", int timeoutMs = 2000, string? stdin = null) =>

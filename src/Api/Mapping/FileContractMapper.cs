@@ -1,0 +1,27 @@
+using CodeInterpreter.Api.Contracts;
+using CodeInterpreter.Domain.Files;
+using Riok.Mapperly.Abstractions;
+
+namespace CodeInterpreter.Api.Mapping;
+
+/// <summary>File store models to API contracts.</summary>
+[Mapper]
+internal static partial class FileContractMapper
+{
+    [MapProperty(nameof(StoredFile.FileName), nameof(UploadFileResponse.Filename))]
+    [MapperIgnoreSource(nameof(StoredFile.UploadTime))]
+    public static partial UploadFileResponse ToUploadResponse(this StoredFile file);
+
+    public static ListFilesResponse ToListResponse(this IReadOnlyList<StoredFile> files) => new()
+    {
+        Files = [.. files.Select(ToMetadata)],
+    };
+
+    [MapProperty(nameof(StoredFile.FileName), nameof(FileMetadata.Filename))]
+    [MapProperty(nameof(StoredFile.UploadTime), nameof(FileMetadata.UploadTime), Use = nameof(ToUnixSeconds))]
+    private static partial FileMetadata ToMetadata(StoredFile file);
+
+    // The reference reports Python's time.time(): seconds since the epoch as a float.
+    private static double ToUnixSeconds(DateTimeOffset time) =>
+        (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (double)TimeSpan.TicksPerSecond;
+}

@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace CodeInterpreter.Api.Uploads;
+
+/// <summary>A file part of a multipart body, positioned at its first byte and not yet read.</summary>
+/// <param name="FileName">The name the client gave, unsanitised; null when it gave none.</param>
+internal sealed record MultipartFile(string? FileName, Stream Content);
+
+/// <summary>
+/// Finds one file field in a <c>multipart/form-data</c> request body while it streams in: nothing is
+/// buffered, so the caller can store the content and stop at its size limit.
+/// </summary>
+internal static class MultipartFileReader
+{
+    private const int BoundaryLengthLimit = 70;
+
+    /// <summary>The part named <paramref name="fieldName"/>; null when the body is not multipart or has none.</summary>
+    public static async Task<MultipartFile?> FindAsync(HttpRequest request, string fieldName, CancellationToken cancellationToken)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value;
+        if (string.IsNullOrWhiteSpace(boundary) || boundary.Length > BoundaryLengthLimit)
+        {
+            throw Malformed($"the multipart boundary is missing or longer than {BoundaryLengthLimit} characters", null);
+        }
+
+        var reader = new MultipartReader(boundary, request.Body);
+        while (await NextSectionAsync(reader, cancellationToken).ConfigureAwait(false) is { } section)
+        {
+            if (section.GetContentDispositionHeader() is { } disposition
+                && disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
+                && string.Equals(HeaderUtilities.RemoveQuotes(disposition.Name).Value, fieldName, StringComparison.Ordinal))
+            {
+                var fileName = disposition.FileNameStar.HasValue
+                    ? disposition.FileNameStar.Value
+                    : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+                return new MultipartFile(fileName, new MultipartContentStream(section.Body));
+            }
+
+            // Other fields are skipped; the reader drains them on the way to the next part.
+        }
+
+        return null;
+    }
+
+    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (MultipartContentStream.IsMalformedBody(ex))
+        {
+            throw Malformed(ex.Message, ex);
+        }
+    }
+
+    internal static BadHttpRequestException Malformed(string reason, Exception? inner) => inner is null
+        ? new($"The multipart/form-data body is malformed: {reason}", StatusCodes.Status400BadRequest)
+        : new($"The multipart/form-data body is malformed: {reason}", StatusCodes.Status400BadRequest, inner);
+}

@@ -1,0 +1,14 @@
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Domain.Files;
+using Mediator;
+
+namespace CodeInterpreter.Application.Files;
+
+/// <summary>Every stored file, uploaded or generated.</summary>
+public sealed record ListFilesQuery : IQuery<IReadOnlyList<StoredFile>>;
+
+public sealed class ListFilesHandler(IFileStore store) : IQueryHandler<ListFilesQuery, IReadOnlyList<StoredFile>>
+{
+    public async ValueTask<IReadOnlyList<StoredFile>> Handle(ListFilesQuery query, CancellationToken cancellationToken) =>
+        await store.ListAsync(cancellationToken).ConfigureAwait(false);
+}

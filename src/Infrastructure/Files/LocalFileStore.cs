@@ -1,0 +1,313 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Application.Common.Options;
+using CodeInterpreter.Domain.Files;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CodeInterpreter.Infrastructure.Files;
+
+/// <summary>
+/// The embedded single-machine file store: <c>FILE_STORAGE_DIR/&lt;id&gt;/content</c> and
+/// <c>meta.json</c>. A file is written into a hidden staging directory and renamed into place in one
+/// step, and deleted by renaming it away first, so a crash never leaves a partial file visible and the
+/// store survives restarts. Paths are built only from ids the store made or checked, never from names.
+/// </summary>
+internal sealed partial class LocalFileStore : IFileStore
+{
+    private const string ContentFileName = "content";
+    private const string MetadataFileName = "meta.json";
+    private const string StagingPrefix = ".staging-";
+    private const string DeletingPrefix = ".deleting-";
+    private const int CopyBufferBytes = 81_920;
+
+    // Staging directories of uploads still in progress are rewritten continuously; anything this quiet
+    // was left by a crash. Another process may share the directory, so younger ones are not touched.
+    private static readonly TimeSpan AbandonedStagingAge = TimeSpan.FromHours(1);
+
+    private readonly string _root;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LocalFileStore> _logger;
+
+    public LocalFileStore(IOptions<FileStorageOptions> options, TimeProvider time, ILogger<LocalFileStore> logger)
+    {
+        _time = time;
+        _logger = logger;
+        try
+        {
+            _root = Path.GetFullPath(options.Value.StorageDir);
+            Directory.CreateDirectory(_root);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new InvalidOperationException(
+                $"FILE_STORAGE_DIR '{options.Value.StorageDir}' cannot be used as the file store: {ex.Message}", ex);
+        }
+
+        RemoveLeftovers();
+    }
+
+    public async Task<StoredFile> SaveAsync(string fileName, Stream content, long maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var staging = Path.Combine(_root, StagingPrefix + StoredFileId.New());
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var size = await WriteContentAsync(Path.Combine(staging, ContentFileName), content, maxBytes, cancellationToken)
+                .ConfigureAwait(false);
+            var file = new StoredFile(StoredFileId.New(), StoredFileName.Sanitize(fileName), size, _time.GetUtcNow());
+            await WriteMetadataAsync(Path.Combine(staging, MetadataFileName), file, cancellationToken).ConfigureAwait(false);
+            // The one step that makes the file visible, content and metadata together.
+            Directory.Move(staging, PathOf(file.FileId));
+            return file;
+        }
+        catch
+        {
+            TryDeleteDirectory(staging);
+            throw;
+        }
+    }
+
+    public async Task<StoredFile?> GetAsync(string fileId, CancellationToken cancellationToken)
+    {
+        if (!StoredFileId.IsWellFormed(fileId))
+        {
+            return null;
+        }
+
+        return await ReadMetadataAsync(fileId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<Stream?> OpenReadAsync(string fileId, CancellationToken cancellationToken)
+    {
+        if (!StoredFileId.IsWellFormed(fileId))
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+
+        try
+        {
+            // FileShare.Delete: a download in progress does not block deleting the file.
+            Stream stream = new FileStream(
+                Path.Combine(PathOf(fileId), ContentFileName), FileMode.Open, FileAccess.Read,
+                FileShare.Read | FileShare.Delete, CopyBufferBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return Task.FromResult<Stream?>(stream);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+    }
+
+    public Task<bool> DeleteAsync(string fileId, CancellationToken cancellationToken)
+    {
+        if (!StoredFileId.IsWellFormed(fileId))
+        {
+            return Task.FromResult(false);
+        }
+
+        // Renamed away first: the id disappears in one step, and of two concurrent deletes one wins.
+        var doomed = Path.Combine(_root, DeletingPrefix + StoredFileId.New());
+        try
+        {
+            Directory.Move(PathOf(fileId), doomed);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Task.FromResult(false);
+        }
+
+        TryDeleteDirectory(doomed);
+        return Task.FromResult(true);
+    }
+
+    public async Task<IReadOnlyList<StoredFile>> ListAsync(CancellationToken cancellationToken)
+    {
+        var files = new List<StoredFile>();
+        foreach (var directory in Directory.EnumerateDirectories(_root))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var id = Path.GetFileName(directory);
+            if (StoredFileId.IsWellFormed(id)
+                && await ReadMetadataAsync(id, cancellationToken).ConfigureAwait(false) is { } file)
+            {
+                files.Add(file);
+            }
+        }
+
+        files.Sort((a, b) => a.UploadTime.CompareTo(b.UploadTime));
+        return files;
+    }
+
+    public async Task<int> DeleteExpiredAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        foreach (var file in await ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.UploadTime < olderThan && await DeleteAsync(file.FileId, cancellationToken).ConfigureAwait(false))
+            {
+                deleted++;
+            }
+        }
+
+        RemoveLeftovers();
+        return deleted;
+    }
+
+    private string PathOf(string fileId) => Path.Combine(_root, fileId);
+
+    private static async Task<long> WriteContentAsync(string path, Stream content, long maxBytes, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
+        try
+        {
+            var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous);
+            await using (target.ConfigureAwait(false))
+            {
+                long total = 0;
+                int read;
+                while ((read = await content.ReadAsync(buffer.AsMemory(0, CopyBufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    total += read;
+                    if (total > maxBytes)
+                    {
+                        throw PayloadTooLargeException.ForFile(maxBytes);
+                    }
+
+                    await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+
+                // On disk before the rename makes it visible, so a power cut cannot expose a short file.
+                target.Flush(flushToDisk: true);
+                return total;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task WriteMetadataAsync(string path, StoredFile file, CancellationToken cancellationToken)
+    {
+        var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
+        await using (target.ConfigureAwait(false))
+        {
+            await JsonSerializer.SerializeAsync(target, file, LocalFileStoreJson.Default.StoredFile, cancellationToken)
+                .ConfigureAwait(false);
+            target.Flush(flushToDisk: true);
+        }
+    }
+
+    private async Task<StoredFile?> ReadMetadataAsync(string fileId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var source = new FileStream(
+                Path.Combine(PathOf(fileId), MetadataFileName), FileMode.Open, FileAccess.Read,
+                FileShare.Read | FileShare.Delete, 4096, FileOptions.Asynchronous);
+            await using (source.ConfigureAwait(false))
+            {
+                var file = await JsonSerializer.DeserializeAsync(source, LocalFileStoreJson.Default.StoredFile, cancellationToken)
+                    .ConfigureAwait(false);
+                if (file is null || file.FileId != fileId || file.SizeBytes < 0)
+                {
+                    LogUnreadable(fileId, "metadata does not describe this file");
+                    return null;
+                }
+
+                return file;
+            }
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Deleted meanwhile.
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            LogUnreadable(fileId, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Removes what interrupted uploads and deletions left behind.</summary>
+    private void RemoveLeftovers()
+    {
+        var abandonedBefore = _time.GetUtcNow().UtcDateTime - AbandonedStagingAge;
+        var removed = 0;
+        foreach (var directory in Directory.EnumerateDirectories(_root))
+        {
+            var name = Path.GetFileName(directory);
+            var leftover = name.StartsWith(DeletingPrefix, StringComparison.Ordinal)
+                || (name.StartsWith(StagingPrefix, StringComparison.Ordinal) && LastWriteUtc(directory) < abandonedBefore);
+            if (leftover && TryDeleteDirectory(directory))
+            {
+                removed++;
+            }
+        }
+
+        if (removed > 0)
+        {
+            LogLeftoversRemoved(removed, _root);
+        }
+    }
+
+    private static DateTime LastWriteUtc(string directory)
+    {
+        try
+        {
+            var latest = Directory.GetLastWriteTimeUtc(directory);
+            foreach (var file in Directory.EnumerateFiles(directory))
+            {
+                var written = File.GetLastWriteTimeUtc(file);
+                latest = written > latest ? written : latest;
+            }
+
+            return latest;
+        }
+        catch (IOException)
+        {
+            // Gone or changing right now: someone is working on it.
+            return DateTime.MaxValue;
+        }
+    }
+
+    private bool TryDeleteDirectory(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+            return true;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Already invisible to the store; the next sweep or start-up tries again.
+            LogCleanupFailed(ex, directory);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping stored file {FileId}: unreadable metadata ({Reason})")]
+    private partial void LogUnreadable(string fileId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} leftover(s) of interrupted uploads or deletions in {Root}")]
+    private partial void LogLeftoversRemoved(int count, string root);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove {Directory}; will retry later")]
+    private partial void LogCleanupFailed(Exception ex, string directory);
+}
+
+/// <summary>The on-disk metadata format (snake_case, like the API).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(StoredFile))]
+internal sealed partial class LocalFileStoreJson : JsonSerializerContext;
