@@ -74,6 +74,21 @@ internal static class HttpClientExtensions
         return ((int)response.StatusCode, await ReadJsonAsync(response), response);
     }
 
+    /// <summary>Uploads <paramref name="bytes"/> as <paramref name="fileName"/>; returns the new file id.</summary>
+    public static async Task<string> UploadFileAsync(this HttpClient client, byte[] bytes, string fileName)
+    {
+        using var form = new MultipartFormDataContent();
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        form.Add(content, "file", fileName);
+        using var response = await client.PostAsync(new Uri("/v1/files", UriKind.Relative), form);
+        ((int)response.StatusCode).Should().Be(201);
+        return (await response.ReadJsonAsync()).GetProperty("file_id").GetString()!;
+    }
+
+    public static async Task<byte[]> DownloadFileAsync(this HttpClient client, string fileId) =>
+        await client.GetByteArrayAsync(new Uri($"/v1/files/{fileId}", UriKind.Relative));
+
     public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();

@@ -18,8 +18,14 @@ public sealed class ExecuteResponse
     /// <summary>How long the code ran, in milliseconds.</summary>
     public required long DurationMs { get; init; }
 
-    /// <summary>Files and directories the code created or changed in the workspace.</summary>
-    public required IReadOnlyList<WorkspaceEntry> Files { get; init; }
+    /// <summary>
+    /// Files and directories the code created or changed in the workspace (unchanged inputs are not
+    /// listed). Every file is stored: download it with <c>GET /v1/files/{file_id}</c>.
+    /// </summary>
+    public required IReadOnlyList<ExecutionFile> Files { get; init; }
+
+    /// <summary>Generated files that were not returned (over MAX_FILES_PER_EXECUTION or MAX_FILES_MB_PER_EXECUTION, or an invalid path).</summary>
+    public required IReadOnlyList<DroppedExecutionFile> FilesDropped { get; init; }
 
     /// <summary>True when <see cref="Stdout"/> was cut at MAX_OUTPUT_BYTES.</summary>
     public required bool StdoutTruncated { get; init; }
@@ -35,7 +41,7 @@ public sealed class ExecuteResponse
 }
 
 /// <summary>A workspace entry created or changed by the code.</summary>
-public sealed class WorkspaceEntry
+public sealed class ExecutionFile
 {
     /// <summary>Path relative to <c>/workspace</c>.</summary>
     public required string Path { get; init; }
@@ -45,6 +51,19 @@ public sealed class WorkspaceEntry
 
     /// <summary>Id to download the file with <c>GET /v1/files/{file_id}</c>; null for directories.</summary>
     public string? FileId { get; init; }
+
+    /// <summary>Size of the file in bytes; null for directories.</summary>
+    public long? SizeBytes { get; init; }
+}
+
+/// <summary>A generated file that was not returned.</summary>
+public sealed class DroppedExecutionFile
+{
+    /// <summary>Path relative to <c>/workspace</c> (as the sandbox reported it).</summary>
+    public required string Path { get; init; }
+
+    /// <summary>Why it was dropped.</summary>
+    public required string Reason { get; init; }
 }
 
 /// <summary>An uncaught exception of the user's code.</summary>

@@ -17,13 +17,9 @@ internal static partial class ExecutionContractMapper
         [.. request.Files.Select(f => new WorkspaceFileReference(f.Path ?? string.Empty, f.FileId ?? string.Empty))]);
 
     [MapProperty(nameof(ExecutionResult.Duration), nameof(ExecuteResponse.DurationMs), Use = nameof(ToMilliseconds))]
-    [MapValue(nameof(ExecuteResponse.Files), Use = nameof(NoEntries))]
     public static partial ExecuteResponse ToResponse(this ExecutionResult result);
 
     private static partial ExecutionErrorInfo ToErrorInfo(ExecutionError error);
 
     private static long ToMilliseconds(TimeSpan duration) => (long)Math.Round(duration.TotalMilliseconds);
-
-    // Generated files are reported by the files feature; until then a run reports none.
-    private static IReadOnlyList<WorkspaceEntry> NoEntries() => [];
 }

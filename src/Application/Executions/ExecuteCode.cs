@@ -24,6 +24,7 @@ public sealed record WorkspaceFileReference(string Path, string FileId);
 
 public sealed partial class ExecuteCodeHandler(
     ISandboxProvider sandboxes,
+    IFileStore files,
     ServiceReadiness readiness,
     ExecutionSlots slots,
     IOptions<ExecutionOptions> options,
@@ -34,13 +35,9 @@ public sealed partial class ExecuteCodeHandler(
     public async ValueTask<ExecutionResult> Handle(ExecuteCodeCommand command, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        Validate(command, limits);
+        var paths = Validate(command, limits);
 
-        // Stored files arrive with the files feature; until then no id can be known.
-        if (command.Files.Count > 0)
-        {
-            throw new NotFoundException($"File with ID '{command.Files[0].FileId}' not found");
-        }
+        var inputs = await LoadInputFilesAsync(command.Files, paths, limits, cancellationToken).ConfigureAwait(false);
 
         if (!readiness.IsReady)
         {
@@ -54,7 +51,15 @@ public sealed partial class ExecuteCodeHandler(
             command.Stdin,
             command.LastLineInteractive,
             TimeSpan.FromMilliseconds(command.TimeoutMs),
-            new SandboxLimits(limits.MemoryLimitMb, limits.CpuTimeLimitSec, limits.MaxOutputBytes));
+            new SandboxLimits(limits.MemoryLimitMb, limits.CpuTimeLimitSec, limits.MaxOutputBytes)
+            {
+                MaxGeneratedFiles = limits.MaxFilesPerExecution,
+                MaxGeneratedBytes = limits.MaxFilesBytesPerExecution,
+            })
+        {
+            InputFiles = inputs,
+            GeneratedFiles = new GeneratedFileStore(files),
+        };
 
         ExecutionResult result;
         using (await slots.EnterAsync(cancellationToken).ConfigureAwait(false))
@@ -66,7 +71,8 @@ public sealed partial class ExecuteCodeHandler(
         return result;
     }
 
-    private static void Validate(ExecuteCodeCommand command, ExecutionOptions limits)
+    /// <summary>Checks the request against the limits; returns the parsed paths of <c>files</c>, in order.</summary>
+    private static List<WorkspacePath> Validate(ExecuteCodeCommand command, ExecutionOptions limits)
     {
         if (string.IsNullOrWhiteSpace(command.Code))
         {
@@ -93,13 +99,64 @@ public sealed partial class ExecuteCodeHandler(
             throw new RequestValidationException("timeout_ms", $"timeout_ms exceeds maximum of {limits.MaxExecTimeoutMs} ms");
         }
 
+        if (command.Files.Count > limits.MaxFilesPerExecution)
+        {
+            throw new RequestValidationException("files", $"files exceed maximum of {limits.MaxFilesPerExecution} per execution");
+        }
+
+        var paths = new List<WorkspacePath>(command.Files.Count);
         foreach (var file in command.Files)
         {
-            if (!WorkspacePath.TryParse(file.Path, out _, out var error))
+            if (!WorkspacePath.TryParse(file.Path, out var path, out var error))
             {
-                throw new RequestValidationException("files", error!);
+                throw new RequestValidationException("files", error);
+            }
+
+            if (paths.Contains(path))
+            {
+                throw new RequestValidationException("files", $"File paths must be unique: '{path.Value}' is given twice");
+            }
+
+            paths.Add(path);
+        }
+
+        return paths;
+    }
+
+    /// <summary>Resolves every staged file (404 for an unknown id) and reads it, within the per-execution bound.</summary>
+    private async Task<IReadOnlyList<SandboxInputFile>> LoadInputFilesAsync(
+        IReadOnlyList<WorkspaceFileReference> references, List<WorkspacePath> paths, ExecutionOptions limits,
+        CancellationToken cancellationToken)
+    {
+        var stored = new List<(WorkspacePath Path, StoredFile File)>(references.Count);
+        long total = 0;
+        for (var i = 0; i < references.Count; i++)
+        {
+            var file = await files.GetAsync(references[i].FileId, cancellationToken).ConfigureAwait(false)
+                ?? throw new NotFoundException($"File with ID '{references[i].FileId}' not found");
+            total += file.SizeBytes;
+            stored.Add((paths[i], file));
+        }
+
+        if (total > limits.MaxFilesBytesPerExecution)
+        {
+            throw new RequestValidationException("files", $"files exceed maximum of {limits.MaxFilesMbPerExecution} MB per execution");
+        }
+
+        var inputs = new List<SandboxInputFile>(stored.Count);
+        foreach (var (path, file) in stored)
+        {
+            var content = await files.OpenReadAsync(file.FileId, cancellationToken).ConfigureAwait(false)
+                ?? throw new NotFoundException($"File with ID '{file.FileId}' not found");
+            await using (content.ConfigureAwait(false))
+            {
+                var bytes = new byte[file.SizeBytes];
+                await content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+                inputs.Add(new SandboxInputFile(path, bytes));
             }
         }
+
+        return inputs;
     }
 
     [LoggerMessage(Level = LogLevel.Information,

@@ -12,7 +12,14 @@ public sealed record ExecutionResult(
     bool StdoutTruncated,
     bool StderrTruncated,
     bool OomKilled,
-    ExecutionError? Error);
+    ExecutionError? Error)
+{
+    /// <summary>Files (each stored, with its id) and directories the code created or changed.</summary>
+    public IReadOnlyList<WorkspaceEntry> Files { get; init; } = [];
+
+    /// <summary>Generated files that were not returned, with the reason.</summary>
+    public IReadOnlyList<DroppedFile> FilesDropped { get; init; } = [];
+}
 
 /// <summary>An uncaught exception of the user's code.</summary>
 /// <param name="Line">Line in the user's code, when known.</param>

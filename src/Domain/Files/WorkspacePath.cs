@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace CodeInterpreter.Domain.Files;
 
 /// <summary>
@@ -17,7 +19,7 @@ public sealed record WorkspacePath
     public override string ToString() => Value;
 
     /// <summary>Parses <paramref name="raw"/>; on failure <paramref name="error"/> says what is wrong.</summary>
-    public static bool TryParse(string? raw, out WorkspacePath? path, out string? error)
+    public static bool TryParse(string? raw, [NotNullWhen(true)] out WorkspacePath? path, [NotNullWhen(false)] out string? error)
     {
         path = null;
         error = Check(raw);

@@ -65,8 +65,7 @@ internal sealed partial class DockerSandboxProvider(
         try
         {
             return await sandbox.RunAsync(
-                runnerRequest, request.Timeout, TimeSpan.FromSeconds(settings.BootTimeoutSec), request.Limits.MaxOutputBytes,
-                cancellationToken).ConfigureAwait(false);
+                request, runnerRequest, TimeSpan.FromSeconds(settings.BootTimeoutSec), cancellationToken).ConfigureAwait(false);
         }
         catch (RunnerProtocolException ex)
         {
@@ -90,9 +89,9 @@ internal sealed partial class DockerSandboxProvider(
         request.Limits.MaxOutputBytes + 1,
         FsizeLimitBytes: settings.WorkspaceSizeMb * 1024L * 1024L,
         settings.NofileLimit,
-        Files: [],
-        MaxFiles: 0,
-        MaxFilesBytes: 0);
+        Files: [.. request.InputFiles.Select(f => new RunnerInputFile(f.Path.Value, Convert.ToBase64String(f.Content.Span)))],
+        MaxFiles: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedFiles,
+        MaxFilesBytes: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedBytes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Execution {ExecutionId}: the sandbox broke the runner protocol: {Reason}")]
     private partial void LogProtocolViolation(string executionId, string reason);

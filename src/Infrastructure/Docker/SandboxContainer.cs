@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
 using CodeInterpreter.Infrastructure.Options;
@@ -158,13 +159,13 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends the request and relays frames under the service's deadline: <paramref name="timeout"/>
+    /// Sends the request and relays frames under the service's deadline: the request's timeout
     /// from the runner's start frame, <paramref name="bootTimeout"/> before it. When a deadline
     /// passes the container is killed, which also ends a read that does not observe cancellation.
     /// </summary>
     /// <exception cref="SandboxNotStartedException">The sandbox ended before the code started.</exception>
     public async Task<ExecutionResult> RunAsync(
-        RunnerRequest request, TimeSpan timeout, TimeSpan bootTimeout, long maxOutputBytes, CancellationToken cancellationToken)
+        SandboxRequest request, RunnerRequest runnerRequest, TimeSpan bootTimeout, CancellationToken cancellationToken)
     {
         if (_used)
         {
@@ -172,7 +173,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         }
 
         _used = true;
-        var frame = request.ToFrame();
+        var frame = runnerRequest.ToFrame();
         try
         {
             await _stream.WriteAsync(frame, 0, frame.Length, cancellationToken).ConfigureAwait(false);
@@ -183,13 +184,14 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
             throw new SandboxNotStartedException("the sandbox's input is closed", ex);
         }
 
-        var run = new SandboxRun(maxOutputBytes);
+        var run = new SandboxRun(request);
+        _reader.Limits = run.FrameLimits;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task? kill = null;
         await using (deadline.Token.Register(() => kill = KillAsync()).ConfigureAwait(false))
         {
             deadline.CancelAfter(bootTimeout);
-            await RelayAsync(run, timeout, deadline).ConfigureAwait(false);
+            await RelayAsync(run, request.Timeout, deadline, cancellationToken).ConfigureAwait(false);
         }
 
         if (kill is not null)
@@ -217,10 +219,10 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
             oomKilled = (await InspectStateAsync().ConfigureAwait(false))?.OOMKilled == true;
         }
 
-        return run.ToResult(run.Result.ExitCode, oomKilled, SandboxRun.ToExecutionError(run.Result.Error));
+        return run.ToResult(run.Result.ExitCode, oomKilled);
     }
 
-    private async Task RelayAsync(SandboxRun run, TimeSpan timeout, CancellationTokenSource deadline)
+    private async Task RelayAsync(SandboxRun run, TimeSpan timeout, CancellationTokenSource deadline, CancellationToken cancellationToken)
     {
         while (run.Result is null)
         {
@@ -250,7 +252,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
             _reader.Feed(_buffer.AsSpan(0, read.Value.Count), _frames);
             foreach (var frame in _frames)
             {
-                run.Accept(frame, () => deadline.CancelAfter(timeout));
+                await run.AcceptAsync(frame, () => deadline.CancelAfter(timeout), cancellationToken).ConfigureAwait(false);
                 if (run.Result is not null)
                 {
                     break;
@@ -298,7 +300,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
 
         var state = await InspectStateAsync().ConfigureAwait(false);
         LogRunnerVanished(Id, state?.ExitCode, state?.OOMKilled, _diagnostics.ToText());
-        return run.ToResult(state is null ? null : (int)state.ExitCode, state?.OOMKilled == true, null);
+        return run.ToResult(state is null ? null : (int)state.ExitCode, state?.OOMKilled == true);
     }
 
     private async Task<State?> InspectStateAsync()

@@ -1,27 +1,44 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
+using CodeInterpreter.Domain.Files;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 
-/// <summary>What one sandbox has reported so far for one request; every frame is checked on arrival.</summary>
-internal sealed class SandboxRun(long maxOutputBytes)
+/// <summary>
+/// What one sandbox has reported so far for one request. Every frame is checked on arrival: output is
+/// capped, generated files are re-validated (path, size, count, total) before they are stored, and
+/// the result's lists are bounded, because the code in the sandbox can forge any of it.
+/// </summary>
+internal sealed class SandboxRun(SandboxRequest request)
 {
     public const int MaxErrorTypeChars = 200;
     public const int MaxErrorMessageChars = 4000;
+    private const int MaxListedEntries = 1000;
+    private const int MaxReasonChars = 200;
 
-    private readonly OutputCapture _stdout = new(maxOutputBytes);
-    private readonly OutputCapture _stderr = new(maxOutputBytes);
+    private readonly OutputCapture _stdout = new(request.Limits.MaxOutputBytes);
+    private readonly OutputCapture _stderr = new(request.Limits.MaxOutputBytes);
     private readonly Stopwatch _codeClock = new();
+    private readonly List<WorkspaceEntry> _files = [];
+    private readonly List<DroppedFile> _dropped = [];
+    private readonly HashSet<string> _filePaths = new(StringComparer.Ordinal);
+    private long _fileBytes;
 
     public bool Started { get; private set; }
 
     public RunnerResult? Result { get; private set; }
 
-    public void Accept(RunnerFrame frame, Action onStarted)
+    /// <summary>The frame bounds for this request: file frames only when files are collected.</summary>
+    public RunnerFrameLimits FrameLimits => new(
+        MaxFileBytes: request.GeneratedFiles is null ? 0 : Math.Min(request.Limits.MaxGeneratedBytes, Array.MaxLength - RunnerFrameLimits.MaxFileHeaderBytes));
+
+    public async ValueTask AcceptAsync(RunnerFrame frame, Action onStarted, CancellationToken cancellationToken)
     {
         switch (frame.Type)
         {
@@ -38,6 +55,10 @@ internal sealed class SandboxRun(long maxOutputBytes)
             case RunnerFrameType.Stderr when Started:
                 _stderr.Append(frame.Payload);
                 break;
+            case RunnerFrameType.File when Started && request.GeneratedFiles is not null:
+                _codeClock.Stop();
+                await AcceptFileAsync(frame.Payload, request.GeneratedFiles, cancellationToken).ConfigureAwait(false);
+                break;
             case RunnerFrameType.Result when Started:
                 _codeClock.Stop();
                 Result = Parse(frame.Payload, RunnerJsonContext.Default.RunnerResult)
@@ -52,13 +73,86 @@ internal sealed class SandboxRun(long maxOutputBytes)
         }
     }
 
-    public ExecutionResult ToResult(int? exitCode, bool oomKilled, ExecutionError? error) => new(
-        _stdout.ToText(), _stderr.ToText(), exitCode, TimedOut: false, _codeClock.Elapsed,
-        _stdout.Truncated, _stderr.Truncated, oomKilled, error);
+    public ExecutionResult ToResult(int? exitCode, bool oomKilled) =>
+        new ExecutionResult(
+            _stdout.ToText(), _stderr.ToText(), exitCode, TimedOut: false, _codeClock.Elapsed,
+            _stdout.Truncated, _stderr.Truncated, oomKilled, ToExecutionError(Result?.Error))
+        {
+            Files = [.. _files, .. Directories()],
+            FilesDropped = [.. _dropped, .. RunnerDropped()],
+        };
 
     public ExecutionResult ToTimedOutResult() => new(
         _stdout.ToText(), _stderr.ToText(), ExitCode: null, TimedOut: true, _codeClock.Elapsed,
         _stdout.Truncated, _stderr.Truncated, OomKilled: false, Error: null);
+
+    private async Task AcceptFileAsync(byte[] payload, IGeneratedFileSink sink, CancellationToken cancellationToken)
+    {
+        if (payload.Length < 4)
+        {
+            throw new RunnerProtocolException("a file frame without its header");
+        }
+
+        var headerLength = BinaryPrimitives.ReadUInt32BigEndian(payload);
+        if (headerLength > payload.Length - 4)
+        {
+            throw new RunnerProtocolException("a file frame whose header overruns it");
+        }
+
+        var header = Parse(payload.AsMemory(4, (int)headerLength), RunnerJsonContext.Default.RunnerFileHeader)
+            ?? throw new RunnerProtocolException("a file frame with a null header");
+        var content = payload.AsMemory(4 + (int)headerLength);
+        if (header.Size != content.Length)
+        {
+            throw new RunnerProtocolException($"a file frame announces {header.Size} bytes but carries {content.Length}");
+        }
+
+        var rawPath = Truncate(header.Path ?? string.Empty, WorkspacePath.MaxLength + 1);
+        if (!WorkspacePath.TryParse(header.Path, out var path, out var error))
+        {
+            Drop(rawPath, $"invalid path: {error}");
+        }
+        else if (!_filePaths.Add(path!.Value))
+        {
+            Drop(path.Value, "sent twice");
+        }
+        else if (_files.Count >= request.Limits.MaxGeneratedFiles)
+        {
+            Drop(path.Value, "max files");
+        }
+        else if (_fileBytes + content.Length > request.Limits.MaxGeneratedBytes)
+        {
+            Drop(path.Value, "total size bound");
+        }
+        else
+        {
+            var stored = await sink.StoreAsync(path, content, cancellationToken).ConfigureAwait(false);
+            _fileBytes += content.Length;
+            _files.Add(new WorkspaceEntry(path.Value, WorkspaceEntry.FileKind, stored.FileId, stored.SizeBytes));
+        }
+    }
+
+    private void Drop(string path, string reason)
+    {
+        if (_dropped.Count < MaxListedEntries)
+        {
+            _dropped.Add(new DroppedFile(path, Truncate(reason, MaxReasonChars)));
+        }
+    }
+
+    private IEnumerable<WorkspaceEntry> Directories() =>
+        (Result?.Directories ?? [])
+            .Take(MaxListedEntries)
+            .Select(raw => WorkspacePath.TryParse(raw, out var path, out _) ? path!.Value : null)
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal)
+            .Select(path => new WorkspaceEntry(path, WorkspaceEntry.DirectoryKind, FileId: null, SizeBytes: null));
+
+    private IEnumerable<DroppedFile> RunnerDropped() =>
+        (Result?.FilesDropped ?? [])
+            .Take(Math.Max(0, MaxListedEntries - _dropped.Count))
+            .Select(d => new DroppedFile(
+                Truncate(d.Path ?? string.Empty, WorkspacePath.MaxLength + 1), Truncate(d.Reason ?? "dropped", MaxReasonChars)));
 
     public static ExecutionError? ToExecutionError(RunnerError? error) =>
         error?.Type is null
@@ -70,11 +164,11 @@ internal sealed class SandboxRun(long maxOutputBytes)
 
     public static string Truncate(string text, int maxChars) => text.Length <= maxChars ? text : text[..maxChars];
 
-    private static T? Parse<T>(byte[] payload, JsonTypeInfo<T> type)
+    private static T? Parse<T>(ReadOnlyMemory<byte> payload, JsonTypeInfo<T> type)
     {
         try
         {
-            return JsonSerializer.Deserialize(payload, type);
+            return JsonSerializer.Deserialize(payload.Span, type);
         }
         catch (JsonException ex)
         {

@@ -4,6 +4,7 @@ using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Application.Executions;
 using CodeInterpreter.Domain.Executions;
+using CodeInterpreter.Application.Tests.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CodeInterpreter.Application.Tests.Executions;
@@ -24,14 +25,68 @@ public sealed class ExecuteCodeHandlerTests
 
     private readonly RecordingSandbox _sandbox = new();
     private readonly ServiceReadiness _readiness = new();
+    private readonly InMemoryFileStore _files = new();
 
     private ExecuteCodeHandler Handler(ExecutionOptions? options = null) => new(
-        _sandbox, _readiness, new ExecutionSlots(Microsoft.Extensions.Options.Options.Create(new ConcurrencyOptions())),
+        _sandbox, _files, _readiness, new ExecutionSlots(Microsoft.Extensions.Options.Options.Create(new ConcurrencyOptions())),
         Microsoft.Extensions.Options.Options.Create(options ?? new ExecutionOptions()),
         NullLogger<ExecuteCodeHandler>.Instance);
 
-    private static ExecuteCodeCommand Command(string code = "print(1)", int timeoutMs = 2000, string? stdin = null) =>
-        new(code, stdin, timeoutMs, true, []);
+    private static ExecuteCodeCommand Command(
+        string code = "print(1)", int timeoutMs = 2000, string? stdin = null, params WorkspaceFileReference[] files) =>
+        new(code, stdin, timeoutMs, true, files);
+
+    private async Task<string> StoreAsync(byte[] content) =>
+        (await _files.SaveAsync("data.bin", new MemoryStream(content), long.MaxValue, CancellationToken.None)).FileId;
+
+    [Test]
+    public async Task Stages_stored_files_at_their_paths_with_their_bytes()
+    {
+        _readiness.MarkReady();
+        var id = await StoreAsync([1, 2, 3]);
+
+        await Handler().Handle(Command(files: new WorkspaceFileReference("in/data.bin", id)), CancellationToken.None);
+
+        var staged = _sandbox.Received!.InputFiles.Should().ContainSingle().Subject;
+        staged.Path.Value.Should().Be("in/data.bin");
+        staged.Content.ToArray().Should().Equal(1, 2, 3);
+        _sandbox.Received.GeneratedFiles.Should().NotBeNull("generated files are collected into the store");
+    }
+
+    [Test]
+    public async Task An_unknown_file_id_is_not_found_before_anything_runs()
+    {
+        _readiness.MarkReady();
+
+        var run = async () => await Handler().Handle(Command(files: new WorkspaceFileReference("a.csv", "0123456789abcdef0123456789abcdef")), CancellationToken.None);
+
+        (await run.Should().ThrowAsync<NotFoundException>()).Which.Message.Should().Be("File with ID '0123456789abcdef0123456789abcdef' not found");
+        _sandbox.Received.Should().BeNull();
+    }
+
+    [Test]
+    public async Task The_same_path_twice_is_refused()
+    {
+        _readiness.MarkReady();
+        var id = await StoreAsync([1]);
+
+        var run = async () => await Handler().Handle(
+            Command(files: [new WorkspaceFileReference("a.csv", id), new WorkspaceFileReference("a.csv", id)]), CancellationToken.None);
+
+        (await run.Should().ThrowAsync<RequestValidationException>()).Which.Message.Should().StartWith("File paths must be unique");
+    }
+
+    [Test]
+    public async Task Staged_files_beyond_the_per_execution_bytes_are_refused()
+    {
+        _readiness.MarkReady();
+        var id = await StoreAsync(new byte[(1024 * 1024) + 1]);
+
+        var run = async () => await Handler(new ExecutionOptions { MaxFilesMbPerExecution = 1 })
+            .Handle(Command(files: new WorkspaceFileReference("big.bin", id)), CancellationToken.None);
+
+        (await run.Should().ThrowAsync<RequestValidationException>()).Which.Message.Should().Be("files exceed maximum of 1 MB per execution");
+    }
 
     [Test]
     public async Task Passes_the_configured_limits_to_the_sandbox()

@@ -1,4 +1,5 @@
 using CodeInterpreter.Domain.Executions;
+using CodeInterpreter.Domain.Files;
 
 namespace CodeInterpreter.Application.Common.Interfaces;
 
@@ -20,7 +21,30 @@ public sealed record SandboxRequest(
     string? Stdin,
     bool LastLineInteractive,
     TimeSpan Timeout,
-    SandboxLimits Limits);
+    SandboxLimits Limits)
+{
+    /// <summary>Files placed in the workspace before the code runs.</summary>
+    public IReadOnlyList<SandboxInputFile> InputFiles { get; init; } = [];
+
+    /// <summary>Where generated files go as they arrive; null = generated files are not collected.</summary>
+    public IGeneratedFileSink? GeneratedFiles { get; init; }
+}
 
 /// <summary>Resource bounds of one execution.</summary>
-public sealed record SandboxLimits(int MemoryLimitMb, int CpuTimeLimitSec, long MaxOutputBytes);
+public sealed record SandboxLimits(int MemoryLimitMb, int CpuTimeLimitSec, long MaxOutputBytes)
+{
+    /// <summary>Most generated files returned.</summary>
+    public int MaxGeneratedFiles { get; init; } = 100;
+
+    /// <summary>Most bytes of generated files returned, in total.</summary>
+    public long MaxGeneratedBytes { get; init; } = 50L * 1024 * 1024;
+}
+
+/// <summary>A file to place at <see cref="Path"/> in the workspace.</summary>
+public sealed record SandboxInputFile(WorkspacePath Path, ReadOnlyMemory<byte> Content);
+
+/// <summary>Keeps a generated file and says under which id.</summary>
+public interface IGeneratedFileSink
+{
+    Task<StoredFile> StoreAsync(WorkspacePath path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+}

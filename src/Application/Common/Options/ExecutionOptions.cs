@@ -31,4 +31,16 @@ public sealed class ExecutionOptions
     [ConfigurationKeyName("MAX_STDIN_BYTES")]
     [Range(0, 67_108_864, ErrorMessage = "MAX_STDIN_BYTES must be between {1} and {2}.")]
     public int MaxStdinBytes { get; set; } = 10_485_760;
+
+    /// <summary>Most files staged into, and most generated files returned from, one execution.</summary>
+    [ConfigurationKeyName("MAX_FILES_PER_EXECUTION")]
+    [Range(0, 10_000, ErrorMessage = "MAX_FILES_PER_EXECUTION must be between {1} and {2}.")]
+    public int MaxFilesPerExecution { get; set; } = 100;
+
+    /// <summary>Most bytes of files staged into, and of generated files returned from, one execution.</summary>
+    [ConfigurationKeyName("MAX_FILES_MB_PER_EXECUTION")]
+    [Range(0, 10_240, ErrorMessage = "MAX_FILES_MB_PER_EXECUTION must be between {1} and {2}.")]
+    public int MaxFilesMbPerExecution { get; set; } = 50;
+
+    public long MaxFilesBytesPerExecution => MaxFilesMbPerExecution * 1024L * 1024L;
 }

@@ -9,6 +9,9 @@ namespace CodeInterpreter.Infrastructure.Docker.Protocol;
 /// </summary>
 internal sealed class RunnerFrameReader(RunnerFrameLimits limits)
 {
+    /// <summary>The bounds in force; a request that expects generated files widens them.</summary>
+    public RunnerFrameLimits Limits { get; set; } = limits;
+
     private const int HeaderLength = 5;
 
     private readonly byte[] _header = new byte[HeaderLength];
@@ -64,7 +67,7 @@ internal sealed class RunnerFrameReader(RunnerFrameLimits limits)
     {
         var type = (RunnerFrameType)_header[0];
         var length = BinaryPrimitives.ReadUInt32BigEndian(_header.AsSpan(1));
-        var max = limits.MaxPayload(type)
+        var max = Limits.MaxPayload(type)
             ?? throw new RunnerProtocolException($"unexpected frame type 0x{_header[0]:x2}");
         if (length > max)
         {
@@ -78,14 +81,19 @@ internal sealed class RunnerFrameReader(RunnerFrameLimits limits)
 }
 
 /// <summary>Largest accepted payload per frame type; null = the type is not accepted at all.</summary>
-internal sealed record RunnerFrameLimits(int MaxResultBytes = 1 << 20, int MaxChunkBytes = 1 << 16, int MaxErrorBytes = 1 << 16)
+internal sealed record RunnerFrameLimits(
+    int MaxResultBytes = 1 << 20, int MaxChunkBytes = 1 << 16, int MaxErrorBytes = 1 << 16, long MaxFileBytes = 0)
 {
+    /// <summary>Largest header of a file frame: its length prefix and JSON.</summary>
+    public const int MaxFileHeaderBytes = 4 + (1 << 16);
+
     public long? MaxPayload(RunnerFrameType type) => type switch
     {
         RunnerFrameType.Ready or RunnerFrameType.Started => 0,
         RunnerFrameType.Stdout or RunnerFrameType.Stderr => MaxChunkBytes,
         RunnerFrameType.Result => MaxResultBytes,
         RunnerFrameType.RunnerError => MaxErrorBytes,
+        RunnerFrameType.File when MaxFileBytes > 0 => MaxFileHeaderBytes + MaxFileBytes,
         _ => null,
     };
 }

@@ -40,7 +40,19 @@ internal sealed record RunnerResult(
     [property: JsonPropertyName("exit_code")] int? ExitCode,
     [property: JsonPropertyName("signal")] int? Signal,
     [property: JsonPropertyName("oom_kills")] long OomKills,
-    [property: JsonPropertyName("error")] RunnerError? Error);
+    [property: JsonPropertyName("error")] RunnerError? Error,
+    [property: JsonPropertyName("directories")] IReadOnlyList<string>? Directories,
+    [property: JsonPropertyName("files_dropped")] IReadOnlyList<RunnerDroppedFile>? FilesDropped);
+
+/// <summary>A generated file the runner did not send, and why.</summary>
+internal sealed record RunnerDroppedFile(
+    [property: JsonPropertyName("path")] string? Path,
+    [property: JsonPropertyName("reason")] string? Reason);
+
+/// <summary>The JSON header of a file frame.</summary>
+internal sealed record RunnerFileHeader(
+    [property: JsonPropertyName("path")] string? Path,
+    [property: JsonPropertyName("size")] long Size);
 
 /// <summary>An uncaught exception as the runner reports it.</summary>
 internal sealed record RunnerError(
@@ -54,4 +66,5 @@ internal sealed record RunnerFailure([property: JsonPropertyName("message")] str
 [JsonSerializable(typeof(RunnerRequest))]
 [JsonSerializable(typeof(RunnerResult))]
 [JsonSerializable(typeof(RunnerFailure))]
+[JsonSerializable(typeof(RunnerFileHeader))]
 internal sealed partial class RunnerJsonContext : JsonSerializerContext;
