@@ -241,8 +241,12 @@ def parse_request(raw):
     interactive = raw.get('last_line_interactive', True)
     if not isinstance(interactive, bool):
         raise RequestError('last_line_interactive must be a boolean')
+    entrypoint = raw.get('entrypoint')
+    if entrypoint is not None and not isinstance(entrypoint, str):
+        raise RequestError('entrypoint must be a string')
     request = {
         'code': code,
+        'entrypoint': entrypoint,
         'last_line_interactive': interactive,
         'stdin': parse_stdin(raw.get('stdin')),
         'argv': parse_argv(raw.get('argv', [])),
@@ -694,10 +698,27 @@ def child_setup(request, workspace, fds):
     install_stdio()
     os.chdir(workspace)
     os.environ.update(request['env'])
-    sys.argv = [CODE_FILENAME] + request['argv']
-    sys.path[:1] = [workspace]  # the script's dir (/opt/runner) -> the workspace
+    module = fresh_main_module()
+    if request['entrypoint'] is None:
+        sys.argv = [CODE_FILENAME] + request['argv']
+        sys.path[:1] = [workspace]  # the script's dir (/opt/runner) -> the workspace
+    else:
+        use_entrypoint(request, workspace, module)
     register_source(request['code'])
-    return fresh_main_module()
+    return module
+
+
+def use_entrypoint(request, workspace, module):
+    """Run a project file as the script: its source, its name in tracebacks, its folder on sys.path."""
+    global CODE_FILENAME  # this forked child runs exactly one script; tracebacks must name it
+    path = input_file_target(workspace, request['entrypoint'])
+    with open(path, encoding='utf-8') as source:
+        request['code'] = source.read()
+    request['last_line_interactive'] = False  # a script is not a REPL session
+    CODE_FILENAME = path
+    module.__file__ = path
+    sys.argv = [path] + request['argv']
+    sys.path[:1] = [os.path.dirname(path)]
 
 
 def finish_run(request, namespace, error_fd):

@@ -43,6 +43,7 @@ public static class DependencyInjection
         });
         services.AddSingleton<EngineResilience>();
         services.AddSingleton<SandboxReaper>();
+        services.AddSingleton<SandboxNetwork>();
         services.AddSingleton<ISandboxProvider, DockerSandboxProvider>();
         services.AddHostedService<ExecutorImageProvisioner>();
         services.AddSingleton<SandboxPool>();

@@ -5,8 +5,7 @@ namespace CodeInterpreter.Api.Contracts;
 /// <summary>Python code to run once in a fresh, locked-down sandbox.</summary>
 public sealed class ExecuteRequest
 {
-    /// <summary>The Python source, run as <c>__main__</c> in <c>/workspace</c>.</summary>
-    [Required(AllowEmptyStrings = true)]
+    /// <summary>The Python source, run as <c>__main__</c> in <c>/workspace</c>. Required unless <see cref="Entrypoint"/> is given.</summary>
     public string? Code { get; init; }
 
     /// <summary>Text fed to the code's standard input; null means empty input.</summary>
@@ -20,6 +19,45 @@ public sealed class ExecuteRequest
 
     /// <summary>Stored files to place in the workspace before the code runs.</summary>
     public IReadOnlyList<ExecuteFileReference> Files { get; init; } = [];
+
+    /// <summary>Environment variables for the code (at most 64, 64 KiB; names like PATH, PYTHON*, LD_* are reserved).</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Command-line arguments: the code sees them as <c>sys.argv[1:]</c>.</summary>
+    public IReadOnlyList<string> Args { get; init; } = [];
+
+    /// <summary>Text files of a multi-file project, written into the workspace (with <see cref="Entrypoint"/>).</summary>
+    public IReadOnlyList<SourceFileRequest> Sources { get; init; } = [];
+
+    /// <summary>Path of the source to run as <c>__main__</c>, its folder on <c>sys.path</c>; excludes <see cref="Code"/>.</summary>
+    public string? Entrypoint { get; init; }
+
+    /// <summary>Memory limit in MB, up to the server's MAX_MEMORY_LIMIT_MB (default: MEMORY_LIMIT_MB).</summary>
+    public int? MemoryLimitMb { get; init; }
+
+    /// <summary>CPU cores, up to the server's MAX_CPU_LIMIT (default: SANDBOX_CPUS).</summary>
+    public double? CpuLimit { get; init; }
+
+    /// <summary>Give the code network access; refused with 403 unless the server sets ALLOW_NETWORK=true.</summary>
+    public bool Network { get; init; }
+
+    /// <summary>Choose the executor image by Python version, from the server's EXECUTOR_IMAGES.</summary>
+    public string? PythonVersion { get; init; }
+
+    /// <summary>Choose the executor image by name, from the server's EXECUTOR_IMAGES.</summary>
+    public string? Image { get; init; }
+}
+
+/// <summary>An inline text file of a project.</summary>
+public sealed class SourceFileRequest
+{
+    /// <summary>Relative path inside <c>/workspace</c>.</summary>
+    [Required(AllowEmptyStrings = true)]
+    public string? Path { get; init; }
+
+    /// <summary>The file's text.</summary>
+    [Required(AllowEmptyStrings = true)]
+    public string? Content { get; init; }
 }
 
 /// <summary>A stored file staged into the workspace.</summary>

@@ -10,11 +10,22 @@ namespace CodeInterpreter.Api.Mapping;
 internal static partial class ExecutionContractMapper
 {
     public static ExecuteCodeCommand ToCommand(this ExecuteRequest request) => new(
-        request.Code ?? string.Empty,
+        request.Code,
         request.Stdin,
         request.TimeoutMs,
         request.LastLineInteractive,
-        [.. request.Files.Select(f => new WorkspaceFileReference(f.Path ?? string.Empty, f.FileId ?? string.Empty))]);
+        [.. request.Files.Select(f => new WorkspaceFileReference(f.Path ?? string.Empty, f.FileId ?? string.Empty))])
+    {
+        Env = request.Env,
+        Args = request.Args,
+        Sources = [.. request.Sources.Select(s => new SourceFile(s.Path ?? string.Empty, s.Content ?? string.Empty))],
+        Entrypoint = request.Entrypoint,
+        MemoryLimitMb = request.MemoryLimitMb,
+        CpuLimit = request.CpuLimit,
+        Network = request.Network,
+        PythonVersion = request.PythonVersion,
+        Image = request.Image,
+    };
 
     [MapProperty(nameof(ExecutionResult.Duration), nameof(ExecuteResponse.DurationMs), Use = nameof(ToMilliseconds))]
     public static partial ExecuteResponse ToResponse(this ExecutionResult result);

@@ -1,4 +1,3 @@
-using System.Text;
 using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
@@ -11,16 +10,42 @@ using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Application.Executions;
 
-/// <summary>Run <see cref="Code"/> once in a fresh sandbox.</summary>
+/// <summary>Run <see cref="Code"/> (or the project in <see cref="Sources"/>) once in a fresh sandbox.</summary>
 public sealed record ExecuteCodeCommand(
-    string Code,
+    string? Code,
     string? Stdin,
     int TimeoutMs,
     bool LastLineInteractive,
-    IReadOnlyList<WorkspaceFileReference> Files) : ICommand<ExecutionResult>;
+    IReadOnlyList<WorkspaceFileReference> Files) : ICommand<ExecutionResult>
+{
+    /// <summary>Environment variables added for the code.</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary><c>sys.argv[1:]</c>.</summary>
+    public IReadOnlyList<string> Args { get; init; } = [];
+
+    /// <summary>Text files of a multi-file project, written into the workspace.</summary>
+    public IReadOnlyList<SourceFile> Sources { get; init; } = [];
+
+    /// <summary>The source to run as <c>__main__</c> (instead of <see cref="Code"/>).</summary>
+    public string? Entrypoint { get; init; }
+
+    public int? MemoryLimitMb { get; init; }
+
+    public double? CpuLimit { get; init; }
+
+    public bool Network { get; init; }
+
+    public string? PythonVersion { get; init; }
+
+    public string? Image { get; init; }
+}
 
 /// <summary>A stored file to place at <see cref="Path"/> in the workspace before the code runs.</summary>
 public sealed record WorkspaceFileReference(string Path, string FileId);
+
+/// <summary>An inline text file of a project.</summary>
+public sealed record SourceFile(string Path, string Content);
 
 public sealed partial class ExecuteCodeHandler(
     ISandboxProvider sandboxes,
@@ -35,9 +60,8 @@ public sealed partial class ExecuteCodeHandler(
     public async ValueTask<ExecutionResult> Handle(ExecuteCodeCommand command, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        var paths = Validate(command, limits);
-
-        var inputs = await LoadInputFilesAsync(command.Files, paths, limits, cancellationToken).ConfigureAwait(false);
+        var plan = ExecutionRules.Check(command, limits);
+        var inputs = await LoadInputFilesAsync(command.Files, plan.FilePaths, limits, cancellationToken).ConfigureAwait(false);
 
         if (!readiness.IsReady)
         {
@@ -47,18 +71,24 @@ public sealed partial class ExecuteCodeHandler(
 
         var request = new SandboxRequest(
             ExecutionId: Guid.NewGuid().ToString("N")[..16],
-            command.Code,
+            command.Code ?? string.Empty,
             command.Stdin,
             command.LastLineInteractive,
             TimeSpan.FromMilliseconds(command.TimeoutMs),
-            new SandboxLimits(limits.MemoryLimitMb, limits.CpuTimeLimitSec, limits.MaxOutputBytes)
+            new SandboxLimits(plan.MemoryLimitMb, limits.CpuTimeLimitSec, limits.MaxOutputBytes)
             {
                 MaxGeneratedFiles = limits.MaxFilesPerExecution,
                 MaxGeneratedBytes = limits.MaxFilesBytesPerExecution,
+                Cpus = plan.CpuLimit,
             })
         {
-            InputFiles = inputs,
+            InputFiles = [.. plan.Sources.Select(s => new SandboxInputFile(s.Path, s.Content)), .. inputs],
             GeneratedFiles = new GeneratedFileStore(files),
+            Argv = command.Args,
+            Env = command.Env,
+            Entrypoint = plan.Entrypoint,
+            Network = plan.Network,
+            Image = plan.Image,
         };
 
         ExecutionResult result;
@@ -71,61 +101,9 @@ public sealed partial class ExecuteCodeHandler(
         return result;
     }
 
-    /// <summary>Checks the request against the limits; returns the parsed paths of <c>files</c>, in order.</summary>
-    private static List<WorkspacePath> Validate(ExecuteCodeCommand command, ExecutionOptions limits)
-    {
-        if (string.IsNullOrWhiteSpace(command.Code))
-        {
-            throw new RequestValidationException("code", "code must not be empty");
-        }
-
-        if (Encoding.UTF8.GetByteCount(command.Code) > limits.MaxCodeBytes)
-        {
-            throw new RequestValidationException("code", $"code exceeds maximum of {limits.MaxCodeBytes} bytes");
-        }
-
-        if (command.Stdin is not null && Encoding.UTF8.GetByteCount(command.Stdin) > limits.MaxStdinBytes)
-        {
-            throw new RequestValidationException("stdin", $"stdin exceeds maximum of {limits.MaxStdinBytes} bytes");
-        }
-
-        if (command.TimeoutMs < 1)
-        {
-            throw new RequestValidationException("timeout_ms", "timeout_ms must be at least 1 ms");
-        }
-
-        if (command.TimeoutMs > limits.MaxExecTimeoutMs)
-        {
-            throw new RequestValidationException("timeout_ms", $"timeout_ms exceeds maximum of {limits.MaxExecTimeoutMs} ms");
-        }
-
-        if (command.Files.Count > limits.MaxFilesPerExecution)
-        {
-            throw new RequestValidationException("files", $"files exceed maximum of {limits.MaxFilesPerExecution} per execution");
-        }
-
-        var paths = new List<WorkspacePath>(command.Files.Count);
-        foreach (var file in command.Files)
-        {
-            if (!WorkspacePath.TryParse(file.Path, out var path, out var error))
-            {
-                throw new RequestValidationException("files", error);
-            }
-
-            if (paths.Contains(path))
-            {
-                throw new RequestValidationException("files", $"File paths must be unique: '{path.Value}' is given twice");
-            }
-
-            paths.Add(path);
-        }
-
-        return paths;
-    }
-
     /// <summary>Resolves every staged file (404 for an unknown id) and reads it, within the per-execution bound.</summary>
     private async Task<IReadOnlyList<SandboxInputFile>> LoadInputFilesAsync(
-        IReadOnlyList<WorkspaceFileReference> references, List<WorkspacePath> paths, ExecutionOptions limits,
+        IReadOnlyList<WorkspaceFileReference> references, IReadOnlyList<WorkspacePath> paths, ExecutionOptions limits,
         CancellationToken cancellationToken)
     {
         var stored = new List<(WorkspacePath Path, StoredFile File)>(references.Count);

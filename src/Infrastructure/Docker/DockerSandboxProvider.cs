@@ -18,6 +18,7 @@ internal sealed partial class DockerSandboxProvider(
     IDockerClient docker,
     EngineResilience resilience,
     SandboxPool pool,
+    SandboxNetwork network,
     IOptions<SandboxOptions> options,
     ILogger<DockerSandboxProvider> logger) : ISandboxProvider
 {
@@ -25,7 +26,9 @@ internal sealed partial class DockerSandboxProvider(
     {
         var settings = options.Value;
         var runnerRequest = ToRunnerRequest(settings, request);
-        var warm = pool.TryLease(new SandboxShape(request.Limits.MemoryLimitMb, pool.Shape.Preload));
+        var shape = new SandboxShape(
+            request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Network, request.Image);
+        var warm = pool.TryLease(shape);
         if (warm is not null)
         {
             await using (warm.ConfigureAwait(false))
@@ -41,9 +44,14 @@ internal sealed partial class DockerSandboxProvider(
             }
         }
 
+        if (request.Network)
+        {
+            await network.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         // Cold sandboxes import nothing ahead: the code pays only for what it imports itself.
         var cold = await SandboxContainer.StartAsync(
-            docker, resilience, settings, new SandboxShape(request.Limits.MemoryLimitMb, Preload: ""), request.ExecutionId,
+            docker, resilience, settings, shape with { Preload = "" }, request.ExecutionId,
             logger, cancellationToken).ConfigureAwait(false);
         await using (cold.ConfigureAwait(false))
         {
@@ -82,8 +90,8 @@ internal sealed partial class DockerSandboxProvider(
         request.Code,
         request.Stdin,
         request.LastLineInteractive,
-        Argv: [],
-        Env: new Dictionary<string, string>(),
+        request.Argv,
+        request.Env,
         request.Limits.CpuTimeLimitSec,
         // One byte over the cap lets the service see for itself that output was cut.
         request.Limits.MaxOutputBytes + 1,
@@ -91,7 +99,8 @@ internal sealed partial class DockerSandboxProvider(
         settings.NofileLimit,
         Files: [.. request.InputFiles.Select(f => new RunnerInputFile(f.Path.Value, Convert.ToBase64String(f.Content.Span)))],
         MaxFiles: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedFiles,
-        MaxFilesBytes: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedBytes);
+        MaxFilesBytes: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedBytes,
+        request.Entrypoint);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Execution {ExecutionId}: the sandbox broke the runner protocol: {Reason}")]
     private partial void LogProtocolViolation(string executionId, string reason);

@@ -22,7 +22,7 @@ internal static class SandboxContainerSpec
         var workspaceBytes = options.WorkspaceSizeMb * Megabyte;
         return new CreateContainerParameters
         {
-            Image = options.ExecutorImage,
+            Image = shape.Image ?? options.ExecutorImage,
             User = SandboxUser,
             WorkingDir = "/workspace",
             Hostname = "sandbox",
@@ -33,7 +33,7 @@ internal static class SandboxContainerSpec
             OpenStdin = true,
             StdinOnce = true,
             Tty = false,
-            NetworkDisabled = true,
+            NetworkDisabled = !shape.Network,
             Env = [$"SANDBOX_PRELOAD={shape.Preload}"],
             Labels = new Dictionary<string, string>
             {
@@ -43,7 +43,7 @@ internal static class SandboxContainerSpec
             },
             HostConfig = new HostConfig
             {
-                NetworkMode = "none",
+                NetworkMode = shape.Network ? SandboxNetwork.Name : "none",
                 ReadonlyRootfs = true,
                 CapDrop = ["ALL"],
                 SecurityOpt = ["no-new-privileges"],
@@ -56,7 +56,7 @@ internal static class SandboxContainerSpec
                 Memory = memoryBytes,
                 // Swap equal to memory means no swap at all: the limit is the limit.
                 MemorySwap = memoryBytes,
-                NanoCPUs = (long)(options.Cpus * 1_000_000_000),
+                NanoCPUs = (long)((shape.Cpus ?? options.Cpus) * 1_000_000_000),
                 PidsLimit = options.PidsLimit,
                 Ulimits =
                 [

@@ -44,7 +44,8 @@ internal sealed partial class SandboxPool(
     /// <summary>Takes a warm sandbox that fits <paramref name="shape"/>, or null (then the caller starts a cold one).</summary>
     public SandboxContainer? TryLease(SandboxShape shape)
     {
-        if (poolOptions.Value.Size == 0 || shape.MemoryLimitMb != Shape.MemoryLimitMb)
+        // Settings fixed at creation (memory, CPU, network, image) must match; the rest travels in the request.
+        if (poolOptions.Value.Size == 0 || shape != Shape)
         {
             return null;
         }

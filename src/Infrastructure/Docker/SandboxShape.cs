@@ -6,4 +6,7 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// </summary>
 /// <param name="MemoryLimitMb">Memory (and memory + swap) limit of the container.</param>
 /// <param name="Preload">Comma-separated modules the runner imports before it waits for a request.</param>
-internal sealed record SandboxShape(int MemoryLimitMb, string Preload);
+/// <param name="Cpus">CPU cores; null = the server's default.</param>
+/// <param name="Network">Attached to the sandbox network instead of none.</param>
+/// <param name="Image">Executor image; null = the server's default.</param>
+internal sealed record SandboxShape(int MemoryLimitMb, string Preload, double? Cpus = null, bool Network = false, string? Image = null);

@@ -33,7 +33,8 @@ internal sealed class SandboxFixture : IAsyncDisposable
             MsOptions.Create(new PoolOptions { Size = poolSize, Preload = preload }),
             MsOptions.Create(new ExecutionOptions()), NullLogger<SandboxPool>.Instance);
         Provider = new DockerSandboxProvider(
-            _client, new EngineResilience(), Pool, MsOptions.Create(Options), NullLogger<DockerSandboxProvider>.Instance);
+            _client, new EngineResilience(), Pool, new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance),
+            MsOptions.Create(Options), NullLogger<DockerSandboxProvider>.Instance);
     }
 
     public SandboxOptions Options { get; }

@@ -28,6 +28,21 @@ public sealed record SandboxRequest(
 
     /// <summary>Where generated files go as they arrive; null = generated files are not collected.</summary>
     public IGeneratedFileSink? GeneratedFiles { get; init; }
+
+    /// <summary><c>sys.argv[1:]</c> of the code.</summary>
+    public IReadOnlyList<string> Argv { get; init; } = [];
+
+    /// <summary>Environment variables added for the code (names already checked).</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A workspace path (one of <see cref="InputFiles"/>) to run instead of <see cref="Code"/>.</summary>
+    public string? Entrypoint { get; init; }
+
+    /// <summary>Give the sandbox a network (only when the server allows it).</summary>
+    public bool Network { get; init; }
+
+    /// <summary>Executor image chosen from the server's allow-list; null = the default image.</summary>
+    public string? Image { get; init; }
 }
 
 /// <summary>Resource bounds of one execution.</summary>
@@ -38,6 +53,9 @@ public sealed record SandboxLimits(int MemoryLimitMb, int CpuTimeLimitSec, long 
 
     /// <summary>Most bytes of generated files returned, in total.</summary>
     public long MaxGeneratedBytes { get; init; } = 50L * 1024 * 1024;
+
+    /// <summary>CPU cores; null = the server's default.</summary>
+    public double? Cpus { get; init; }
 }
 
 /// <summary>A file to place at <see cref="Path"/> in the workspace.</summary>

@@ -43,4 +43,35 @@ public sealed class ExecutionOptions
     public int MaxFilesMbPerExecution { get; set; } = 50;
 
     public long MaxFilesBytesPerExecution => MaxFilesMbPerExecution * 1024L * 1024L;
+
+    /// <summary>Largest <c>memory_limit_mb</c> a request may ask for.</summary>
+    [ConfigurationKeyName("MAX_MEMORY_LIMIT_MB")]
+    [Range(16, 1_048_576, ErrorMessage = "MAX_MEMORY_LIMIT_MB must be between {1} and {2}.")]
+    public int MaxMemoryLimitMb { get; set; } = 2048;
+
+    /// <summary>Largest <c>cpu_limit</c> (cores) a request may ask for.</summary>
+    [ConfigurationKeyName("MAX_CPU_LIMIT")]
+    [Range(0.01, 256, ErrorMessage = "MAX_CPU_LIMIT must be between {1} and {2}.")]
+    public double MaxCpuLimit { get; set; } = 2;
+
+    /// <summary>Whether a request may ask for <c>network: true</c>.</summary>
+    [ConfigurationKeyName("ALLOW_NETWORK")]
+    public bool AllowNetwork { get; set; }
+
+    /// <summary>
+    /// Executor images a request may choose, as <c>key=image</c> pairs separated by commas (the key is
+    /// what <c>python_version</c> names, e.g. <c>3.11=code-interpreter-executor:latest</c>). Empty:
+    /// only the default image.
+    /// </summary>
+    [ConfigurationKeyName("EXECUTOR_IMAGES")]
+    [RegularExpression(@"^\s*([^=,\s]+=[^=,\s]+\s*(,\s*[^=,\s]+=[^=,\s]+\s*)*)?$",
+        ErrorMessage = "EXECUTOR_IMAGES must be comma-separated key=image pairs, e.g. 3.11=code-interpreter-executor:latest.")]
+    public string ExecutorImages { get; set; } = string.Empty;
+
+    /// <summary><see cref="ExecutorImages"/> parsed: key to image reference, in the configured order.</summary>
+    /// <remarks>A method, not a property: option validation reads every property, even of an invalid value.</remarks>
+    public IReadOnlyList<KeyValuePair<string, string>> AllowedImages() =>
+        [.. ExecutorImages.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
+            .Select(parts => KeyValuePair.Create(parts[0], parts[1]))];
 }

@@ -17,7 +17,8 @@ internal sealed record RunnerRequest(
     [property: JsonPropertyName("nofile_limit")] int NofileLimit,
     [property: JsonPropertyName("files")] IReadOnlyList<RunnerInputFile> Files,
     [property: JsonPropertyName("max_files")] int MaxFiles,
-    [property: JsonPropertyName("max_files_bytes")] long MaxFilesBytes)
+    [property: JsonPropertyName("max_files_bytes")] long MaxFilesBytes,
+    [property: JsonPropertyName("entrypoint")] string? Entrypoint = null)
 {
     /// <summary>Length-prefixed UTF-8 JSON, ready to write to the runner's stdin.</summary>
     public byte[] ToFrame()
