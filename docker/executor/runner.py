@@ -48,6 +48,7 @@ MAX_FRAME_PAYLOAD = 0xFFFFFFFF       # 4-byte length field
 POLL_SECONDS = 0.1                   # exit check cadence when no pidfd wakes us up
 POLL_SECONDS_NO_PIDFD = 0.02
 CODE_FILENAME = '<code>'
+SHOW_BACKEND = 'module://codeinterpreter_show'
 MPLCONFIG_DEST = '/tmp/mplconfig'
 EXIT_RUNNER_FAILED = 2
 EXIT_CHILD_SETUP_FAILED = 70         # EX_SOFTWARE: the runner's own child-side setup broke
@@ -697,6 +698,7 @@ def child_setup(request, workspace, fds):
             os.close(fds[name])
     install_stdio()
     os.chdir(workspace)
+    show_figures_as_files()
     os.environ.update(request['env'])
     module = fresh_main_module()
     if request['entrypoint'] is None:
@@ -706,6 +708,21 @@ def child_setup(request, workspace, fds):
         use_entrypoint(request, workspace, module)
     register_source(request['code'])
     return module
+
+
+def show_figures_as_files():
+    """Make `plt.show()` save figures into the workspace (see mpl/codeinterpreter_show.py)."""
+    backend_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mpl')
+    if not os.path.isdir(backend_dir):
+        return
+    sys.path.append(backend_dir)
+    os.environ['MPLBACKEND'] = SHOW_BACKEND
+    pyplot = sys.modules.get('matplotlib.pyplot')
+    if pyplot is not None:  # preloaded: its backend was chosen at import
+        try:
+            pyplot.switch_backend(SHOW_BACKEND)
+        except Exception as exc:  # a broken backend must not stop the code; figures just stay unsaved
+            os.write(2, f'runner: cannot install the figure backend: {exc!r}\n'.encode())
 
 
 def use_entrypoint(request, workspace, module):

@@ -84,6 +84,24 @@ public sealed class ExecuteWithFilesTests
     }
 
     [Test]
+    public async Task Figures_shown_with_plt_show_come_back_as_pngs_without_being_saved()
+    {
+        var (_, body) = await _client.PostExecuteAsync(new
+        {
+            code = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\nplt.figure()\nplt.bar(['a', 'b'], [3, 4])\nplt.show()",
+            timeout_ms = 30_000,
+        });
+
+        body.GetProperty("exit_code").GetInt32().Should().Be(0, body.GetProperty("stderr").GetString());
+        body.GetProperty("stderr").GetString().Should().NotContain("non-interactive", "show() is handled, not warned about");
+        foreach (var name in new[] { "figure_1.png", "figure_2.png" })
+        {
+            var bytes = await _client.DownloadFileAsync(FileEntry(body, name).GetProperty("file_id").GetString()!);
+            bytes.Should().StartWith(PngSignature);
+        }
+    }
+
+    [Test]
     public async Task Binary_files_keep_every_byte_in_and_out_including_a_5_mb_file()
     {
         var small = RandomNumberGenerator.GetBytes(70_001);
