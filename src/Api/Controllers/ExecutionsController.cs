@@ -1,14 +1,18 @@
 using CodeInterpreter.Api.Contracts;
 using CodeInterpreter.Api.Mapping;
 using Mediator;
+using CodeInterpreter.Api.Streaming;
+using CodeInterpreter.Application.Common.Exceptions;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Api.Controllers;
 
 /// <summary>Run Python code in a fresh sandbox.</summary>
 [ApiController]
 [Route("v1")]
-public sealed class ExecutionsController(IMediator mediator) : ControllerBase
+public sealed partial class ExecutionsController(
+    IMediator mediator, IOptions<JsonOptions> json, ILogger<ExecutionsController> logger) : ControllerBase
 {
     /// <summary>Runs the code once in a fresh, locked-down container and returns what it produced.</summary>
     /// <response code="200">The code ran (whatever its exit code, timeout or memory kill).</response>
@@ -27,4 +31,44 @@ public sealed class ExecutionsController(IMediator mediator) : ControllerBase
         var result = await mediator.Send(request.ToCommand(), cancellationToken);
         return result.ToResponse();
     }
+
+    /// <summary>
+    /// Runs the code like <c>POST /v1/execute</c> and streams it as server-sent events:
+    /// <c>event: output</c> with <c>{stream: "stdout"|"stderr", data}</c> as output arrives, then one
+    /// <c>event: result</c> with the same fields as <c>/v1/execute</c>, or <c>event: error</c> with
+    /// <c>{message}</c>. Refusals (422, 404, 403, 429, 503) come as plain problem details before any
+    /// event. Disconnecting kills the sandbox.
+    /// </summary>
+    /// <response code="200">A <c>text/event-stream</c> of the run.</response>
+    [HttpPost("execute/stream")]
+    [Produces("text/event-stream")]
+    [ProducesResponseType(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status403Forbidden, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
+    public async Task ExecuteStream([FromBody] ExecuteRequest request, CancellationToken cancellationToken)
+    {
+        var events = new ServerSentEventsObserver(Response, json.Value.JsonSerializerOptions);
+        ExecuteResponse result;
+        try
+        {
+            result = (await mediator.Send(request.ToCommand() with { Observer = events }, cancellationToken)).ToResponse();
+        }
+        catch (Exception ex) when (events.Started && !cancellationToken.IsCancellationRequested)
+        {
+            // The stream has begun: the failure can only be told as an event now.
+            LogStreamFailed(ex);
+            var message = ex is SandboxFailedException or ServiceUnavailableException or TooManyRequestsException
+                ? ex.Message
+                : "The execution failed inside the service; the error has been logged.";
+            await events.WriteEventAsync("error", new StreamErrorEvent(message), cancellationToken);
+            return;
+        }
+
+        await events.WriteEventAsync("result", result, cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A streamed execution failed after its stream began")]
+    private partial void LogStreamFailed(Exception ex);
 }

@@ -39,6 +39,9 @@ public sealed record ExecuteCodeCommand(
     public string? PythonVersion { get; init; }
 
     public string? Image { get; init; }
+
+    /// <summary>Follows the run as it happens (not part of the request body).</summary>
+    public IExecutionObserver? Observer { get; init; }
 }
 
 /// <summary>A stored file to place at <see cref="Path"/> in the workspace before the code runs.</summary>
@@ -89,6 +92,7 @@ public sealed partial class ExecuteCodeHandler(
             Entrypoint = plan.Entrypoint,
             Network = plan.Network,
             Image = plan.Image,
+            Observer = command.Observer,
         };
 
         ExecutionResult result;

@@ -27,16 +27,19 @@ public sealed class OutputCapture
 
     public bool Truncated => TotalBytes > LimitBytes;
 
-    public void Append(ReadOnlySpan<byte> chunk)
+    /// <summary>Offers <paramref name="chunk"/>; returns how many of its leading bytes were kept.</summary>
+    public int Append(ReadOnlySpan<byte> chunk)
     {
         TotalBytes += chunk.Length;
         var room = LimitBytes - _kept.WrittenCount;
         if (room <= 0)
         {
-            return;
+            return 0;
         }
 
-        _kept.Write(chunk.Length <= room ? chunk : chunk[..(int)room]);
+        var kept = chunk.Length <= room ? chunk : chunk[..(int)room];
+        _kept.Write(kept);
+        return kept.Length;
     }
 
     /// <summary>The kept bytes as UTF-8 text (invalid sequences replaced), with the marker when cut.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using CodeInterpreter.Application.Common.Exceptions;
@@ -25,6 +26,8 @@ internal sealed class SandboxRun(SandboxRequest request)
     private readonly OutputCapture _stdout = new(request.Limits.MaxOutputBytes);
     private readonly OutputCapture _stderr = new(request.Limits.MaxOutputBytes);
     private readonly Stopwatch _codeClock = new();
+    private readonly Decoder _stdoutDecoder = Encoding.UTF8.GetDecoder();
+    private readonly Decoder _stderrDecoder = Encoding.UTF8.GetDecoder();
     private readonly List<WorkspaceEntry> _files = [];
     private readonly List<DroppedFile> _dropped = [];
     private readonly HashSet<string> _filePaths = new(StringComparer.Ordinal);
@@ -48,12 +51,17 @@ internal sealed class SandboxRun(SandboxRequest request)
                 Started = true;
                 _codeClock.Start();
                 onStarted();
+                if (request.Observer is not null)
+                {
+                    await request.Observer.OnStartedAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 break;
             case RunnerFrameType.Stdout when Started:
-                _stdout.Append(frame.Payload);
+                await RelayOutputAsync(OutputChannel.Stdout, _stdout, _stdoutDecoder, frame.Payload, cancellationToken).ConfigureAwait(false);
                 break;
             case RunnerFrameType.Stderr when Started:
-                _stderr.Append(frame.Payload);
+                await RelayOutputAsync(OutputChannel.Stderr, _stderr, _stderrDecoder, frame.Payload, cancellationToken).ConfigureAwait(false);
                 break;
             case RunnerFrameType.File when Started && request.GeneratedFiles is not null:
                 _codeClock.Stop();
@@ -85,6 +93,24 @@ internal sealed class SandboxRun(SandboxRequest request)
     public ExecutionResult ToTimedOutResult() => new(
         _stdout.ToText(), _stderr.ToText(), ExitCode: null, TimedOut: true, _codeClock.Elapsed,
         _stdout.Truncated, _stderr.Truncated, OomKilled: false, Error: null);
+
+    private async ValueTask RelayOutputAsync(
+        OutputChannel stream, OutputCapture capture, Decoder decoder, byte[] payload, CancellationToken cancellationToken)
+    {
+        var kept = capture.Append(payload);
+        if (request.Observer is null || kept == 0)
+        {
+            return;
+        }
+
+        // The decoder keeps a character cut between two chunks until its next bytes arrive.
+        var chars = new char[decoder.GetCharCount(payload, 0, kept, flush: false)];
+        var count = decoder.GetChars(payload, 0, kept, chars, 0, flush: false);
+        if (count > 0)
+        {
+            await request.Observer.OnOutputAsync(stream, new string(chars, 0, count), cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private async Task AcceptFileAsync(byte[] payload, IGeneratedFileSink sink, CancellationToken cancellationToken)
     {

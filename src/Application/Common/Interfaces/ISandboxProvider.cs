@@ -43,6 +43,26 @@ public sealed record SandboxRequest(
 
     /// <summary>Executor image chosen from the server's allow-list; null = the default image.</summary>
     public string? Image { get; init; }
+
+    /// <summary>Told when the code starts and of its output as it arrives; null = nobody listens.</summary>
+    public IExecutionObserver? Observer { get; init; }
+}
+
+/// <summary>Which output stream a chunk came from.</summary>
+public enum OutputChannel
+{
+    Stdout,
+    Stderr,
+}
+
+/// <summary>Follows one execution as it happens (streaming, async status).</summary>
+public interface IExecutionObserver
+{
+    /// <summary>The code is about to start (its sandbox is up and has the request).</summary>
+    ValueTask OnStartedAsync(CancellationToken cancellationToken);
+
+    /// <summary>A piece of output, in order, within the output cap (text decoded across chunk boundaries).</summary>
+    ValueTask OnOutputAsync(OutputChannel stream, string text, CancellationToken cancellationToken);
 }
 
 /// <summary>Resource bounds of one execution.</summary>
