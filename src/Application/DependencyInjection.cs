@@ -20,6 +20,10 @@ public static class DependencyInjection
             .Bind(configuration)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<AsyncExecutionOptions>()
+            .Bind(configuration)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddOptions<ConcurrencyOptions>()
             .Bind(configuration)
             .ValidateDataAnnotations()

@@ -1,5 +1,6 @@
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Infrastructure.Docker;
+using CodeInterpreter.Infrastructure.Executions;
 using CodeInterpreter.Infrastructure.Files;
 using CodeInterpreter.Infrastructure.Images;
 using CodeInterpreter.Infrastructure.Options;
@@ -43,6 +44,9 @@ public static class DependencyInjection
         });
         services.AddSingleton<EngineResilience>();
         services.AddSingleton<SandboxReaper>();
+        services.AddSingleton<BackgroundExecutionJobs>();
+        services.AddSingleton<IExecutionJobs>(provider => provider.GetRequiredService<BackgroundExecutionJobs>());
+        services.AddHostedService(provider => provider.GetRequiredService<BackgroundExecutionJobs>());
         services.AddSingleton<SandboxNetwork>();
         services.AddSingleton<ISandboxProvider, DockerSandboxProvider>();
         services.AddHostedService<ExecutorImageProvisioner>();

@@ -32,5 +32,24 @@ internal static partial class ExecutionContractMapper
 
     private static partial ExecutionErrorInfo ToErrorInfo(ExecutionError error);
 
+    public static ExecutionJobResponse ToResponse(this ExecutionJob job) => new()
+    {
+        ExecutionId = job.Id,
+        Status = ToSnakeCase(job.Status),
+        CreatedAt = ToUnixSeconds(job.CreatedAt),
+        StartedAt = job.StartedAt is { } started ? ToUnixSeconds(started) : null,
+        FinishedAt = job.FinishedAt is { } finished ? ToUnixSeconds(finished) : null,
+        Result = job.Result?.ToResponse(),
+        Error = job.Error,
+    };
+
+    private static string ToSnakeCase(ExecutionJobStatus status) => status switch
+    {
+        ExecutionJobStatus.TimedOut => "timed_out",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    private static double ToUnixSeconds(DateTimeOffset time) => time.ToUnixTimeMilliseconds() / 1000.0;
+
     private static long ToMilliseconds(TimeSpan duration) => (long)Math.Round(duration.TotalMilliseconds);
 }

@@ -1,0 +1,21 @@
+using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Domain.Executions;
+using Mediator;
+
+namespace CodeInterpreter.Application.Executions;
+
+/// <summary>Where a submitted execution stands, with its result once finished.</summary>
+public sealed record GetExecutionQuery(string ExecutionId) : IQuery<ExecutionJob>;
+
+public sealed class GetExecutionHandler(IExecutionJobs jobs) : IQueryHandler<GetExecutionQuery, ExecutionJob>
+{
+    public ValueTask<ExecutionJob> Handle(GetExecutionQuery query, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(jobs.Find(query.ExecutionId) ?? throw ExecutionErrors.NotFound(query.ExecutionId));
+}
+
+internal static class ExecutionErrors
+{
+    public static NotFoundException NotFound(string id) =>
+        new($"Execution '{new string([.. id.Take(100).Select(c => char.IsControl(c) ? '?' : c)])}' not found");
+}

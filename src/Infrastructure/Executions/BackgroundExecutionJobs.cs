@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Application.Common.Options;
+using CodeInterpreter.Application.Executions;
+using CodeInterpreter.Domain.Executions;
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CodeInterpreter.Infrastructure.Executions;
+
+/// <summary>
+/// Runs submitted executions in the background through the same use case as <c>/v1/execute</c>
+/// (same validation, limits, slots and sandboxes), keeps each finished one for
+/// EXECUTION_RESULT_TTL_SEC, and removes expired ones on a timer. The embedded single-machine store:
+/// jobs live in this process.
+/// </summary>
+internal sealed partial class BackgroundExecutionJobs(
+    IServiceProvider services,
+    TimeProvider clock,
+    IOptions<AsyncExecutionOptions> options,
+    ILogger<BackgroundExecutionJobs> logger) : BackgroundService, IExecutionJobs
+{
+    private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<string, Entry> _jobs = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _stopGate = new();
+    private Task? _stop;
+
+    public int Unfinished => _jobs.Values.Count(e => !e.Job.IsFinished);
+
+    public void Start(ExecutionJob job, ExecuteCodeCommand command)
+    {
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var entry = new Entry(job, cancel);
+        entry.Run = Task.Run(() => RunAsync(job, command, cancel.Token), CancellationToken.None);
+        _jobs[job.Id] = entry;
+    }
+
+    public ExecutionJob? Find(string id) => _jobs.TryGetValue(id, out var entry) ? entry.Job : null;
+
+    public async Task CancelAsync(ExecutionJob job, CancellationToken cancellationToken)
+    {
+        if (!_jobs.TryGetValue(job.Id, out var entry) || job.IsFinished)
+        {
+            return;
+        }
+
+        await entry.Cancel.CancelAsync().ConfigureAwait(false);
+        await entry.Run!.WaitAsync(CancelWait, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.SweepIntervalSec), clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                RemoveExpired();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+
+    /// <summary>Cancels every unfinished job and waits for them; safe to call more than once (a host may stop twice).</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Task stop;
+        lock (_stopGate)
+        {
+            stop = _stop ??= StopJobsAsync();
+        }
+
+        await stop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StopJobsAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        var running = _jobs.Values.Select(e => e.Run).OfType<Task>().ToArray();
+        await Task.WhenAll(running).WaitAsync(CancelWait).ConfigureAwait(false);
+    }
+
+    // The token sources are left to the garbage collector: a second, late StopAsync of the host
+    // may still cancel them after disposal, and at shutdown nothing is gained by disposing them.
+
+    private async Task RunAsync(ExecutionJob job, ExecuteCodeCommand command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var sender = services.GetRequiredService<ISender>();
+            var result = await sender.Send(command with { Observer = new JobObserver(job, clock) }, cancellationToken).ConfigureAwait(false);
+            job.Complete(result, clock.GetUtcNow());
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            job.Cancel(_stopping.IsCancellationRequested ? "cancelled: the service shut down" : "cancelled by the client", clock.GetUtcNow());
+        }
+        catch (Exception ex)
+        {
+            LogFailed(ex, job.Id);
+            job.Fail(ex is Application.Common.Exceptions.SandboxFailedException
+                or Application.Common.Exceptions.ServiceUnavailableException
+                or Application.Common.Exceptions.TooManyRequestsException
+                ? ex.Message
+                : "The execution failed inside the service; the error has been logged.", clock.GetUtcNow());
+        }
+    }
+
+    private void RemoveExpired()
+    {
+        var cutoff = clock.GetUtcNow() - TimeSpan.FromSeconds(options.Value.ResultTtlSec);
+        var removed = 0;
+        foreach (var (id, entry) in _jobs)
+        {
+            if (entry.Job.FinishedAt < cutoff && _jobs.TryRemove(id, out _))
+            {
+                removed++;
+            }
+        }
+
+        if (removed > 0)
+        {
+            LogExpired(removed);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Background execution {ExecutionId} failed")]
+    private partial void LogFailed(Exception ex, string executionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} expired execution result(s)")]
+    private partial void LogExpired(int count);
+
+    private sealed class Entry(ExecutionJob job, CancellationTokenSource cancel)
+    {
+        public ExecutionJob Job { get; } = job;
+
+        public CancellationTokenSource Cancel { get; } = cancel;
+
+        public Task? Run { get; set; }
+    }
+
+    /// <summary>Moves the job to running when its code starts (until then it waits for a slot).</summary>
+    private sealed class JobObserver(ExecutionJob job, TimeProvider clock) : IExecutionObserver
+    {
+        public ValueTask OnStartedAsync(CancellationToken cancellationToken)
+        {
+            job.MarkRunning(clock.GetUtcNow());
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask OnOutputAsync(OutputChannel stream, string text, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+}
