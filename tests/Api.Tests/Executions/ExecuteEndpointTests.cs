@@ -5,33 +5,14 @@ namespace CodeInterpreter.Api.Tests.Executions;
 
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class ExecuteEndpointTests
+public sealed class ExecuteEndpointTests : RealEngineApiTests
 {
-    private ApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        await RealEngine.RequireAsync();
-        _factory = new ApiFactory(new Dictionary<string, string?> { ["MAX_OUTPUT_BYTES"] = "1000" });
-        _client = await _factory.CreateReadyClientAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _client?.Dispose();
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-    }
+    protected override IReadOnlyDictionary<string, string?>? Settings { get; } = new Dictionary<string, string?> { ["MAX_OUTPUT_BYTES"] = "1000" };
 
     [Test]
     public async Task Execute_answers_hello_world_in_the_reference_shape()
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "print('hello world')" });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "print('hello world')" });
 
         status.Should().Be(200);
         body.GetProperty("stdout").GetString().Should().Be("hello world\n");
@@ -50,7 +31,7 @@ public sealed class ExecuteEndpointTests
     [Test]
     public async Task Execute_echoes_the_last_expression_by_default()
     {
-        var (_, body) = await _client.PostExecuteAsync(new { code = "2 + 2" });
+        var (_, body) = await Client.PostExecuteAsync(new { code = "2 + 2" });
 
         body.GetProperty("stdout").GetString().Should().Be("4\n");
     }
@@ -58,7 +39,7 @@ public sealed class ExecuteEndpointTests
     [Test]
     public async Task Execute_reads_stdin()
     {
-        var (_, body) = await _client.PostExecuteAsync(new { code = "print(input()[::-1])", stdin = "abc\n" });
+        var (_, body) = await Client.PostExecuteAsync(new { code = "print(input()[::-1])", stdin = "abc\n" });
 
         body.GetProperty("stdout").GetString().Should().Be("cba\n");
     }
@@ -66,7 +47,7 @@ public sealed class ExecuteEndpointTests
     [Test]
     public async Task Execute_reports_exit_code_traceback_and_error()
     {
-        var (_, body) = await _client.PostExecuteAsync(new { code = "x = 1\nraise ValueError('boom')" });
+        var (_, body) = await Client.PostExecuteAsync(new { code = "x = 1\nraise ValueError('boom')" });
 
         body.GetProperty("exit_code").GetInt32().Should().Be(1);
         body.GetProperty("stderr").GetString().Should().Contain("ValueError: boom");
@@ -77,7 +58,7 @@ public sealed class ExecuteEndpointTests
     [Test]
     public async Task Execute_returns_timed_out_when_code_loops_forever()
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "while True: pass", timeout_ms = 1000 });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "while True: pass", timeout_ms = 1000 });
 
         status.Should().Be(200);
         body.GetProperty("timed_out").GetBoolean().Should().BeTrue();
@@ -88,7 +69,7 @@ public sealed class ExecuteEndpointTests
     [Test]
     public async Task Execute_cuts_output_at_max_output_bytes_and_flags_it()
     {
-        var (_, body) = await _client.PostExecuteAsync(new { code = "print('y' * 5000)" });
+        var (_, body) = await Client.PostExecuteAsync(new { code = "print('y' * 5000)" });
 
         body.GetProperty("stdout").GetString().Should().Be(new string('y', 1000) + "\n...[truncated]");
         body.GetProperty("stdout_truncated").GetBoolean().Should().BeTrue();
@@ -97,7 +78,7 @@ public sealed class ExecuteEndpointTests
     [Test]
     public async Task Execute_ignores_unknown_fields()
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", language = "python", whatever = new { nested = 1 } });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "print(1)", language = "python", whatever = new { nested = 1 } });
 
         status.Should().Be(200);
         body.GetProperty("stdout").GetString().Should().Be("1\n");
@@ -106,11 +87,11 @@ public sealed class ExecuteEndpointTests
     [Test]
     public async Task Execute_leaves_no_sandbox_container_behind()
     {
-        await _client.PostExecuteAsync(new { code = "print(1)" });
-        await _client.PostExecuteAsync(new { code = "while True: pass", timeout_ms = 200 });
+        await Client.PostExecuteAsync(new { code = "print(1)" });
+        await Client.PostExecuteAsync(new { code = "while True: pass", timeout_ms = 200 });
 
         (await RealEngine.EventuallyAsync(
-                async () => await RealEngine.CountSandboxesAsync(_factory.Instance, leasedOnly: true) == 0, TimeSpan.FromSeconds(10)))
+                async () => await RealEngine.CountSandboxesAsync(Factory.Instance, leasedOnly: true) == 0, TimeSpan.FromSeconds(10)))
             .Should().BeTrue("every sandbox that served an execution is removed; only warm ones wait");
     }
 }

@@ -7,35 +7,14 @@ namespace CodeInterpreter.Api.Tests.Executions;
 /// <summary>POST /v1/execute/stream: server-sent events as the code runs.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class ExecuteStreamTests
+public sealed class ExecuteStreamTests : RealEngineApiTests
 {
     private static readonly Uri Stream = new("/v1/execute/stream", UriKind.Relative);
-
-    private ApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        await RealEngine.RequireAsync();
-        _factory = new ApiFactory();
-        _client = await _factory.CreateReadyClientAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _client?.Dispose();
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-    }
 
     private async Task<HttpResponseMessage> OpenAsync(object request, CancellationToken cancellationToken = default)
     {
         var message = new HttpRequestMessage(HttpMethod.Post, Stream) { Content = JsonContent.Create(request) };
-        return await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        return await Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
     }
 
     /// <summary>Reads server-sent events until the stream ends.</summary>
@@ -121,14 +100,14 @@ public sealed class ExecuteStreamTests
         {
             (await enumerator.MoveNextAsync()).Should().BeTrue();
             enumerator.Current.Name.Should().Be("output");
-            (await RealEngine.CountSandboxesAsync(_factory.Instance, leasedOnly: true)).Should().BeGreaterThan(0, "the sandbox runs while the client listens");
+            (await RealEngine.CountSandboxesAsync(Factory.Instance, leasedOnly: true)).Should().BeGreaterThan(0, "the sandbox runs while the client listens");
         }
 
         await cancel.CancelAsync();
         response.Dispose();
 
         (await RealEngine.EventuallyAsync(
-                async () => await RealEngine.CountSandboxesAsync(_factory.Instance, leasedOnly: true) == 0, TimeSpan.FromSeconds(20)))
+                async () => await RealEngine.CountSandboxesAsync(Factory.Instance, leasedOnly: true) == 0, TimeSpan.FromSeconds(20)))
             .Should().BeTrue("the client went away, so its sandbox is killed long before the 60 s sleep ends");
     }
 }

@@ -6,28 +6,9 @@ namespace CodeInterpreter.Api.Tests.Executions;
 /// <summary>Every bad input gets its status code and an RFC 7807 body, through the HTTP pipeline.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class ExecuteValidationTests
+public sealed class ExecuteValidationTests : RealEngineApiTests
 {
-    private ApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        await RealEngine.RequireAsync();
-        _factory = new ApiFactory(new Dictionary<string, string?> { ["MAX_CODE_BYTES"] = "100" });
-        _client = await _factory.CreateReadyClientAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _client?.Dispose();
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-    }
+    protected override IReadOnlyDictionary<string, string?>? Settings { get; } = new Dictionary<string, string?> { ["MAX_CODE_BYTES"] = "100" };
 
     private static void ShouldBeProblem(int status, JsonElement body, int expectedStatus, string detailContains)
     {
@@ -46,7 +27,7 @@ public sealed class ExecuteValidationTests
     [TestCase("{\"code\": null}", "code")]
     public async Task Malformed_requests_answer_422_problem_details(string json, string detailContains)
     {
-        var (status, body, response) = await _client.PostRawExecuteAsync(json);
+        var (status, body, response) = await Client.PostRawExecuteAsync(json);
 
         ShouldBeProblem(status, body, 422, detailContains);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
@@ -56,7 +37,7 @@ public sealed class ExecuteValidationTests
     [TestCase("   \n")]
     public async Task Empty_code_answers_422(string code)
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code });
+        var (status, body) = await Client.PostExecuteAsync(new { code });
 
         ShouldBeProblem(status, body, 422, "code must not be empty");
     }
@@ -64,7 +45,7 @@ public sealed class ExecuteValidationTests
     [Test]
     public async Task Code_over_the_size_limit_answers_422()
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)  # " + new string('x', 200) });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "print(1)  # " + new string('x', 200) });
 
         ShouldBeProblem(status, body, 422, "code exceeds maximum of 100 bytes");
     }
@@ -73,7 +54,7 @@ public sealed class ExecuteValidationTests
     [TestCase(-5)]
     public async Task Timeout_below_one_answers_422(int timeoutMs)
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", timeout_ms = timeoutMs });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "print(1)", timeout_ms = timeoutMs });
 
         ShouldBeProblem(status, body, 422, "timeout_ms must be at least 1 ms");
     }
@@ -81,7 +62,7 @@ public sealed class ExecuteValidationTests
     [Test]
     public async Task Timeout_over_the_maximum_answers_422_in_the_reference_words()
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", timeout_ms = 60_001 });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "print(1)", timeout_ms = 60_001 });
 
         ShouldBeProblem(status, body, 422, "timeout_ms exceeds maximum of 60000 ms");
     }
@@ -89,7 +70,7 @@ public sealed class ExecuteValidationTests
     [Test]
     public async Task Timeout_at_the_maximum_is_accepted()
     {
-        var (status, _) = await _client.PostExecuteAsync(new { code = "print(1)", timeout_ms = 60_000 });
+        var (status, _) = await Client.PostExecuteAsync(new { code = "print(1)", timeout_ms = 60_000 });
 
         status.Should().Be(200);
     }
@@ -100,7 +81,7 @@ public sealed class ExecuteValidationTests
     [TestCase("", "empty")]
     public async Task Illegal_file_paths_answer_422_naming_the_problem(string path, string problem)
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", files = new[] { new { path, file_id = "abc" } } });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "print(1)", files = new[] { new { path, file_id = "abc" } } });
 
         ShouldBeProblem(status, body, 422, "File paths must");
         body.GetProperty("detail").GetString().Should().Contain(problem);
@@ -109,7 +90,7 @@ public sealed class ExecuteValidationTests
     [Test]
     public async Task Unknown_file_id_answers_404_not_found()
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", files = new[] { new { path = "data.csv", file_id = "nope" } } });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "print(1)", files = new[] { new { path = "data.csv", file_id = "nope" } } });
 
         ShouldBeProblem(status, body, 404, "File with ID 'nope' not found");
     }

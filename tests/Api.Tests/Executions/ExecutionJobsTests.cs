@@ -7,44 +7,25 @@ namespace CodeInterpreter.Api.Tests.Executions;
 /// <summary>POST/GET/DELETE /v1/executions: background executions.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class ExecutionJobsTests
+public sealed class ExecutionJobsTests : RealEngineApiTests
 {
     private static readonly Uri Executions = new("/v1/executions", UriKind.Relative);
 
-    private ApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    protected override IReadOnlyDictionary<string, string?>? Settings { get; } = new Dictionary<string, string?>
     {
-        await RealEngine.RequireAsync();
-        _factory = new ApiFactory(new Dictionary<string, string?>
-        {
-            ["EXECUTION_RESULT_TTL_SEC"] = "2",
-            ["EXECUTION_SWEEP_INTERVAL_SEC"] = "1",
-        });
-        _client = await _factory.CreateReadyClientAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _client?.Dispose();
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-    }
+        ["EXECUTION_RESULT_TTL_SEC"] = "2",
+        ["EXECUTION_SWEEP_INTERVAL_SEC"] = "1",
+    };
 
     private async Task<(int Status, JsonElement Body)> SubmitAsync(object request)
     {
-        using var response = await _client.PostAsJsonAsync(Executions, request);
+        using var response = await Client.PostAsJsonAsync(Executions, request);
         return ((int)response.StatusCode, await response.ReadJsonAsync());
     }
 
     private async Task<(int Status, JsonElement Body)> GetAsync(string id)
     {
-        using var response = await _client.GetAsync(new Uri($"/v1/executions/{Uri.EscapeDataString(id)}", UriKind.Relative));
+        using var response = await Client.GetAsync(new Uri($"/v1/executions/{Uri.EscapeDataString(id)}", UriKind.Relative));
         return ((int)response.StatusCode, await response.ReadJsonAsync());
     }
 
@@ -81,13 +62,13 @@ public sealed class ExecutionJobsTests
         var id = accepted.GetProperty("execution_id").GetString()!;
         await PollUntilAsync(id, s => s == "running");
 
-        using var response = await _client.DeleteAsync(new Uri($"/v1/executions/{id}", UriKind.Relative));
+        using var response = await Client.DeleteAsync(new Uri($"/v1/executions/{id}", UriKind.Relative));
         var cancelled = await response.ReadJsonAsync();
 
         ((int)response.StatusCode).Should().Be(200);
         cancelled.GetProperty("status").GetString().Should().Be("cancelled");
         (await RealEngine.EventuallyAsync(
-                async () => await RealEngine.CountSandboxesAsync(_factory.Instance, leasedOnly: true) == 0, TimeSpan.FromSeconds(20)))
+                async () => await RealEngine.CountSandboxesAsync(Factory.Instance, leasedOnly: true) == 0, TimeSpan.FromSeconds(20)))
             .Should().BeTrue("a cancelled execution's sandbox is removed");
     }
 
@@ -119,7 +100,7 @@ public sealed class ExecutionJobsTests
     public async Task Unknown_ids_answer_404_problem_details(string id)
     {
         var (status, body) = await GetAsync(id);
-        using var delete = await _client.DeleteAsync(new Uri($"/v1/executions/{Uri.EscapeDataString(id)}", UriKind.Relative));
+        using var delete = await Client.DeleteAsync(new Uri($"/v1/executions/{Uri.EscapeDataString(id)}", UriKind.Relative));
 
         status.Should().Be(404);
         body.GetProperty("detail").GetString().Should().Contain("not found");

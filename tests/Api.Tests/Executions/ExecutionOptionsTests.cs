@@ -5,36 +5,17 @@ namespace CodeInterpreter.Api.Tests.Executions;
 /// <summary>env, args, multi-file projects, per-request limits, network opt-in, image choice, structured errors.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class ExecutionOptionsTests
+public sealed class ExecutionOptionsTests : RealEngineApiTests
 {
-    private ApiFactory _factory = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    protected override IReadOnlyDictionary<string, string?>? Settings { get; } = new Dictionary<string, string?>
     {
-        await RealEngine.RequireAsync();
-        _factory = new ApiFactory(new Dictionary<string, string?>
-        {
-            ["EXECUTOR_IMAGES"] = $"3.11={RealEngine.ExecutorImage}",
-        });
-        _client = await _factory.CreateReadyClientAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _client?.Dispose();
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-    }
+        ["EXECUTOR_IMAGES"] = $"3.11={RealEngine.ExecutorImage}",
+    };
 
     [Test]
     public async Task Env_and_args_are_visible_to_the_code()
     {
-        var (status, body) = await _client.PostExecuteAsync(new
+        var (status, body) = await Client.PostExecuteAsync(new
         {
             code = "import os, sys\nprint(os.environ['GREETING'], os.environ['EMPTY'] == '', sys.argv[1:])",
             env = new Dictionary<string, string> { ["GREETING"] = "hello", ["EMPTY"] = "" },
@@ -52,7 +33,7 @@ public sealed class ExecutionOptionsTests
     [TestCase("A-B", "not valid")]
     public async Task Reserved_or_malformed_env_names_are_refused(string name, string reason)
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", env = new Dictionary<string, string> { [name] = "x" } });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "print(1)", env = new Dictionary<string, string> { [name] = "x" } });
 
         status.Should().Be(422);
         body.GetProperty("detail").GetString().Should().Contain(name).And.Contain(reason);
@@ -61,7 +42,7 @@ public sealed class ExecutionOptionsTests
     [Test]
     public async Task A_project_of_two_files_runs_its_entrypoint_as_main()
     {
-        var (status, body) = await _client.PostExecuteAsync(new
+        var (status, body) = await Client.PostExecuteAsync(new
         {
             sources = new[]
             {
@@ -80,7 +61,7 @@ public sealed class ExecutionOptionsTests
     [Test]
     public async Task An_error_in_a_project_file_reports_its_type_and_line()
     {
-        var (_, body) = await _client.PostExecuteAsync(new
+        var (_, body) = await Client.PostExecuteAsync(new
         {
             sources = new[] { new { path = "main.py", content = "a = 1\nb = 2\nprint(missing)\n" } },
             entrypoint = "main.py",
@@ -94,7 +75,7 @@ public sealed class ExecutionOptionsTests
     [Test]
     public async Task Code_and_entrypoint_together_are_refused()
     {
-        var (status, body) = await _client.PostExecuteAsync(new
+        var (status, body) = await Client.PostExecuteAsync(new
         {
             code = "print(1)",
             sources = new[] { new { path = "main.py", content = "print(2)" } },
@@ -108,7 +89,7 @@ public sealed class ExecutionOptionsTests
     [Test]
     public async Task An_entrypoint_that_is_not_a_source_is_refused()
     {
-        var (status, body) = await _client.PostExecuteAsync(new { sources = new[] { new { path = "a.py", content = "" } }, entrypoint = "b.py" });
+        var (status, body) = await Client.PostExecuteAsync(new { sources = new[] { new { path = "a.py", content = "" } }, entrypoint = "b.py" });
 
         status.Should().Be(422);
         body.GetProperty("detail").GetString().Should().Contain("entrypoint 'b.py'");
@@ -119,8 +100,8 @@ public sealed class ExecutionOptionsTests
     {
         const string allocate = "block = b'x' * (600 * 1024 * 1024)\nprint('allocated', len(block) // (1024 * 1024))";
 
-        var (_, small) = await _client.PostExecuteAsync(new { code = allocate, timeout_ms = 30_000 });
-        var (_, large) = await _client.PostExecuteAsync(new { code = allocate, memory_limit_mb = 1024, timeout_ms = 30_000 });
+        var (_, small) = await Client.PostExecuteAsync(new { code = allocate, timeout_ms = 30_000 });
+        var (_, large) = await Client.PostExecuteAsync(new { code = allocate, memory_limit_mb = 1024, timeout_ms = 30_000 });
 
         small.GetProperty("oom_killed").GetBoolean().Should().BeTrue();
         large.GetProperty("stdout").GetString().Should().Be("allocated 600\n", large.GetProperty("stderr").GetString());
@@ -130,7 +111,7 @@ public sealed class ExecutionOptionsTests
     [Test]
     public async Task A_cpu_limit_is_applied_to_the_sandbox()
     {
-        var (_, body) = await _client.PostExecuteAsync(new
+        var (_, body) = await Client.PostExecuteAsync(new
         {
             code = "print(open('/sys/fs/cgroup/cpu/cpu.cfs_quota_us').read().strip(), open('/sys/fs/cgroup/cpu/cpu.cfs_period_us').read().strip())",
             cpu_limit = 0.5,
@@ -149,7 +130,7 @@ public sealed class ExecutionOptionsTests
     {
         var json = System.FormattableString.Invariant($"{{\"code\": \"print(1)\", \"{field}\": {value}}}");
 
-        var (status, body, _) = await _client.PostRawExecuteAsync(json);
+        var (status, body, _) = await Client.PostRawExecuteAsync(json);
 
         status.Should().Be(422);
         body.GetProperty("detail").GetString().Should().Be(detail);
@@ -158,7 +139,7 @@ public sealed class ExecutionOptionsTests
     [Test]
     public async Task Network_is_refused_with_403_unless_the_server_allows_it()
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", network = true });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "print(1)", network = true });
 
         status.Should().Be(403);
         body.GetProperty("detail").GetString().Should().Contain("ALLOW_NETWORK");
@@ -167,7 +148,7 @@ public sealed class ExecutionOptionsTests
     [Test]
     public async Task An_uncaught_error_reports_its_type_and_the_line_of_the_users_code()
     {
-        var (_, body) = await _client.PostExecuteAsync(new { code = "a = 1\nb = 2\nprint(x)" });
+        var (_, body) = await Client.PostExecuteAsync(new { code = "a = 1\nb = 2\nprint(x)" });
 
         body.GetProperty("error").GetProperty("type").GetString().Should().Be("NameError");
         body.GetProperty("error").GetProperty("line").GetInt32().Should().Be(3);
@@ -176,7 +157,7 @@ public sealed class ExecutionOptionsTests
     [Test]
     public async Task A_syntax_error_reports_its_line()
     {
-        var (_, body) = await _client.PostExecuteAsync(new { code = "x = 1\ny = (\nprint(x" });
+        var (_, body) = await Client.PostExecuteAsync(new { code = "x = 1\ny = (\nprint(x" });
 
         body.GetProperty("error").GetProperty("type").GetString().Should().Be("SyntaxError");
         body.GetProperty("error").GetProperty("line").GetInt32().Should().BeInRange(2, 3);
@@ -185,7 +166,7 @@ public sealed class ExecutionOptionsTests
     [Test]
     public async Task An_allowed_python_version_selects_its_image()
     {
-        var (status, body) = await _client.PostExecuteAsync(new { code = "import sys\nprint(sys.version_info[:2])", python_version = "3.11" });
+        var (status, body) = await Client.PostExecuteAsync(new { code = "import sys\nprint(sys.version_info[:2])", python_version = "3.11" });
 
         status.Should().Be(200);
         body.GetProperty("stdout").GetString().Should().Be("(3, 11)\n");
@@ -194,8 +175,8 @@ public sealed class ExecutionOptionsTests
     [Test]
     public async Task An_unknown_python_version_or_image_is_refused_listing_the_allowed_ones()
     {
-        var (versionStatus, version) = await _client.PostExecuteAsync(new { code = "print(1)", python_version = "2.7" });
-        var (imageStatus, image) = await _client.PostExecuteAsync(new { code = "print(1)", image = "evil/miner:latest" });
+        var (versionStatus, version) = await Client.PostExecuteAsync(new { code = "print(1)", python_version = "2.7" });
+        var (imageStatus, image) = await Client.PostExecuteAsync(new { code = "print(1)", image = "evil/miner:latest" });
 
         versionStatus.Should().Be(422);
         version.GetProperty("detail").GetString().Should().Contain("'2.7' is not allowed").And.Contain("3.11");
