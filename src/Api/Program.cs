@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using CodeInterpreter.Api.Controllers;
 using CodeInterpreter.Api.Errors;
 using CodeInterpreter.Api.Hosting;
+using CodeInterpreter.Api.Security;
 using CodeInterpreter.Application;
 using CodeInterpreter.Infrastructure;
 using Microsoft.AspNetCore.Mvc.ModelBinding.Metadata;
@@ -30,12 +31,14 @@ builder.Services.AddOpenApiDocument(document =>
     document.Version = HealthController.Version;
     document.Description = "Runs untrusted Python in fresh, locked-down sandboxes. Drop-in compatible with the reference code-interpreter API.";
 });
+builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddApplication(builder.Configuration);
 builder.Services.AddInfrastructure(builder.Configuration);
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMiddleware<ApiKeyMiddleware>();
 app.UseOpenApi(settings => settings.Path = "/openapi/{documentName}.json");
 app.UseSwaggerUi(settings =>
 {

@@ -10,6 +10,7 @@ internal static partial class FileContractMapper
 {
     [MapProperty(nameof(StoredFile.FileName), nameof(UploadFileResponse.Filename))]
     [MapperIgnoreSource(nameof(StoredFile.UploadTime))]
+    [MapperIgnoreSource(nameof(StoredFile.Owner))]
     public static partial UploadFileResponse ToUploadResponse(this StoredFile file);
 
     public static ListFilesResponse ToListResponse(this IReadOnlyList<StoredFile> files) => new()
@@ -19,6 +20,7 @@ internal static partial class FileContractMapper
 
     [MapProperty(nameof(StoredFile.FileName), nameof(FileMetadata.Filename))]
     [MapProperty(nameof(StoredFile.UploadTime), nameof(FileMetadata.UploadTime), Use = nameof(ToUnixSeconds))]
+    [MapperIgnoreSource(nameof(StoredFile.Owner))]
     private static partial FileMetadata ToMetadata(StoredFile file);
 
     // The reference reports Python's time.time(): seconds since the epoch as a float.

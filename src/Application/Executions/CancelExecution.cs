@@ -11,7 +11,7 @@ public sealed class CancelExecutionHandler(IExecutionJobs jobs) : ICommandHandle
 {
     public async ValueTask<ExecutionJob> Handle(CancelExecutionCommand command, CancellationToken cancellationToken)
     {
-        var job = jobs.Find(command.ExecutionId) ?? throw ExecutionErrors.NotFound(command.ExecutionId);
+        var job = ExecutionErrors.FindVisible(jobs, command.ExecutionId);
         await jobs.CancelAsync(job, cancellationToken).ConfigureAwait(false);
         return job;
     }

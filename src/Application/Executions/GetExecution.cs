@@ -1,3 +1,4 @@
+using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
@@ -11,11 +12,17 @@ public sealed record GetExecutionQuery(string ExecutionId) : IQuery<ExecutionJob
 public sealed class GetExecutionHandler(IExecutionJobs jobs) : IQueryHandler<GetExecutionQuery, ExecutionJob>
 {
     public ValueTask<ExecutionJob> Handle(GetExecutionQuery query, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(jobs.Find(query.ExecutionId) ?? throw ExecutionErrors.NotFound(query.ExecutionId));
+        ValueTask.FromResult(ExecutionErrors.FindVisible(jobs, query.ExecutionId));
 }
 
 internal static class ExecutionErrors
 {
+    /// <summary>The caller's job; another caller's job is not found, like one that does not exist.</summary>
+    public static ExecutionJob FindVisible(IExecutionJobs jobs, string id) =>
+        jobs.Find(id) is { } job && string.Equals(job.Owner, CallerContext.Owner, StringComparison.Ordinal)
+            ? job
+            : throw NotFound(id);
+
     public static NotFoundException NotFound(string id) =>
         new($"Execution '{new string([.. id.Take(100).Select(c => char.IsControl(c) ? '?' : c)])}' not found");
 }

@@ -1,3 +1,4 @@
+using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
@@ -38,7 +39,7 @@ public sealed class SubmitExecutionHandler(
             throw new TooManyRequestsException("Too many submitted executions are unfinished; try again shortly.", TimeSpan.FromSeconds(1));
         }
 
-        var job = new ExecutionJob($"exec-{Guid.NewGuid():N}", clock.GetUtcNow());
+        var job = new ExecutionJob($"exec-{Guid.NewGuid():N}", clock.GetUtcNow()) { Owner = CallerContext.Owner };
         jobs.Start(job, command.Execution);
         return job;
     }

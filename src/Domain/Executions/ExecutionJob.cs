@@ -21,6 +21,9 @@ public sealed class ExecutionJob(string id, DateTimeOffset createdAt)
 
     public string Id { get; } = id;
 
+    /// <summary>The API key owner that submitted it (null without API keys); only it may see the job.</summary>
+    public string? Owner { get; init; }
+
     public DateTimeOffset CreatedAt { get; } = createdAt;
 
     public ExecutionJobStatus Status { get; private set; } = ExecutionJobStatus.Queued;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
@@ -59,7 +60,10 @@ internal sealed partial class LocalFileStore : IFileStore
         {
             var size = await WriteContentAsync(Path.Combine(staging, ContentFileName), content, maxBytes, cancellationToken)
                 .ConfigureAwait(false);
-            var file = new StoredFile(StoredFileId.New(), StoredFileName.Sanitize(fileName), size, _time.GetUtcNow());
+            var file = new StoredFile(StoredFileId.New(), StoredFileName.Sanitize(fileName), size, _time.GetUtcNow())
+            {
+                Owner = CallerContext.Owner,
+            };
             await WriteMetadataAsync(Path.Combine(staging, MetadataFileName), file, cancellationToken).ConfigureAwait(false);
             // The one step that makes the file visible, content and metadata together.
             Directory.Move(staging, PathOf(file.FileId));
@@ -79,37 +83,36 @@ internal sealed partial class LocalFileStore : IFileStore
             return null;
         }
 
-        return await ReadMetadataAsync(fileId, cancellationToken).ConfigureAwait(false);
+        // Another key's file is not found, exactly like a file that does not exist.
+        var file = await ReadMetadataAsync(fileId, cancellationToken).ConfigureAwait(false);
+        return file?.IsVisibleTo(CallerContext.Owner) == true ? file : null;
     }
 
-    public Task<Stream?> OpenReadAsync(string fileId, CancellationToken cancellationToken)
+    public async Task<Stream?> OpenReadAsync(string fileId, CancellationToken cancellationToken)
     {
-        if (!StoredFileId.IsWellFormed(fileId))
+        if (await GetAsync(fileId, cancellationToken).ConfigureAwait(false) is null)
         {
-            return Task.FromResult<Stream?>(null);
+            return null;
         }
 
         try
         {
             // FileShare.Delete: a download in progress does not block deleting the file.
-            Stream stream = new FileStream(
+            return new FileStream(
                 Path.Combine(PathOf(fileId), ContentFileName), FileMode.Open, FileAccess.Read,
                 FileShare.Read | FileShare.Delete, CopyBufferBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            return Task.FromResult<Stream?>(stream);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return Task.FromResult<Stream?>(null);
+            return null;
         }
     }
 
-    public Task<bool> DeleteAsync(string fileId, CancellationToken cancellationToken)
-    {
-        if (!StoredFileId.IsWellFormed(fileId))
-        {
-            return Task.FromResult(false);
-        }
+    public async Task<bool> DeleteAsync(string fileId, CancellationToken cancellationToken) =>
+        await GetAsync(fileId, cancellationToken).ConfigureAwait(false) is not null && Delete(fileId);
 
+    private bool Delete(string fileId)
+    {
         // Renamed away first: the id disappears in one step, and of two concurrent deletes one wins.
         var doomed = Path.Combine(_root, DeletingPrefix + StoredFileId.New());
         try
@@ -118,14 +121,18 @@ internal sealed partial class LocalFileStore : IFileStore
         }
         catch (DirectoryNotFoundException)
         {
-            return Task.FromResult(false);
+            return false;
         }
 
         TryDeleteDirectory(doomed);
-        return Task.FromResult(true);
+        return true;
     }
 
-    public async Task<IReadOnlyList<StoredFile>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StoredFile>> ListAsync(CancellationToken cancellationToken) =>
+        [.. (await ListAllAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.IsVisibleTo(CallerContext.Owner))];
+
+    /// <summary>Every stored file, whoever owns it (for expiry), oldest first.</summary>
+    private async Task<List<StoredFile>> ListAllAsync(CancellationToken cancellationToken)
     {
         var files = new List<StoredFile>();
         foreach (var directory in Directory.EnumerateDirectories(_root))
@@ -146,10 +153,10 @@ internal sealed partial class LocalFileStore : IFileStore
     public async Task<int> DeleteExpiredAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
     {
         var deleted = 0;
-        foreach (var file in await ListAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var file in await ListAllAsync(cancellationToken).ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (file.UploadTime < olderThan && await DeleteAsync(file.FileId, cancellationToken).ConfigureAwait(false))
+            if (file.UploadTime < olderThan && Delete(file.FileId))
             {
                 deleted++;
             }

@@ -6,7 +6,8 @@ namespace CodeInterpreter.Application.Common.Interfaces;
 /// Keeps uploaded and generated files. Ids are created by the store (<see cref="StoredFileId"/>);
 /// ids passed in come from requests and are untrusted: one that is not well-formed is simply unknown.
 /// Implementations stream content (a file is never held whole in memory) and never expose a partly
-/// written file.
+/// written file. Files belong to the caller that stored them (<see cref="CallerContext.Owner"/>):
+/// lookups, lists, reads and deletes of another caller's file behave as if it did not exist.
 /// </summary>
 public interface IFileStore
 {
