@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using CodeInterpreter.Api.Controllers;
 using CodeInterpreter.Api.Errors;
 using CodeInterpreter.Api.Hosting;
+using CodeInterpreter.Api.Mcp;
 using CodeInterpreter.Api.Security;
 using CodeInterpreter.Application;
 using CodeInterpreter.Infrastructure;
@@ -32,6 +33,7 @@ builder.Services.AddOpenApiDocument(document =>
     document.Description = "Runs untrusted Python in fresh, locked-down sandboxes. Drop-in compatible with the reference code-interpreter API.";
 });
 builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddMcpServer().WithHttpTransport().WithTools<CodeInterpreterTools>();
 builder.Services.AddApplication(builder.Configuration);
 builder.Services.AddInfrastructure(builder.Configuration);
 
@@ -46,6 +48,7 @@ app.UseSwaggerUi(settings =>
     settings.DocumentPath = "/openapi/{documentName}.json";
 });
 app.MapControllers();
+app.MapMcp("/mcp");
 await app.RunAsync();
 
 /// <summary>Entry point; public so the API tests can host it.</summary>
