@@ -48,6 +48,8 @@ public static class DependencyInjection
         services.AddSingleton<IExecutionJobs>(provider => provider.GetRequiredService<BackgroundExecutionJobs>());
         services.AddHostedService(provider => provider.GetRequiredService<BackgroundExecutionJobs>());
         services.AddSingleton<SandboxNetwork>();
+        services.AddSingleton<SandboxRemovals>();
+        services.AddHostedService(provider => provider.GetRequiredService<SandboxRemovals>());
         services.AddSingleton<ISandboxProvider, DockerSandboxProvider>();
         services.AddHostedService<ExecutorImageProvisioner>();
         services.AddSingleton<SandboxPool>();

@@ -11,7 +11,7 @@ namespace CodeInterpreter.Infrastructure.Docker;
 
 /// <summary>
 /// Runs each request in its own sandbox: a warm one from the pool when one fits, else a cold one
-/// started for it. Either way the sandbox is destroyed afterwards. A warm sandbox found dead before
+/// started for it. Either way the sandbox is destroyed afterwards (off the response's path). A warm sandbox found dead before
 /// the code started is replaced by a cold one, so an engine restart never fails a request.
 /// </summary>
 internal sealed partial class DockerSandboxProvider(
@@ -19,6 +19,7 @@ internal sealed partial class DockerSandboxProvider(
     EngineResilience resilience,
     SandboxPool pool,
     SandboxNetwork network,
+    SandboxRemovals removals,
     IOptions<SandboxOptions> options,
     ILogger<DockerSandboxProvider> logger) : ISandboxProvider
 {
@@ -31,16 +32,17 @@ internal sealed partial class DockerSandboxProvider(
         var warm = pool.TryLease(shape);
         if (warm is not null)
         {
-            await using (warm.ConfigureAwait(false))
+            try
             {
-                try
-                {
-                    return await RunOnAsync(warm, runnerRequest, request, settings, cancellationToken).ConfigureAwait(false);
-                }
-                catch (SandboxNotStartedException ex)
-                {
-                    LogWarmSandboxLost(request.ExecutionId, warm.Id, ex.Message);
-                }
+                return await RunOnAsync(warm, runnerRequest, request, settings, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SandboxNotStartedException ex)
+            {
+                LogWarmSandboxLost(request.ExecutionId, warm.Id, ex.Message);
+            }
+            finally
+            {
+                removals.Remove(warm);
             }
         }
 
@@ -53,16 +55,17 @@ internal sealed partial class DockerSandboxProvider(
         var cold = await SandboxContainer.StartAsync(
             docker, resilience, settings, shape with { Preload = "" }, request.ExecutionId,
             logger, cancellationToken).ConfigureAwait(false);
-        await using (cold.ConfigureAwait(false))
+        try
         {
-            try
-            {
-                return await RunOnAsync(cold, runnerRequest, request, settings, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SandboxNotStartedException ex)
-            {
-                throw new SandboxFailedException($"The sandbox could not run the code: {ex.Message}", ex);
-            }
+            return await RunOnAsync(cold, runnerRequest, request, settings, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SandboxNotStartedException ex)
+        {
+            throw new SandboxFailedException($"The sandbox could not run the code: {ex.Message}", ex);
+        }
+        finally
+        {
+            removals.Remove(cold);
         }
     }
 

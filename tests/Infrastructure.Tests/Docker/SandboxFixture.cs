@@ -33,13 +33,15 @@ internal sealed class SandboxFixture : IAsyncDisposable
             MsOptions.Create(new PoolOptions { Size = poolSize, Preload = preload }),
             MsOptions.Create(new ExecutionOptions()), NullLogger<SandboxPool>.Instance);
         Provider = new DockerSandboxProvider(
-            _client, new EngineResilience(), Pool, new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance),
+            _client, new EngineResilience(), Pool, new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance), Removals,
             MsOptions.Create(Options), NullLogger<DockerSandboxProvider>.Instance);
     }
 
     public SandboxOptions Options { get; }
 
     public SandboxPool Pool { get; }
+
+    public SandboxRemovals Removals { get; } = new();
 
     public ISandboxProvider Provider { get; }
 
@@ -65,6 +67,7 @@ internal sealed class SandboxFixture : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Pool.StopAsync(CancellationToken.None);
+        await Removals.StopAsync(CancellationToken.None);
         Pool.Dispose();
         _client.Dispose();
     }

@@ -1,0 +1,29 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+
+namespace CodeInterpreter.Infrastructure.Docker;
+
+/// <summary>
+/// Removes used sandboxes off the request path: a response does not wait for the engine to tear its
+/// container down (that costs as much as the run of a small snippet). Removal itself is the same,
+/// labelled and retried (<see cref="SandboxContainer.DisposeAsync"/>); shutdown waits for every
+/// pending removal, and the orphan reaper covers a crash in between.
+/// </summary>
+internal sealed class SandboxRemovals : IHostedService
+{
+    private readonly ConcurrentDictionary<Task, byte> _pending = new();
+
+    /// <summary>Removals not finished yet.</summary>
+    public int Pending => _pending.Count;
+
+    public void Remove(SandboxContainer sandbox)
+    {
+        var removal = sandbox.DisposeAsync().AsTask();
+        _pending.TryAdd(removal, 0);
+        _ = removal.ContinueWith(done => _pending.TryRemove(done, out _), TaskScheduler.Default);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.WhenAll(_pending.Keys).WaitAsync(cancellationToken);
+}
