@@ -1062,6 +1062,9 @@ def serve(writer, protocol_fd):
 
 
 def main():
+    if os.environ.get('RUNNER_MODE') == 'session':  # persistent interpreter: session.py, PROTOCOL.md
+        import session
+        session.main()  # never returns
     stream = open_protocol_stream()
     writer = FrameWriter(stream)
     try:

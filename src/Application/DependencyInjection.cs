@@ -28,6 +28,10 @@ public static class DependencyInjection
             .Bind(configuration)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<SessionOptions>()
+            .Bind(configuration)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddSingleton<ServiceReadiness>();
         services.AddSingleton<ExecutionSlots>();
         return services;

@@ -4,6 +4,7 @@ using CodeInterpreter.Infrastructure.Executions;
 using CodeInterpreter.Infrastructure.Files;
 using CodeInterpreter.Infrastructure.Images;
 using CodeInterpreter.Infrastructure.Options;
+using CodeInterpreter.Infrastructure.Sessions;
 using Docker.DotNet;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +15,7 @@ namespace CodeInterpreter.Infrastructure;
 
 public static class DependencyInjection
 {
-    /// <summary>The Docker adapter, the readiness gate, the file store and their options.</summary>
+    /// <summary>The Docker adapter, the readiness gate, the file store, sessions and their options.</summary>
     public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SandboxOptions>()
@@ -59,6 +60,12 @@ public static class DependencyInjection
         services.AddSingleton<IFileStore, LocalFileStore>();
         // Depends on the store, so the storage directory is created (or start-up fails naming it) at start.
         services.AddHostedService<ExpiredFileSweeper>();
+
+        services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<DockerSessionProvider>();
+        services.AddSingleton<ISessionProvider>(provider => provider.GetRequiredService<DockerSessionProvider>());
+        // Closes expired sessions while running and every session at shutdown.
+        services.AddHostedService<SessionReaper>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 
 namespace CodeInterpreter.Api.Contracts;
@@ -12,9 +13,11 @@ public sealed class ExecuteRequest
     public string? Stdin { get; init; }
 
     /// <summary>Wall-clock limit in milliseconds, from 1 to the server's MAX_EXEC_TIMEOUT_MS (default 60000).</summary>
+    [DefaultValue(2000)]
     public int TimeoutMs { get; init; } = 2000;
 
     /// <summary>Print the value of a bare expression on the last line, as a Python REPL does.</summary>
+    [DefaultValue(true)]
     public bool LastLineInteractive { get; init; } = true;
 
     /// <summary>Stored files to place in the workspace before the code runs.</summary>

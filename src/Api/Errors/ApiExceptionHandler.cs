@@ -41,12 +41,21 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        if (await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             ProblemDetails = problem,
             Exception = exception,
-        }).ConfigureAwait(false);
+        }).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        // The client accepts no JSON (a download asks for application/octet-stream only): answer the
+        // problem details all the same, or the reason (which file is unknown) would be lost.
+        await httpContext.Response.WriteAsJsonAsync(problem, problem.GetType(), options: null,
+            contentType: "application/problem+json", cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     private static ValidationProblemDetails Validation(RequestValidationException exception) =>

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Options;
@@ -6,102 +8,152 @@ using Docker.DotNet.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly.Timeout;
 
 namespace CodeInterpreter.Infrastructure.Images;
 
 /// <summary>
 /// The readiness gate: waits for the engine, removes orphaned sandboxes, then makes sure the executor
 /// image exists (present; else loaded from EXECUTOR_IMAGE_TAR; else pulled), retrying with backoff.
-/// Until it succeeds the service reports not-ready and refuses executions with 503.
+/// Until it succeeds the service reports not-ready and refuses executions with 503. Afterwards it keeps
+/// watching: an image that disappears (removed by hand, pruned, a fresh engine) or an engine that stops
+/// answering makes the service not-ready again until the image is back, restored the same way.
 /// </summary>
 internal sealed partial class ExecutorImageProvisioner(
     IDockerClient docker,
+    EngineResilience resilience,
     SandboxReaper reaper,
     ServiceReadiness readiness,
     IOptions<SandboxOptions> options,
+    TimeProvider time,
     ILogger<ExecutorImageProvisioner> logger) : BackgroundService
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(15);
 
+    /// <summary>How often a ready service checks that the engine answers and the image is still there.</summary>
+    internal static readonly TimeSpan WatchInterval = TimeSpan.FromSeconds(3);
+
+    private string Image => options.Value.ExecutorImage;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = FirstRetryDelay;
         var reaped = false;
-        while (!stoppingToken.IsCancellationRequested)
+        readiness.MarkNotReady("waiting for the Docker engine");
+        try
         {
-            try
+            while (true)
             {
-                readiness.MarkNotReady("waiting for the Docker engine");
-                await docker.System.PingAsync(stoppingToken).ConfigureAwait(false);
-                if (!reaped)
+                try
                 {
-                    await reaper.RemoveOrphansAsync(stoppingToken).ConfigureAwait(false);
-                    reaped = true;
+                    await resilience.Pipeline.ExecuteAsync(
+                        async ct => await docker.System.PingAsync(ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+                    if (!reaped)
+                    {
+                        await reaper.RemoveOrphansAsync(stoppingToken).ConfigureAwait(false);
+                        reaped = true;
+                    }
+
+                    await EnsureImageAsync(stoppingToken).ConfigureAwait(false);
+                    if (!readiness.IsReady)
+                    {
+                        readiness.MarkReady();
+                        LogReady(Image);
+                    }
+
+                    delay = FirstRetryDelay;
+                    await Task.Delay(WatchInterval, time, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    var reason = Describe(ex);
+                    readiness.MarkNotReady(string.Create(CultureInfo.InvariantCulture, $"{reason} (retrying in {delay.TotalSeconds:0} s)"));
+                    if (IsExpected(ex))
+                    {
+                        LogNotReady(reason, delay.TotalSeconds);
+                    }
+                    else
+                    {
+                        LogNotReadyUnexpected(ex, reason, delay.TotalSeconds);
+                    }
                 }
 
-                await EnsureImageAsync(stoppingToken).ConfigureAwait(false);
-                readiness.MarkReady();
-                LogReady(options.Value.ExecutorImage);
-                return;
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                readiness.MarkNotReady($"{Describe(ex)} (retrying)");
-                LogNotReady(ex, delay.TotalSeconds);
-            }
-
-            await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
         }
     }
 
     private async Task EnsureImageAsync(CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        if (await ImageExistsAsync(settings.ExecutorImage, cancellationToken).ConfigureAwait(false))
+        if (await ImageExistsAsync(cancellationToken).ConfigureAwait(false))
         {
             return;
         }
 
-        var progress = new Progress<JSONMessage>(message => LogProgress(message.ID, message.Status ?? message.Stream, message.Error?.Message));
-        if (!string.IsNullOrEmpty(settings.ExecutorImageTar))
+        if (readiness.IsReady)
         {
-            readiness.MarkNotReady($"loading the executor image from {settings.ExecutorImageTar}");
-            LogLoading(settings.ExecutorImage, settings.ExecutorImageTar);
-            var archive = File.OpenRead(settings.ExecutorImageTar);
-            await using (archive.ConfigureAwait(false))
+            LogDisappeared(Image);
+        }
+
+        var archive = options.Value.ExecutorImageTar;
+        ImageTransferProgress progress;
+        if (!string.IsNullOrEmpty(archive))
+        {
+            // Checked before the engine is asked, so a wrong path reads as one, not as an engine error.
+            if (!File.Exists(archive))
             {
-                await docker.Images.LoadImageAsync(new ImageLoadParameters { Quiet = false }, archive, progress, cancellationToken)
+                throw new FileNotFoundException($"EXECUTOR_IMAGE_TAR={archive} does not exist", archive);
+            }
+
+            readiness.MarkNotReady($"loading the executor image {Image} from {archive}");
+            LogLoading(Image, archive);
+            progress = new ImageTransferProgress("loading", Image, readiness.MarkNotReady, logger, time);
+            var stream = File.OpenRead(archive);
+            await using (stream.ConfigureAwait(false))
+            {
+                await docker.Images.LoadImageAsync(new ImageLoadParameters { Quiet = false }, stream, progress, cancellationToken)
                     .ConfigureAwait(false);
             }
         }
         else
         {
-            readiness.MarkNotReady($"pulling the executor image {settings.ExecutorImage}");
-            LogPulling(settings.ExecutorImage);
-            var (name, tag) = SplitReference(settings.ExecutorImage);
+            readiness.MarkNotReady($"pulling the executor image {Image}");
+            LogPulling(Image);
+            progress = new ImageTransferProgress("pulling", Image, readiness.MarkNotReady, logger, time);
+            var (name, tag) = SplitReference(Image);
             await docker.Images.CreateImageAsync(
                 new ImagesCreateParameters { FromImage = name, Tag = tag }, new AuthConfig(), progress, cancellationToken)
                 .ConfigureAwait(false);
         }
 
-        if (!await ImageExistsAsync(settings.ExecutorImage, cancellationToken).ConfigureAwait(false))
+        if (!await ImageExistsAsync(cancellationToken).ConfigureAwait(false))
         {
-            throw new InvalidOperationException(
-                $"the executor image {settings.ExecutorImage} is still missing after the {(settings.ExecutorImageTar is { Length: > 0 } ? "load" : "pull")}");
+            var how = string.IsNullOrEmpty(archive) ? "pull" : $"load of {archive} (does it hold {Image}?)";
+            throw new ExecutorImageMissingException(
+                $"the executor image {Image} is still missing after the {how}{(progress.LastError is { } e ? $": {e}" : "")}");
         }
+
+        progress.Completed();
     }
 
-    private async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken)
+    private async Task<bool> ImageExistsAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await docker.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false);
+            await resilience.Pipeline.ExecuteAsync(
+                async ct => await docker.Images.InspectImageAsync(Image, ct).ConfigureAwait(false), cancellationToken)
+                .ConfigureAwait(false);
             return true;
         }
         catch (DockerImageNotFoundException)
@@ -123,26 +175,57 @@ internal sealed partial class ExecutorImageProvisioner(
         return colon > image.LastIndexOf('/') ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
     }
 
+    private static bool IsExpected(Exception ex) => ex is HttpRequestException or System.Net.Sockets.SocketException
+        or IOException or TimeoutRejectedException or DockerApiException or ExecutorImageMissingException;
+
     private static string Describe(Exception ex) => ex switch
     {
-        HttpRequestException or System.Net.Sockets.SocketException => $"the Docker engine does not answer: {ex.Message}",
-        DockerApiException api => $"the Docker engine refused: {api.ResponseBody?.Trim()}",
         FileNotFoundException => $"the executor image archive is missing: {ex.Message}",
+        HttpRequestException or System.Net.Sockets.SocketException or IOException or TimeoutRejectedException
+            => $"the Docker engine does not answer: {ex.Message}",
+        DockerApiException api => $"the Docker engine refused: {EngineMessage(api)}",
         _ => ex.Message,
     };
+
+    /// <summary>The engine's <c>{"message": "..."}</c> body, as the docker CLI shows it.</summary>
+    private static string EngineMessage(DockerApiException api)
+    {
+        var body = api.ResponseBody?.Trim() ?? string.Empty;
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            if (json.RootElement.ValueKind == JsonValueKind.Object
+                && json.RootElement.TryGetProperty("message", out var message) && message.GetString() is { Length: > 0 } text)
+            {
+                return text;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: shown as it is.
+        }
+
+        return body.Length > 0 ? body : api.StatusCode.ToString();
+    }
+
+    /// <summary>A pull or load ended without the image (the archive holds another one, a registry lied).</summary>
+    private sealed class ExecutorImageMissingException(string message) : Exception(message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ready: executor image {Image} is present")]
     private partial void LogReady(string image);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready yet; retrying in {DelaySeconds} s")]
-    private partial void LogNotReady(Exception ex, double delaySeconds);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready: {Reason}; retrying in {DelaySeconds} s")]
+    private partial void LogNotReady(string reason, double delaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready: {Reason}; retrying in {DelaySeconds} s")]
+    private partial void LogNotReadyUnexpected(Exception ex, string reason, double delaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The executor image {Image} disappeared; not ready until it is restored")]
+    private partial void LogDisappeared(string image);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loading executor image {Image} from {Archive}")]
     private partial void LogLoading(string image, string archive);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pulling executor image {Image}")]
     private partial void LogPulling(string image);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Image {Layer}: {Status} {Error}")]
-    private partial void LogProgress(string? layer, string? status, string? error);
 }

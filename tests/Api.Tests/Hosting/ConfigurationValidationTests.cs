@@ -24,6 +24,8 @@ public sealed class ConfigurationValidationTests
     [TestCase("POOL_SIZE", "-1")]
     [TestCase("SANDBOX_PRELOAD", "os; rm -rf /")]
     [TestCase("MAX_CONCURRENT_EXECUTIONS", "0")]
+    [TestCase("MAX_SESSIONS", "0")]
+    [TestCase("SESSION_SWEEP_INTERVAL_SEC", "0")]
     [TestCase("MAX_FILE_SIZE_MB", "0")]
     [TestCase("MAX_FILE_SIZE_MB", "10241")]
     [TestCase("MAX_FILE_SIZE_MB", "lots")]

@@ -43,7 +43,8 @@ internal sealed record RunnerResult(
     [property: JsonPropertyName("oom_kills")] long OomKills,
     [property: JsonPropertyName("error")] RunnerError? Error,
     [property: JsonPropertyName("directories")] IReadOnlyList<string>? Directories,
-    [property: JsonPropertyName("files_dropped")] IReadOnlyList<RunnerDroppedFile>? FilesDropped);
+    [property: JsonPropertyName("files_dropped")] IReadOnlyList<RunnerDroppedFile>? FilesDropped,
+    [property: JsonPropertyName("interpreter_restarted")] bool InterpreterRestarted = false);
 
 /// <summary>A generated file the runner did not send, and why.</summary>
 internal sealed record RunnerDroppedFile(

@@ -1,0 +1,26 @@
+namespace CodeInterpreter.Bench;
+
+/// <summary>
+/// How many requests each phase sends. Pool off costs a container start per request (about a
+/// second), so it gets fewer requests than pool on.
+/// </summary>
+internal sealed record BenchCounts(
+    int Warmup,
+    int SequentialPoolOn,
+    int WarmPoolPoolOn,
+    int ConcurrentPoolOn,
+    int SequentialPoolOff,
+    int ConcurrentPoolOff,
+    int ReferenceContainers)
+{
+    /// <summary>Concurrent clients in the concurrent phases and parallel loops in the engine reference.</summary>
+    public const int Clients = 8;
+
+    public static BenchCounts Full { get; } = new(
+        Warmup: 3, SequentialPoolOn: 30, WarmPoolPoolOn: 20, ConcurrentPoolOn: 80,
+        SequentialPoolOff: 15, ConcurrentPoolOff: 40, ReferenceContainers: 40);
+
+    public static BenchCounts Quick { get; } = new(
+        Warmup: 1, SequentialPoolOn: 8, WarmPoolPoolOn: 5, ConcurrentPoolOn: 16,
+        SequentialPoolOff: 4, ConcurrentPoolOff: 8, ReferenceContainers: 16);
+}

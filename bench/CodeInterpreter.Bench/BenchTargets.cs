@@ -1,0 +1,69 @@
+namespace CodeInterpreter.Bench;
+
+/// <summary>
+/// The targets, judged on this run. Latency targets are judged on both sequential readings:
+/// back-to-back (literally sequential; the pool drains when requests outrun its refill) and warm pool
+/// (each request finds a warm sandbox).
+/// </summary>
+internal static class BenchTargets
+{
+    private const double HelloP50Ms = 25;
+    private const double PandasP50Ms = 40;
+    private const double PandasSpeedUp = 10;
+    private const double ThroughputShareOfEngine = 0.8;
+
+    public static IEnumerable<BenchTarget> Judge(BenchResults results)
+    {
+        foreach (var kind in new[] { PhaseKind.Sequential, PhaseKind.SequentialWarmPool })
+        {
+            yield return Latency(results.PoolOn, Workload.Hello, kind, HelloP50Ms);
+            yield return Latency(results.PoolOn, Workload.Pandas, kind, PandasP50Ms);
+            yield return SpeedUp(results, kind);
+        }
+
+        foreach (var workload in Workload.All)
+        {
+            yield return Throughput(results, workload);
+        }
+
+        yield return new BenchTarget(
+            "No container leaks (bench-labelled containers before = after, none of this run left)",
+            $"before {results.Before.BenchOwned}, after {results.After.BenchOwned}, this run's left {results.After.ThisRun}",
+            results.NoLeaks);
+    }
+
+    private static BenchTarget Latency(ModeResult poolOn, Workload workload, PhaseKind kind, double limitMs)
+    {
+        var p50 = poolOn.Find(workload, kind)?.Latency.P50 ?? double.NaN;
+        return new BenchTarget(
+            $"Sequential p50, {workload.Name}, pool on, {BenchReport.PhaseName(kind)} <= {limitMs:0} ms",
+            $"{BenchReport.Ms(p50)} ms",
+            p50 <= limitMs);
+    }
+
+    private static BenchTarget SpeedUp(BenchResults results, PhaseKind poolOnKind)
+    {
+        var ratio = Ratio(results.PoolOff.Find(Workload.Pandas, PhaseKind.Sequential), results.PoolOn.Find(Workload.Pandas, poolOnKind));
+        return new BenchTarget(
+            $"Pandas snippet, pool on ({BenchReport.PhaseName(poolOnKind)}) >= {PandasSpeedUp:0}x faster than pool off (sequential p50)",
+            $"{BenchReport.Times(ratio)}",
+            ratio >= PandasSpeedUp);
+    }
+
+    private static BenchTarget Throughput(BenchResults results, Workload workload)
+    {
+        var share = Share(results.PoolOn.Find(workload, PhaseKind.Concurrent), results.ReferenceParallel);
+        return new BenchTarget(
+            $"{BenchCounts.Clients}-client throughput, {workload.Name}, pool on >= {BenchReport.Percent(ThroughputShareOfEngine)} of the engine's create+destroy rate ({BenchCounts.Clients} loops)",
+            $"{BenchReport.Percent(share)}",
+            share >= ThroughputShareOfEngine);
+    }
+
+    /// <summary>p50 of the slower phase over p50 of the faster one.</summary>
+    public static double Ratio(PhaseResult? slower, PhaseResult? faster) =>
+        slower is null || faster is null ? double.NaN : slower.Latency.P50 / faster.Latency.P50;
+
+    /// <summary>A phase's throughput as a share of the engine reference rate.</summary>
+    public static double Share(PhaseResult? phase, ChurnResult reference) =>
+        phase is null || reference.Rate <= 0 ? double.NaN : phase.Throughput / reference.Rate;
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Docker.DotNet;
+
+namespace CodeInterpreter.Bench;
+
+/// <summary>
+/// The whole benchmark: engine reference first, then the service with the pool on, then with it off,
+/// one service at a time (two would compete for the same cores), then the leak count and the report.
+/// </summary>
+internal sealed class BenchmarkRun(BenchOptions options)
+{
+    public const int Completed = 0;
+    public const int SetupFailed = 1;
+    public const int RequestsFailedMassively = 2;
+    public const int UsageError = 64;
+    public const int Cancelled = 130;
+
+    private const string DefaultDockerHost = "unix:///var/run/docker.sock";
+    private static readonly TimeSpan PoolWarmTimeout = TimeSpan.FromSeconds(180);
+    private static readonly TimeSpan PerRequestWarmTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan LeakGrace = TimeSpan.FromSeconds(15);
+
+    private readonly BenchCounts _counts = options.Quick ? BenchCounts.Quick : BenchCounts.Full;
+    private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        if (Environment.GetEnvironmentVariable("EXECUTOR_IMAGE") is not { Length: > 0 } image)
+        {
+            return Fail("EXECUTOR_IMAGE is not set (scripts/setup.sh exports it; ./bench/run.sh sources it).");
+        }
+
+        var apiDll = options.ApiDll ?? DefaultApiDll();
+        if (apiDll is null || !File.Exists(apiDll))
+        {
+            return Fail($"The published service was not found ({apiDll ?? "artifacts/api/CodeInterpreter.Api.dll"}); ./bench/run.sh publishes it.");
+        }
+
+        var dockerHost = Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : DefaultDockerHost;
+        try
+        {
+            var results = await MeasureAsync(new ServiceLaunch(apiDll, image, dockerHost, 0, ""), cancellationToken).ConfigureAwait(false);
+            BenchReport.Write(Console.Out, results);
+            return results.FailedMassively ? RequestsFailedMassively : Completed;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Fail("Cancelled.", Cancelled);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or DockerApiException or HttpRequestException or IOException or System.Net.Sockets.SocketException)
+        {
+            return Fail(ex.Message);
+        }
+    }
+
+    private async Task<BenchResults> MeasureAsync(ServiceLaunch template, CancellationToken cancellationToken)
+    {
+        using var docker = new DockerClientBuilder()
+            .WithEndpoint(new Uri(template.DockerHost))
+            .WithTimeout(Timeout.InfiniteTimeSpan)
+            .Build();
+        var census = new ContainerCensus(docker, _runId);
+        var engineVersion = (await docker.System.GetVersionAsync(cancellationToken).ConfigureAwait(false)).Version;
+        var before = await census.CountAsync(cancellationToken).ConfigureAwait(false);
+        Progress($"run {_runId}: bench-labelled containers before: {before.BenchOwned}");
+
+        var churn = new ContainerChurn(docker, template.ExecutorImage, _runId);
+        Progress($"engine reference: {_counts.ReferenceContainers} containers, 1 loop");
+        var referenceSequential = await churn.MeasureAsync(_counts.ReferenceContainers, 1, cancellationToken).ConfigureAwait(false);
+        Progress($"engine reference: {_counts.ReferenceContainers} containers, {BenchCounts.Clients} loops");
+        var referenceParallel = await churn.MeasureAsync(_counts.ReferenceContainers, BenchCounts.Clients, cancellationToken).ConfigureAwait(false);
+        Progress($"engine reference: {BenchReport.Rate(referenceSequential.Rate)} /s sequential, {BenchReport.Rate(referenceParallel.Rate)} /s with {BenchCounts.Clients} loops");
+
+        var poolOn = await MeasureModeAsync(docker, template with { PoolSize = options.PoolSize }, cancellationToken).ConfigureAwait(false);
+        var poolOff = await MeasureModeAsync(docker, template with { PoolSize = 0 }, cancellationToken).ConfigureAwait(false);
+
+        var after = await census.SettleAsync(before.BenchOwned, LeakGrace, cancellationToken).ConfigureAwait(false);
+        return new BenchResults(options, _counts, template.ExecutorImage, engineVersion, referenceSequential, referenceParallel,
+            poolOn, poolOff, before, after);
+    }
+
+    private async Task<ModeResult> MeasureModeAsync(IDockerClient docker, ServiceLaunch template, CancellationToken cancellationToken)
+    {
+        var launch = template with { Instance = ContainerCensus.InstanceFor(_runId, template.PoolSize) };
+        Progress($"starting the service: POOL_SIZE={launch.PoolSize}, SANDBOX_INSTANCE={launch.Instance}");
+        using var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
+        using var probe = new HttpClient(handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(5) };
+        var service = await ServiceHost.StartAsync(launch, probe, cancellationToken).ConfigureAwait(false);
+        await using (service.ConfigureAwait(false))
+        {
+            using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+            var pool = launch.PoolSize > 0 ? new PoolObserver(docker, launch.Instance, launch.PoolSize) : null;
+            var session = new ModeSession(new LoadPhases(new ExecuteClient(http)), pool, _counts);
+            var poolMemory = await session.PrepareAsync(PoolWarmTimeout, cancellationToken).ConfigureAwait(false);
+            foreach (var workload in Workload.All)
+            {
+                await session.RunWorkloadAsync(workload, PerRequestWarmTimeout, PoolWarmTimeout, cancellationToken).ConfigureAwait(false);
+            }
+
+            var memory = service.ReadMemory();
+            Progress($"stopping the service (POOL_SIZE={launch.PoolSize}): SIGTERM, the pool drains");
+            var stopped = await service.StopAsync().ConfigureAwait(false);
+            return new ModeResult(launch.PoolSize, session.Phases, memory, poolMemory, session.WarmPoolTimeouts, stopped);
+        }
+    }
+
+    /// <summary>The repository root holds CodeInterpreter.sln; the service is published under it.</summary>
+    private static string? DefaultApiDll()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "CodeInterpreter.sln")))
+                {
+                    return Path.Combine(dir.FullName, "artifacts", "api", "CodeInterpreter.Api.dll");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static readonly Stopwatch Clock = Stopwatch.StartNew();
+
+    public static void Progress(string message) => Console.Error.WriteLine($"[bench {Clock.Elapsed:mm\\:ss}] {message}");
+
+    private static int Fail(string message, int exitCode = SetupFailed)
+    {
+        Progress(message);
+        return exitCode;
+    }
+}

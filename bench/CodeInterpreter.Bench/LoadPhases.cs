@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace CodeInterpreter.Bench;
+
+/// <summary>Drives one workload against the running service in the three ways the report compares.</summary>
+internal sealed class LoadPhases(ExecuteClient client)
+{
+    /// <summary>Requests whose results are thrown away: JIT, connection set-up, first imports.</summary>
+    public async Task WarmUpAsync(Workload workload, int count, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await client.ExecuteAsync(workload, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<PhaseResult> SequentialAsync(Workload workload, int count, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<RequestOutcome>(count);
+        var wall = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            outcomes.Add(await client.ExecuteAsync(workload, cancellationToken).ConfigureAwait(false));
+        }
+
+        return new PhaseResult(workload, PhaseKind.Sequential, outcomes, wall.Elapsed);
+    }
+
+    /// <summary>
+    /// Sequential, but each request waits until the pool is warm again first: the latency of a request
+    /// that finds a warm sandbox, which back-to-back requests do not once they outrun the refill.
+    /// </summary>
+    public async Task<PhaseResult> SequentialWarmPoolAsync(
+        Workload workload, int count, Func<CancellationToken, Task> untilPoolWarm, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<RequestOutcome>(count);
+        var wall = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            await untilPoolWarm(cancellationToken).ConfigureAwait(false);
+            outcomes.Add(await client.ExecuteAsync(workload, cancellationToken).ConfigureAwait(false));
+        }
+
+        // Wall time includes the waits, so throughput is not meaningful here (the report leaves it out).
+        return new PhaseResult(workload, PhaseKind.SequentialWarmPool, outcomes, wall.Elapsed);
+    }
+
+    public async Task<PhaseResult> ConcurrentAsync(Workload workload, int count, int clients, CancellationToken cancellationToken)
+    {
+        var outcomes = new ConcurrentBag<RequestOutcome>();
+        var remaining = count;
+        var wall = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, clients).Select(async _ =>
+        {
+            while (Interlocked.Decrement(ref remaining) >= 0)
+            {
+                outcomes.Add(await client.ExecuteAsync(workload, cancellationToken).ConfigureAwait(false));
+            }
+        });
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        return new PhaseResult(workload, PhaseKind.Concurrent, [.. outcomes], wall.Elapsed);
+    }
+}

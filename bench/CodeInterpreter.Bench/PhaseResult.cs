@@ -1,0 +1,38 @@
+namespace CodeInterpreter.Bench;
+
+/// <summary>How requests were sent in a phase.</summary>
+internal enum PhaseKind
+{
+    /// <summary>One client, each request sent as soon as the previous answered.</summary>
+    Sequential,
+
+    /// <summary>One client, each request sent only once the pool is warm again (pool on only).</summary>
+    SequentialWarmPool,
+
+    /// <summary><see cref="BenchCounts.Clients"/> clients sending back-to-back.</summary>
+    Concurrent,
+}
+
+/// <summary>The requests of one phase of one workload, and the wall time they took together.</summary>
+internal sealed record PhaseResult(Workload Workload, PhaseKind Kind, IReadOnlyList<RequestOutcome> Outcomes, TimeSpan Wall)
+{
+    public int Requests => Outcomes.Count;
+
+    public int Failed => Outcomes.Count(o => !o.Succeeded);
+
+    /// <summary>Percentiles over the successful requests only: a fast error is not a fast answer.</summary>
+    public LatencySummary Latency { get; } = LatencySummary.From(Outcomes.Where(o => o.Succeeded).Select(o => o.Latency));
+
+    /// <summary>Successful requests per second of wall time.</summary>
+    public double Throughput => Wall > TimeSpan.Zero ? (Requests - Failed) / Wall.TotalSeconds : 0;
+
+    /// <summary>More than half failed: the numbers mean nothing and the run should not look green.</summary>
+    public bool FailedMassively => Requests > 0 && Failed * 2 > Requests;
+
+    /// <summary>The distinct failure reasons with their counts, most frequent first.</summary>
+    public IEnumerable<(string Reason, int Count)> FailureReasons => Outcomes
+        .Where(o => !o.Succeeded)
+        .GroupBy(o => o.Failure!, StringComparer.Ordinal)
+        .Select(g => (g.Key, g.Count()))
+        .OrderByDescending(g => g.Item2);
+}

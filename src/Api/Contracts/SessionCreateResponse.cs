@@ -1,0 +1,11 @@
+namespace CodeInterpreter.Api.Contracts;
+
+/// <summary>An opened session.</summary>
+public sealed class SessionCreateResponse
+{
+    /// <summary>The session's id (<c>code-session-</c> and 32 hex digits); it is all a caller needs to use the session.</summary>
+    public required string SessionId { get; init; }
+
+    /// <summary>When the session is closed and its sandbox removed, unless deleted before (UTC, ISO 8601).</summary>
+    public required DateTimeOffset ExpiresAt { get; init; }
+}

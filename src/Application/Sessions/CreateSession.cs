@@ -1,0 +1,47 @@
+using CodeInterpreter.Application.Common;
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Application.Common.Options;
+using CodeInterpreter.Application.Executions;
+using CodeInterpreter.Domain.Sessions;
+using Mediator;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CodeInterpreter.Application.Sessions;
+
+/// <summary>
+/// Open a session for <see cref="TtlSeconds"/>: a sandbox of its own with a persistent Python
+/// interpreter, its workspace holding <see cref="Files"/>.
+/// </summary>
+public sealed record CreateSessionCommand(IReadOnlyList<WorkspaceFileReference> Files, int TtlSeconds) : ICommand<OpenedSession>
+{
+    /// <summary>Memory of the session's sandbox; null = MEMORY_LIMIT_MB.</summary>
+    public int? MemoryLimitMb { get; init; }
+}
+
+public sealed partial class CreateSessionHandler(
+    ISessionProvider sessions,
+    IFileStore files,
+    ServiceReadiness readiness,
+    IOptions<ExecutionOptions> options,
+    ILogger<CreateSessionHandler> logger) : ICommandHandler<CreateSessionCommand, OpenedSession>
+{
+    public async ValueTask<OpenedSession> Handle(CreateSessionCommand command, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        var ttl = SessionRules.CheckTtl(command.TtlSeconds);
+        var memoryLimitMb = SessionRules.CheckMemory(command.MemoryLimitMb, limits);
+        var staged = SessionRules.CheckFiles(command.Files, limits);
+        var inputs = await StagedFileReader.ReadAsync(files, staged, limits, cancellationToken).ConfigureAwait(false);
+        SessionErrors.EnsureReady(readiness);
+
+        var opened = await sessions.OpenAsync(new SessionSpec(ttl, memoryLimitMb) { InputFiles = inputs }, cancellationToken)
+            .ConfigureAwait(false);
+        LogOpened(opened.SessionId, opened.ExpiresAt, memoryLimitMb, inputs.Count);
+        return opened;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Session {SessionId} opened until {ExpiresAt:O} ({MemoryLimitMb} MB, {FileCount} file(s) staged)")]
+    private partial void LogOpened(string sessionId, DateTimeOffset expiresAt, int memoryLimitMb, int fileCount);
+}

@@ -1,0 +1,26 @@
+using CodeInterpreter.Application.Common.Interfaces;
+using Mediator;
+using Microsoft.Extensions.Logging;
+
+namespace CodeInterpreter.Application.Sessions;
+
+/// <summary>Close a session and remove its sandbox (its workspace goes with it).</summary>
+public sealed record DeleteSessionCommand(string SessionId) : ICommand;
+
+public sealed partial class DeleteSessionHandler(ISessionProvider sessions, ILogger<DeleteSessionHandler> logger)
+    : ICommandHandler<DeleteSessionCommand>
+{
+    public async ValueTask<Unit> Handle(DeleteSessionCommand command, CancellationToken cancellationToken)
+    {
+        if (!await sessions.CloseAsync(command.SessionId, cancellationToken).ConfigureAwait(false))
+        {
+            throw SessionErrors.NotFound(command.SessionId);
+        }
+
+        LogDeleted(command.SessionId);
+        return Unit.Value;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} deleted")]
+    private partial void LogDeleted(string sessionId);
+}

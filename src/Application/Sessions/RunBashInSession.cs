@@ -1,0 +1,34 @@
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Application.Common.Options;
+using CodeInterpreter.Domain.Sessions;
+using Mediator;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CodeInterpreter.Application.Sessions;
+
+/// <summary>Run the shell command <see cref="Cmd"/> in session <see cref="SessionId"/>'s workspace.</summary>
+public sealed record RunBashInSessionCommand(string SessionId, string? Cmd, int TimeoutMs) : ICommand<ShellResult>;
+
+public sealed partial class RunBashInSessionHandler(
+    ISessionProvider sessions,
+    IOptions<ExecutionOptions> options,
+    ILogger<RunBashInSessionHandler> logger) : ICommandHandler<RunBashInSessionCommand, ShellResult>
+{
+    public async ValueTask<ShellResult> Handle(RunBashInSessionCommand command, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        var timeout = SessionRules.CheckShell(command.Cmd, command.TimeoutMs, limits);
+        var shell = new ShellCommand(command.Cmd!, timeout, limits.MaxOutputBytes);
+
+        var result = await sessions.RunShellAsync(command.SessionId, shell, cancellationToken).ConfigureAwait(false)
+            ?? throw SessionErrors.NotFound(command.SessionId);
+
+        LogRan(command.SessionId, (long)result.Duration.TotalMilliseconds, result.ExitCode, result.TimedOut);
+        return result;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Session {SessionId}: shell command finished in {DurationMs} ms: exit_code={ExitCode} timed_out={TimedOut}")]
+    private partial void LogRan(string sessionId, long durationMs, int? exitCode, bool timedOut);
+}

@@ -1,0 +1,212 @@
+using CodeInterpreter.Application.Common;
+using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Domain.Sessions;
+using CodeInterpreter.Infrastructure.Docker;
+using CodeInterpreter.Infrastructure.Options;
+using Docker.DotNet;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CodeInterpreter.Infrastructure.Sessions;
+
+/// <summary>
+/// Sessions on the Docker engine: each one a sandbox of its own (every setting of a one-off sandbox,
+/// the session's memory limit, labelled with its id) running the runner in session mode. A session
+/// belongs to the caller that opened it (<see cref="CallerContext.Owner"/>). Calls to a session run
+/// one at a time; closing one (delete, expiry, shutdown, a broken sandbox) kills and
+/// removes its container.
+/// </summary>
+internal sealed partial class DockerSessionProvider(
+    IDockerClient docker,
+    EngineResilience resilience,
+    SessionRegistry registry,
+    IOptions<SandboxOptions> sandboxOptions,
+    IOptions<PoolOptions> poolOptions,
+    TimeProvider time,
+    ILogger<DockerSessionProvider> logger) : ISessionProvider
+{
+    public async Task<OpenedSession> OpenAsync(SessionSpec spec, CancellationToken cancellationToken)
+    {
+        if (!registry.TryReserve())
+        {
+            throw new TooManyRequestsException(
+                $"{registry.Capacity} sessions are open (MAX_SESSIONS); delete one or try again later.", registry.RetryAfter());
+        }
+
+        var settings = sandboxOptions.Value;
+        var bootTimeout = TimeSpan.FromSeconds(settings.BootTimeoutSec);
+        var sessionId = SessionId.New();
+        SessionContainer? container = null;
+        try
+        {
+            // The preloads of the warm pool: the interpreter starts with them imported.
+            var shape = new SandboxShape(spec.MemoryLimitMb, poolOptions.Value.Preload.Replace(" ", "", StringComparison.Ordinal));
+            container = await SessionContainer.StartAsync(docker, resilience, settings, shape, sessionId, logger, cancellationToken)
+                .ConfigureAwait(false);
+            await container.WaitUntilReadyAsync(bootTimeout, cancellationToken).ConfigureAwait(false);
+            if (spec.InputFiles.Count > 0)
+            {
+                await container.StageFilesAsync(spec.InputFiles, bootTimeout, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            if (container is not null)
+            {
+                await container.DisposeAsync().ConfigureAwait(false);
+            }
+
+            registry.Release();
+            throw ex is SessionLostException lost
+                ? new SandboxFailedException($"The session's sandbox failed while opening: {lost.Message}", lost)
+                : ex;
+        }
+
+        var session = new OpenSession(sessionId, container, time.GetUtcNow() + spec.Ttl, CallerContext.Owner);
+        registry.Add(session);
+        return new OpenedSession(session.Id, session.ExpiresAt);
+    }
+
+    public async Task<SessionExecutionResult?> ExecuteAsync(string sessionId, SandboxRequest request, CancellationToken cancellationToken)
+    {
+        var settings = sandboxOptions.Value;
+        var op = new SessionExecuteOp(
+            request.Code,
+            request.Stdin,
+            request.LastLineInteractive,
+            request.Argv,
+            request.Env,
+            request.Limits.CpuTimeLimitSec,
+            // One byte over the cap lets the service see for itself that output was cut.
+            request.Limits.MaxOutputBytes + 1,
+            FsizeLimitBytes: settings.WorkspaceSizeMb * 1024L * 1024L,
+            settings.NofileLimit,
+            MaxFiles: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedFiles,
+            MaxFilesBytes: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedBytes,
+            InterruptGraceMs: (int)SessionContainer.InterruptGrace.TotalMilliseconds);
+        var startTimeout = TimeSpan.FromSeconds(settings.BootTimeoutSec);
+        return await CallAsync(
+            sessionId,
+            session => session.Container.ExecuteAsync(request, op, startTimeout, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<ShellResult?> RunShellAsync(string sessionId, ShellCommand command, CancellationToken cancellationToken) =>
+        CallAsync(sessionId, session => session.Container.RunShellAsync(command, cancellationToken), cancellationToken);
+
+    public async Task<bool> CloseAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        if (registry.Find(sessionId, CallerContext.Owner) is null || !registry.TryRemove(sessionId, out var session))
+        {
+            return false;
+        }
+
+        await CloseAsync(session!, gateHeld: false, "deleted").ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Closes every session past its expiry (the TTL reaper's sweep); returns how many.</summary>
+    public async Task<int> CloseExpiredAsync()
+    {
+        var closing = registry.Expired()
+            .Where(s => registry.TryRemove(s.Id, out _))
+            .Select(s => CloseAsync(s, gateHeld: false, "expired"))
+            .ToList();
+        await Task.WhenAll(closing).ConfigureAwait(false);
+        return closing.Count;
+    }
+
+    /// <summary>Closes every session (shutdown).</summary>
+    public async Task CloseAllAsync()
+    {
+        var closing = registry.All()
+            .Where(s => registry.TryRemove(s.Id, out _))
+            .Select(s => CloseAsync(s, gateHeld: false, "service stopping"))
+            .ToList();
+        await Task.WhenAll(closing).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="call"/> on the session alone (calls to one session never overlap). A call
+    /// that finds the session closed meanwhile answers null (unknown); one that leaves the sandbox
+    /// unusable closes the session and fails with 502.
+    /// </summary>
+    private async Task<T?> CallAsync<T>(string sessionId, Func<OpenSession, Task<T>> call, CancellationToken cancellationToken)
+        where T : class
+    {
+        var session = registry.Find(sessionId, CallerContext.Owner);
+        if (session is null)
+        {
+            return null;
+        }
+
+        await session.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (session.IsClosed)
+            {
+                return null;
+            }
+
+            try
+            {
+                var result = await call(session).ConfigureAwait(false);
+                return session.IsClosed ? null : result;
+            }
+            catch (Exception ex) when (ex is SessionLostException || !session.Container.IsInStep)
+            {
+                if (session.IsClosed || !registry.TryRemove(session.Id, out _))
+                {
+                    return null;  // deleted or expired while the call ran: the kill ended it
+                }
+
+                LogLost(session.Id, ex.Message);
+                await CloseAsync(session, gateHeld: true, "lost").ConfigureAwait(false);
+                if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+
+                throw new SandboxFailedException($"The session's sandbox failed and the session was closed: {ex.Message}", ex);
+            }
+        }
+        finally
+        {
+            session.Gate.Release();
+        }
+    }
+
+    /// <summary>Kills the sandbox (ending a call in progress), waits for that call, removes the sandbox, frees the place.</summary>
+    private async Task CloseAsync(OpenSession session, bool gateHeld, string reason)
+    {
+        session.MarkClosed();
+        await session.Container.KillAsync().ConfigureAwait(false);
+        if (!gateHeld)
+        {
+            await session.Gate.WaitAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await session.Container.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!gateHeld)
+            {
+                session.Gate.Release();
+            }
+
+            registry.Release();
+        }
+
+        LogClosed(session.Id, reason);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: its sandbox failed ({Reason}); closing the session")]
+    private partial void LogLost(string sessionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} closed ({Reason})")]
+    private partial void LogClosed(string sessionId, string reason);
+}

@@ -1,0 +1,426 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.Json;
+using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Domain.Executions;
+using CodeInterpreter.Domain.Sessions;
+using CodeInterpreter.Infrastructure.Docker;
+using CodeInterpreter.Infrastructure.Docker.Protocol;
+using CodeInterpreter.Infrastructure.Options;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging;
+
+namespace CodeInterpreter.Infrastructure.Sessions;
+
+/// <summary>
+/// The sandbox of one session: the runner in session mode behind an attached stream that stays open
+/// for many ops (PROTOCOL.md, "Session mode"). Created with every setting of a one-off sandbox;
+/// only stdin stays open after the first op. Ops run one at a time (the caller serialises them).
+/// Everything read from it is hostile, as from any sandbox.
+/// </summary>
+internal sealed partial class SessionContainer : IAsyncDisposable
+{
+    /// <summary>How long the code may ignore an interrupt before the interpreter is killed and restarted.</summary>
+    public static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(2);
+
+    private const int ReadBufferBytes = (64 * 1024) + 5;
+    private const int MaxDiagnosticsBytes = 16 * 1024;
+
+    // After an interrupt: the grace, a restart of the interpreter, the workspace scan and file frames.
+    private static readonly TimeSpan RecoveryAllowance = TimeSpan.FromSeconds(30);
+
+    private readonly IDockerClient _docker;
+    private readonly EngineResilience _resilience;
+    private readonly ILogger _logger;
+    private readonly MultiplexedStream _stream;
+    private readonly RunnerFrameReader _reader = new(new RunnerFrameLimits());
+    private readonly byte[] _buffer = new byte[ReadBufferBytes];
+    private readonly OutputCapture _diagnostics = new(MaxDiagnosticsBytes);
+    private readonly List<RunnerFrame> _frames = [];
+    private Task<Chunk>? _pendingRead;
+    private bool _inStep = true;
+
+    private SessionContainer(IDockerClient docker, EngineResilience resilience, ILogger logger, string id, MultiplexedStream stream)
+    {
+        _docker = docker;
+        _resilience = resilience;
+        _logger = logger;
+        Id = id;
+        _stream = stream;
+    }
+
+    /// <summary>The container's id.</summary>
+    public string Id { get; }
+
+    /// <summary>
+    /// False once an op ended without its last frame read (the stream broke, the caller's store failed
+    /// mid-call, ...): the stream is out of step and the session cannot serve another call.
+    /// </summary>
+    public bool IsInStep => _inStep;
+
+    /// <summary>Creates, attaches and starts the sandbox of session <paramref name="sessionId"/>.</summary>
+    public static async Task<SessionContainer> StartAsync(
+        IDockerClient docker, EngineResilience resilience, SandboxOptions options, SandboxShape shape, string sessionId,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        var parameters = SandboxContainerSpec.Build(options, shape, sessionId);
+        // Many ops travel over the one attached stdin, so it must not close after the first attach.
+        parameters.StdinOnce = false;
+        parameters.Env.Add("RUNNER_MODE=session");
+        parameters.Labels[SessionLabels.SessionId] = sessionId;
+        string id;
+        try
+        {
+            var created = await resilience.Pipeline.ExecuteAsync(
+                async ct => await docker.Containers.CreateContainerAsync(parameters, ct).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
+            id = created.ID;
+        }
+        catch (DockerImageNotFoundException ex)
+        {
+            throw new ServiceUnavailableException($"The executor image '{options.ExecutorImage}' is missing.", TimeSpan.FromSeconds(5), ex);
+        }
+        catch (Exception ex) when (SandboxContainer.IsEngineUnreachable(ex))
+        {
+            throw SandboxContainer.EngineUnavailable(ex);
+        }
+        catch (DockerApiException ex)
+        {
+            throw new SandboxFailedException($"The Docker engine refused to create the session's sandbox: {ex.ResponseBody}", ex);
+        }
+
+        MultiplexedStream? stream = null;
+        try
+        {
+            stream = await docker.Containers.AttachContainerAsync(
+                id,
+                new ContainerAttachParameters { Stream = true, Stdin = true, Stdout = true, Stderr = true },
+                cancellationToken).ConfigureAwait(false);
+            await docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
+            return new SessionContainer(docker, resilience, logger, id, stream);
+        }
+        catch (Exception ex)
+        {
+            stream?.Dispose();
+            await RemoveAsync(docker, resilience, logger, id).ConfigureAwait(false);
+            if (SandboxContainer.IsEngineUnreachable(ex))
+            {
+                throw SandboxContainer.EngineUnavailable(ex);
+            }
+
+            if (ex is DockerApiException api)
+            {
+                throw new SandboxFailedException($"The Docker engine could not start the session's sandbox: {api.ResponseBody}", ex);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Waits for the runner's ready frame: its preloads are imported and its interpreter forked.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan bootTimeout, CancellationToken cancellationToken)
+    {
+        var frame = await NextFrameAsync(bootTimeout, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (frame is not { } first)
+        {
+            throw new SandboxFailedException(
+                $"The session's sandbox did not become ready within {bootTimeout.TotalSeconds} s. {_diagnostics.ToText()}");
+        }
+
+        if (first.Type != RunnerFrameType.Ready)
+        {
+            throw new SandboxFailedException($"The session's sandbox sent frame '{(char)first.Type}' while booting.");
+        }
+    }
+
+    /// <summary>Writes <paramref name="files"/> into the workspace.</summary>
+    public async Task StageFilesAsync(IReadOnlyList<SandboxInputFile> files, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var op = new SessionFilesOp([.. files.Select(f => new RunnerInputFile(f.Path.Value, Convert.ToBase64String(f.Content.Span)))]);
+        await WriteAsync(op.ToFrame(), cancellationToken).ConfigureAwait(false);
+        var frame = await NextFrameAsync(timeout, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (frame is not { } answer)
+        {
+            throw new SandboxFailedException($"The session's sandbox did not take its files within {timeout.TotalSeconds} s.");
+        }
+
+        if (answer.Type != RunnerFrameType.Result)
+        {
+            throw new SandboxFailedException(answer.Type == RunnerFrameType.RunnerError
+                ? $"The session's sandbox could not write its files: {FailureMessage(answer)}"
+                : $"The session's sandbox answered the files with frame '{(char)answer.Type}'.");
+        }
+    }
+
+    /// <summary>
+    /// Runs one cell under the service's deadline: <paramref name="request"/>'s timeout from the runner's
+    /// start frame (<paramref name="startTimeout"/> before it). At the deadline, or when
+    /// <paramref name="cancellationToken"/> is cancelled, the cell is interrupted and its result still
+    /// read, so the stream stays in step for the next call.
+    /// </summary>
+    /// <exception cref="SessionLostException">The session cannot serve another call.</exception>
+    /// <exception cref="SandboxFailedException">The runner refused this op; the session is intact.</exception>
+    public async Task<SessionExecutionResult> ExecuteAsync(
+        SandboxRequest request, SessionExecuteOp op, TimeSpan startTimeout, CancellationToken cancellationToken)
+    {
+        _inStep = false;
+        // Never cancelled half-way: a partly written op would leave the stream out of step.
+        await WriteAsync(op.ToFrame(), CancellationToken.None).ConfigureAwait(false);
+        var run = new SandboxRun(request);
+        _reader.Limits = run.FrameLimits;
+        var clock = Stopwatch.StartNew();
+        var deadline = startTimeout;
+        var interrupted = false;
+        var timedOut = false;
+        var cancelled = false;
+        while (run.Result is null)
+        {
+            var frame = await NextFrameAsync(deadline - clock.Elapsed, cancelled ? CancellationToken.None : cancellationToken)
+                .ConfigureAwait(false);
+            if (frame is { } arrived)
+            {
+                // Files go to the store even when the caller has gone: the cell's result must be read to its end.
+                await AcceptAsync(run, arrived, () =>
+                {
+                    if (!interrupted)
+                    {
+                        deadline = clock.Elapsed + request.Timeout;
+                    }
+                }).ConfigureAwait(false);
+                continue;
+            }
+
+            if (interrupted)
+            {
+                throw new SessionLostException(
+                    $"the session did not recover within {(InterruptGrace + RecoveryAllowance).TotalSeconds} s of an interrupt. {_diagnostics.ToText()}");
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                cancelled = true;
+            }
+            else if (!run.Started)
+            {
+                throw new SessionLostException(
+                    $"the session did not start the code within {startTimeout.TotalSeconds} s. {_diagnostics.ToText()}");
+            }
+            else
+            {
+                timedOut = true;
+            }
+
+            await WriteAsync(SessionInterruptOp.Frame, CancellationToken.None).ConfigureAwait(false);
+            interrupted = true;
+            deadline = clock.Elapsed + InterruptGrace + RecoveryAllowance;
+        }
+
+        if (_frames.Count > 0 || !_reader.AtFrameBoundary)
+        {
+            throw new SessionLostException("the session sent more after the result of a call");
+        }
+
+        _inStep = true;
+        cancellationToken.ThrowIfCancellationRequested();
+        return ToResult(run, timedOut);
+    }
+
+    private static SessionExecutionResult ToResult(SandboxRun run, bool timedOut)
+    {
+        var reported = run.Result!;
+        var result = run.ToResult(reported.ExitCode, reported.OomKills > 0);
+        if (timedOut)
+        {
+            // As a one-off execution reports it: no exit code, and the interrupt is not the code's own error.
+            result = result with { TimedOut = true, ExitCode = null, Error = null };
+        }
+
+        if (reported.InterpreterRestarted)
+        {
+            var why = timedOut
+                ? $"the code did not stop within {InterruptGrace.TotalSeconds} s of the interrupt, so "
+                : string.Empty;
+            result = result with
+            {
+                Stderr = result.Stderr
+                    + $"\n[session] {why}the Python interpreter was restarted: variables and imports of earlier calls are gone; files in /workspace are kept.\n",
+            };
+        }
+
+        return new SessionExecutionResult(result, reported.InterpreterRestarted);
+    }
+
+    /// <summary>Runs a shell command in this sandbox (a docker exec, not the attached stream).</summary>
+    public Task<ShellResult> RunShellAsync(ShellCommand command, CancellationToken cancellationToken) =>
+        SessionShell.RunAsync(_docker, Id, command, cancellationToken);
+
+    private static string FailureMessage(RunnerFrame frame)
+    {
+        try
+        {
+            var failure = JsonSerializer.Deserialize(frame.Payload, RunnerJsonContext.Default.RunnerFailure);
+            return SandboxRun.Truncate(failure?.Message ?? "no message", SandboxRun.MaxErrorMessageChars);
+        }
+        catch (JsonException)
+        {
+            return "an unreadable message";
+        }
+    }
+
+    private async Task AcceptAsync(SandboxRun run, RunnerFrame frame, Action onStarted)
+    {
+        try
+        {
+            await run.AcceptAsync(frame, onStarted, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RunnerProtocolException ex)
+        {
+            throw new SessionLostException($"the session broke the runner protocol: {ex.Message}", ex);
+        }
+        catch (SandboxFailedException) when (frame.Type == RunnerFrameType.RunnerError)
+        {
+            // The runner refused this op and sent nothing else: the session is intact.
+            _inStep = _frames.Count == 0 && _reader.AtFrameBoundary;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The next frame, or null when <paramref name="wait"/> passes (or the token is cancelled) first;
+    /// a read still pending then is kept for the next call.
+    /// </summary>
+    /// <exception cref="SessionLostException">The stream ended or broke the protocol.</exception>
+    private async Task<RunnerFrame?> NextFrameAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        while (_frames.Count == 0)
+        {
+            if (wait <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            var read = _pendingRead ??= ReadChunkAsync();
+            if (!read.IsCompleted)
+            {
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var delay = Task.Delay(wait, stop.Token);
+                var first = await Task.WhenAny(read, delay).ConfigureAwait(false);
+                await stop.CancelAsync().ConfigureAwait(false);
+                if (first != read)
+                {
+                    return null;
+                }
+            }
+
+            _pendingRead = null;
+            var chunk = await read.ConfigureAwait(false);
+            wait -= Stopwatch.GetElapsedTime(started);
+            if (chunk.Eof)
+            {
+                throw new SessionLostException($"the session's sandbox ended. {_diagnostics.ToText()}");
+            }
+
+            if (chunk.IsStderr)
+            {
+                _diagnostics.Append(_buffer.AsSpan(0, chunk.Count));
+                continue;
+            }
+
+            try
+            {
+                _reader.Feed(_buffer.AsSpan(0, chunk.Count), _frames);
+            }
+            catch (RunnerProtocolException ex)
+            {
+                throw new SessionLostException($"the session broke the runner protocol: {ex.Message}", ex);
+            }
+        }
+
+        var frame = _frames[0];
+        _frames.RemoveAt(0);
+        return frame;
+    }
+
+    private async Task<Chunk> ReadChunkAsync()
+    {
+        try
+        {
+            var read = await _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None).ConfigureAwait(false);
+            return new Chunk(read.Count, read.EOF, read.Target == MultiplexedStream.TargetStream.StandardError);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The connection to the engine broke: the container is gone or the engine restarted.
+            return new Chunk(0, Eof: true, IsStderr: false);
+        }
+    }
+
+    /// <summary>One read from the attached stream: <see cref="Count"/> bytes in the buffer.</summary>
+    private readonly record struct Chunk(int Count, bool Eof, bool IsStderr);
+
+    private async Task WriteAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _stream.WriteAsync(frame, 0, frame.Length, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new SessionLostException("the session's sandbox no longer takes input", ex);
+        }
+    }
+
+    /// <summary>Kills the container, which ends a call in progress at once; removal follows in <see cref="DisposeAsync"/>.</summary>
+    public async Task KillAsync()
+    {
+        try
+        {
+            await _docker.Containers.KillContainerAsync(Id, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DockerApiException || SandboxContainer.IsEngineUnreachable(ex))
+        {
+            // Already stopped or gone: removal settles it either way.
+            LogKillFailed(Id, ex.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // A read still pending ends with the stream (ReadChunkAsync never throws).
+        _stream.Dispose();
+        await RemoveAsync(_docker, _resilience, _logger, Id).ConfigureAwait(false);
+    }
+
+    private static async Task RemoveAsync(IDockerClient docker, EngineResilience resilience, ILogger logger, string id)
+    {
+        try
+        {
+            await resilience.Pipeline.ExecuteAsync(
+                async ct => await docker.Containers.RemoveContainerAsync(
+                    id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false),
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            // Already gone.
+        }
+        catch (Exception ex) when (ex is DockerApiException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException
+                                   || SandboxContainer.IsEngineUnreachable(ex))
+        {
+            // The orphan reaper removes it at the next start.
+            LogRemoveFailed(logger, ex, id);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Kill of session sandbox {ContainerId} failed: {Reason}")]
+    private partial void LogKillFailed(string containerId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session sandbox {ContainerId} could not be removed; the reaper removes it at the next start")]
+    private static partial void LogRemoveFailed(ILogger logger, Exception ex, string containerId);
+}
