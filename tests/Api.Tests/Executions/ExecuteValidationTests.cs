@@ -79,12 +79,23 @@ public sealed class ExecuteValidationTests : RealEngineApiTests
     [TestCase("../escape.txt", "..")]
     [TestCase("a/../../b", "..")]
     [TestCase("", "empty")]
+    [TestCase("a\0b.csv", "control characters")]
+    [TestCase("runner.py", "runner's own name")]
     public async Task Illegal_file_paths_answer_422_naming_the_problem(string path, string problem)
     {
         var (status, body) = await Client.PostExecuteAsync(new { code = "print(1)", files = new[] { new { path, file_id = "abc" } } });
 
         ShouldBeProblem(status, body, 422, "File paths must");
         body.GetProperty("detail").GetString().Should().Contain(problem);
+    }
+
+    [Test]
+    public async Task A_file_path_over_the_length_limit_answers_422()
+    {
+        var (status, body) = await Client.PostExecuteAsync(new { code = "print(1)", files = new[] { new { path = new string('a', 300), file_id = "abc" } } });
+
+        status.Should().Be(422);
+        body.GetProperty("detail").GetString().Should().StartWith("File paths must be at most 255 characters");
     }
 
     [Test]

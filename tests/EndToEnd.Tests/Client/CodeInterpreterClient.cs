@@ -1,18 +1,21 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Serialization;
+using Generated = CodeInterpreter.Client;
 
 namespace CodeInterpreter.EndToEnd.Tests.Client;
 
-// Stand-in for the NSwag-generated client (src/Client does not exist yet): the same shape, a client
-// class over an HttpClient, typed contracts, and ApiException for every non-success status. The tests
-// only touch this file's types, so swapping in the generated client changes this file alone.
+// The tests talk to the service through the NSwag-generated client (src/Client); this facade only
+// adapts it to the few calls the deployment scenarios make and to connections over a unix socket.
 
-/// <summary>Calls the service over HTTP, on a TCP port or a unix socket.</summary>
+/// <summary>Calls the service over HTTP, on a TCP port or a unix socket, with the generated client.</summary>
 internal sealed class CodeInterpreterClient(HttpClient http)
 {
+    private readonly Generated.ExecutionsClient _executions = new(http);
+    private readonly Generated.FilesClient _files = new(http);
+    private readonly Generated.HealthClient _health = new(http);
+
     /// <summary>A client for the service at <paramref name="baseAddress"/>.</summary>
     public static HttpClient CreateHttpClient(Uri baseAddress) =>
         new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(2) };
@@ -43,49 +46,59 @@ internal sealed class CodeInterpreterClient(HttpClient http)
     /// <summary>GET /health/ready: returns when ready, throws <see cref="ApiException"/> (503) when not.</summary>
     public async Task<ReadinessResponse> ReadyAsync(CancellationToken cancellationToken = default)
     {
-        using var response = await http.GetAsync(new Uri("health/ready", UriKind.Relative), cancellationToken);
-        return await ReadAsync<ReadinessResponse>(response, cancellationToken);
+        var ready = await CallAsync(() => _health.ReadyAsync(cancellationToken));
+        return new ReadinessResponse(ready.Status);
     }
 
     /// <summary>POST /v1/files (multipart field <c>file</c>).</summary>
     public async Task<UploadFileResponse> UploadFileAsync(string fileName, byte[] content, CancellationToken cancellationToken = default)
     {
-        using var form = new MultipartFormDataContent();
-        var file = new ByteArrayContent(content);
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        form.Add(file, "file", fileName);
-        using var response = await http.PostAsync(new Uri("v1/files", UriKind.Relative), form, cancellationToken);
-        return await ReadAsync<UploadFileResponse>(response, cancellationToken);
+        using var data = new MemoryStream(content, writable: false);
+        var stored = await CallAsync(() => _files.UploadAsync(new Generated.FileParameter(data, fileName, "application/octet-stream"), cancellationToken));
+        return new UploadFileResponse(stored.FileId, stored.Filename, stored.SizeBytes);
     }
 
     /// <summary>GET /v1/files/{file_id}: the bytes.</summary>
     public async Task<byte[]> DownloadFileAsync(string fileId, CancellationToken cancellationToken = default)
     {
-        using var response = await http.GetAsync(new Uri($"v1/files/{Uri.EscapeDataString(fileId)}", UriKind.Relative), cancellationToken);
-        await ThrowUnlessSuccessAsync(response, cancellationToken);
-        return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        using var file = await CallAsync(() => _files.DownloadAsync(fileId, cancellationToken));
+        using var bytes = new MemoryStream();
+        await file.Stream.CopyToAsync(bytes, cancellationToken);
+        return bytes.ToArray();
     }
 
     /// <summary>POST /v1/execute.</summary>
     public async Task<ExecuteResponse> ExecuteAsync(ExecuteRequest request, CancellationToken cancellationToken = default)
     {
-        using var response = await http.PostAsJsonAsync(new Uri("v1/execute", UriKind.Relative), request, cancellationToken);
-        return await ReadAsync<ExecuteResponse>(response, cancellationToken);
+        var result = await CallAsync(() => _executions.ExecuteAsync(
+            new Generated.ExecuteRequest
+            {
+                Code = request.Code,
+                TimeoutMs = request.TimeoutMs,
+                Files = [.. request.Files.Select(f => new Generated.ExecuteFileReference { Path = f.Path, FileId = f.FileId })],
+            },
+            cancellationToken));
+        return new ExecuteResponse(
+            result.Stdout, result.Stderr, result.ExitCode, result.TimedOut,
+            [.. result.Files.Select(f => new WorkspaceFile(f.Path, f.Kind, f.FileId, f.SizeBytes))]);
     }
 
-    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>The generated client's failures, as the scenarios inspect them (status and headers).</summary>
+    private static async Task<T> CallAsync<T>(Func<Task<T>> call)
     {
-        await ThrowUnlessSuccessAsync(response, cancellationToken);
-        return await response.Content.ReadFromJsonAsync<T>(cancellationToken)
-               ?? throw new ApiException("the response body is empty", response.StatusCode, "", response.Headers);
-    }
-
-    private static async Task ThrowUnlessSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        if (!response.IsSuccessStatusCode)
+        try
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            throw new ApiException($"HTTP {(int)response.StatusCode}: {body}", response.StatusCode, body, response.Headers);
+            return await call();
+        }
+        catch (Generated.ApiException ex)
+        {
+            using var carrier = new HttpResponseMessage();
+            foreach (var (name, values) in ex.Headers)
+            {
+                carrier.Headers.TryAddWithoutValidation(name, values);
+            }
+
+            throw new ApiException($"HTTP {ex.StatusCode}: {ex.Response}", (HttpStatusCode)ex.StatusCode, ex.Response ?? "", carrier.Headers);
         }
     }
 }
