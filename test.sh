@@ -6,6 +6,7 @@ cd "$(dirname "$0")"
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
 setup_all
+ensure_test_registry
 
 results=.test-results
 rm -rf "$results"

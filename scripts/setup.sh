@@ -55,6 +55,17 @@ ensure_executor_image() {
   setup_log "executor image: $EXECUTOR_IMAGE"
 }
 
+# A real registry on loopback lets the tests exercise the image pull path (the service never needs it).
+ensure_test_registry() {
+  command -v docker-registry >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    setup_log "docker-registry is missing (the pull test needs it) and installing it needs root"; return 0
+  fi
+  setup_log "installing docker-registry (Debian package) for the pull test"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry >&2; }
+}
+
 setup_all() {
   ensure_dotnet && ensure_engine && ensure_executor_image
 }
