@@ -53,7 +53,7 @@ public sealed class FilesEndpointTests
 
     private static ApiFactory CreateFactory(string storageDir, int maxFileSizeMb) => new(new Dictionary<string, string?>
     {
-        ["EXECUTOR_IMAGE"] = "code-interpreter-test-missing:none",
+        ["EXECUTOR_IMAGE"] = "127.0.0.1:9/code-interpreter-test-missing:none",
         ["FILE_STORAGE_DIR"] = storageDir,
         ["MAX_FILE_SIZE_MB"] = maxFileSizeMb.ToString(System.Globalization.CultureInfo.InvariantCulture),
     });

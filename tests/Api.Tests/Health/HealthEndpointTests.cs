@@ -30,7 +30,7 @@ public sealed partial class HealthEndpointTests
     {
         await using var factory = new ApiFactory(new Dictionary<string, string?>
         {
-            ["EXECUTOR_IMAGE"] = "code-interpreter-test-missing:none",
+            ["EXECUTOR_IMAGE"] = "127.0.0.1:9/code-interpreter-test-missing:none",
         });
         using var client = factory.CreateClient();
 
@@ -52,7 +52,7 @@ public sealed partial class HealthEndpointTests
     [Test]
     public async Task The_openapi_document_and_docs_ui_are_served()
     {
-        await using var factory = new ApiFactory(new Dictionary<string, string?> { ["EXECUTOR_IMAGE"] = "code-interpreter-test-missing:none" });
+        await using var factory = new ApiFactory(new Dictionary<string, string?> { ["EXECUTOR_IMAGE"] = "127.0.0.1:9/code-interpreter-test-missing:none" });
         using var client = factory.CreateClient();
 
         var document = await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative));

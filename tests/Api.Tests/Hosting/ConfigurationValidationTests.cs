@@ -72,7 +72,7 @@ public sealed class ConfigurationValidationTests
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment["HOST"] = "127.0.0.1";
         start.Environment["PORT"] = "1";
-        start.Environment["EXECUTOR_IMAGE"] = "code-interpreter-test-missing:none";
+        start.Environment["EXECUTOR_IMAGE"] = "127.0.0.1:9/code-interpreter-test-missing:none";
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

@@ -20,7 +20,7 @@ public sealed class ApiKeyTests
         {
             ["API_KEYS"] = $"{KeyA},{KeyB}",
             ["FILE_STORAGE_DIR"] = _storage,
-            ["EXECUTOR_IMAGE"] = "code-interpreter-test-missing:none",
+            ["EXECUTOR_IMAGE"] = "127.0.0.1:9/code-interpreter-test-missing:none",
         });
     }
 
