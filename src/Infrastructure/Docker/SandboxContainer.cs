@@ -338,7 +338,8 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         await RemoveAsync(_docker, _resilience, _logger, Id).ConfigureAwait(false);
     }
 
-    private static async Task RemoveAsync(IDockerClient docker, EngineResilience resilience, ILogger logger, string id)
+    /// <summary>Force-removes a sandbox or session container; a failure is logged (the orphan reaper removes it later).</summary>
+    internal static async Task RemoveAsync(IDockerClient docker, EngineResilience resilience, ILogger logger, string id)
     {
         try
         {

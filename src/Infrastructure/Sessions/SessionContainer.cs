@@ -104,7 +104,7 @@ internal sealed partial class SessionContainer : IAsyncDisposable
         catch (Exception ex)
         {
             stream?.Dispose();
-            await RemoveAsync(docker, resilience, logger, id).ConfigureAwait(false);
+            await SandboxContainer.RemoveAsync(docker, resilience, logger, id).ConfigureAwait(false);
             if (SandboxContainer.IsEngineUnreachable(ex))
             {
                 throw SandboxContainer.EngineUnavailable(ex);
@@ -394,33 +394,9 @@ internal sealed partial class SessionContainer : IAsyncDisposable
     {
         // A read still pending ends with the stream (ReadChunkAsync never throws).
         _stream.Dispose();
-        await RemoveAsync(_docker, _resilience, _logger, Id).ConfigureAwait(false);
-    }
-
-    private static async Task RemoveAsync(IDockerClient docker, EngineResilience resilience, ILogger logger, string id)
-    {
-        try
-        {
-            await resilience.Pipeline.ExecuteAsync(
-                async ct => await docker.Containers.RemoveContainerAsync(
-                    id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false),
-                CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (DockerContainerNotFoundException)
-        {
-            // Already gone.
-        }
-        catch (Exception ex) when (ex is DockerApiException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException
-                                   || SandboxContainer.IsEngineUnreachable(ex))
-        {
-            // The orphan reaper removes it at the next start.
-            LogRemoveFailed(logger, ex, id);
-        }
+        await SandboxContainer.RemoveAsync(_docker, _resilience, _logger, Id).ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Kill of session sandbox {ContainerId} failed: {Reason}")]
     private partial void LogKillFailed(string containerId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Session sandbox {ContainerId} could not be removed; the reaper removes it at the next start")]
-    private static partial void LogRemoveFailed(ILogger logger, Exception ex, string containerId);
 }
