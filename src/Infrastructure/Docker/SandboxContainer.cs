@@ -58,6 +58,21 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         ILogger logger, CancellationToken cancellationToken)
     {
         var parameters = SandboxContainerSpec.Build(options, shape, label);
+        var (id, stream) = await CreateAttachStartAsync(
+            docker, resilience, parameters, "sandbox", logger, cancellationToken).ConfigureAwait(false);
+        return new SandboxContainer(docker, resilience, logger, id, shape, stream);
+    }
+
+    /// <summary>
+    /// Creates a container from <paramref name="parameters"/>, attaches to its stdio and starts it; a
+    /// container that cannot be attached or started is removed. Engine failures become the service's
+    /// own exceptions (503 for a missing image or an unreachable engine, 502 for a refusal), naming
+    /// <paramref name="what"/> ("sandbox", "session's sandbox").
+    /// </summary>
+    internal static async Task<(string Id, MultiplexedStream Stream)> CreateAttachStartAsync(
+        IDockerClient docker, EngineResilience resilience, CreateContainerParameters parameters, string what,
+        ILogger logger, CancellationToken cancellationToken)
+    {
         string id;
         try
         {
@@ -68,7 +83,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         }
         catch (DockerImageNotFoundException ex)
         {
-            throw new ServiceUnavailableException($"The executor image '{options.ExecutorImage}' is missing.", EngineRetryAfter, ex);
+            throw new ServiceUnavailableException($"The executor image '{parameters.Image}' is missing.", EngineRetryAfter, ex);
         }
         catch (Exception ex) when (IsEngineUnreachable(ex))
         {
@@ -76,7 +91,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         }
         catch (DockerApiException ex)
         {
-            throw new SandboxFailedException($"The Docker engine refused to create the sandbox: {ex.ResponseBody}", ex);
+            throw new SandboxFailedException($"The Docker engine refused to create the {what}: {ex.ResponseBody}", ex);
         }
 
         MultiplexedStream? stream = null;
@@ -88,7 +103,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
                 cancellationToken).ConfigureAwait(false);
             await docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken)
                 .ConfigureAwait(false);
-            return new SandboxContainer(docker, resilience, logger, id, shape, stream);
+            return (id, stream);
         }
         catch (Exception ex)
         {
@@ -101,7 +116,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
 
             if (ex is DockerApiException api)
             {
-                throw new SandboxFailedException($"The Docker engine could not start the sandbox: {api.ResponseBody}", ex);
+                throw new SandboxFailedException($"The Docker engine could not start the {what}: {api.ResponseBody}", ex);
             }
 
             throw;

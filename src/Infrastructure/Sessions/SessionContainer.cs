@@ -70,53 +70,9 @@ internal sealed partial class SessionContainer : IAsyncDisposable
         parameters.StdinOnce = false;
         parameters.Env.Add("RUNNER_MODE=session");
         parameters.Labels[SessionLabels.SessionId] = sessionId;
-        string id;
-        try
-        {
-            var created = await resilience.Pipeline.ExecuteAsync(
-                async ct => await docker.Containers.CreateContainerAsync(parameters, ct).ConfigureAwait(false),
-                cancellationToken).ConfigureAwait(false);
-            id = created.ID;
-        }
-        catch (DockerImageNotFoundException ex)
-        {
-            throw new ServiceUnavailableException($"The executor image '{options.ExecutorImage}' is missing.", TimeSpan.FromSeconds(5), ex);
-        }
-        catch (Exception ex) when (SandboxContainer.IsEngineUnreachable(ex))
-        {
-            throw SandboxContainer.EngineUnavailable(ex);
-        }
-        catch (DockerApiException ex)
-        {
-            throw new SandboxFailedException($"The Docker engine refused to create the session's sandbox: {ex.ResponseBody}", ex);
-        }
-
-        MultiplexedStream? stream = null;
-        try
-        {
-            stream = await docker.Containers.AttachContainerAsync(
-                id,
-                new ContainerAttachParameters { Stream = true, Stdin = true, Stdout = true, Stderr = true },
-                cancellationToken).ConfigureAwait(false);
-            await docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
-            return new SessionContainer(docker, resilience, logger, id, stream);
-        }
-        catch (Exception ex)
-        {
-            stream?.Dispose();
-            await SandboxContainer.RemoveAsync(docker, resilience, logger, id).ConfigureAwait(false);
-            if (SandboxContainer.IsEngineUnreachable(ex))
-            {
-                throw SandboxContainer.EngineUnavailable(ex);
-            }
-
-            if (ex is DockerApiException api)
-            {
-                throw new SandboxFailedException($"The Docker engine could not start the session's sandbox: {api.ResponseBody}", ex);
-            }
-
-            throw;
-        }
+        var (id, stream) = await SandboxContainer.CreateAttachStartAsync(
+            docker, resilience, parameters, "session's sandbox", logger, cancellationToken).ConfigureAwait(false);
+        return new SessionContainer(docker, resilience, logger, id, stream);
     }
 
     /// <summary>Waits for the runner's ready frame: its preloads are imported and its interpreter forked.</summary>
