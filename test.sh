@@ -11,9 +11,22 @@ ensure_test_registry
 results=.test-results
 rm -rf "$results"
 dotnet build CodeInterpreter.sln -c Release -nologo -v q
+sandboxes() { docker ps -aq --no-trunc --filter label=code-interpreter.sandbox=true | sort; }
+sandboxes_before=$(sandboxes)
 status=0
 dotnet test CodeInterpreter.sln -c Release --no-build -nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" || status=$?
+
+# Every test removes what it starts; anything left is a leak worth seeing (then cleaned up).
+leaked=$(comm -13 <(echo "$sandboxes_before") <(sandboxes) | sed '/^$/d')
+if [ -n "$leaked" ]; then
+  echo "[test] $(echo "$leaked" | wc -l) sandbox container(s) left behind by the tests; removing them" >&2
+  docker ps -a --no-trunc --filter label=code-interpreter.sandbox=true \
+    --format '{{.ID}} {{.Status}} {{.Labels}}' | grep -F -f <(echo "$leaked") >&2 || true
+  echo "$leaked" | xargs -r docker rm -f >/dev/null 2>&1 || true
+else
+  echo "[test] no sandbox container left behind" >&2
+fi
 
 passed=0; failed=0
 for trx in "$results"/*.trx; do

@@ -148,8 +148,10 @@ else
   cp "$here/Dockerfile" "$here/entrypoint.sh" "$here/packages.txt" "$here/packages-engine.txt" "$context/"
   publish_app "$context/app"
   build_args=(--build-arg "SKIP_NESTED_DOCKER=$skip_nested" --build-arg "EXECUTOR_IMAGE=$executor_image")
+  # Route 1 needs the base image locally. Pulling it is opt-in (API_PULL_BASE=1): on an offline machine a
+  # pull attempt still sends a lookup toward a public registry.
   if docker image inspect "$base_image" >/dev/null 2>&1 \
-     || timeout 30 docker pull "$base_image" >/dev/null 2>&1; then
+     || { [ "${API_PULL_BASE:-0}" = 1 ] && timeout 30 docker pull "$base_image" >/dev/null 2>&1; }; then
     log "route 1: docker build on $base_image"
     docker build "${build_args[@]}" --build-arg "BASE_IMAGE=$base_image" -t "$tag" "$context" >&2
   else

@@ -63,8 +63,10 @@ build_rootfs_image() {
 if docker image inspect "$tag" >/dev/null 2>&1; then
   log "$tag exists; nothing to build"
 else
+  # Route 1 needs the base image locally. Pulling it is opt-in (EXECUTOR_PULL_BASE=1): on an offline machine a
+  # pull attempt still sends a lookup toward a public registry.
   if docker image inspect "$base_image" >/dev/null 2>&1 \
-     || timeout 30 docker pull "$base_image" >/dev/null 2>&1; then
+     || { [ "${EXECUTOR_PULL_BASE:-0}" = 1 ] && timeout 30 docker pull "$base_image" >/dev/null 2>&1; }; then
     log "route 1: docker build on $base_image"
     docker build --build-arg "BASE_IMAGE=$base_image" -t "$tag" "$here" >&2
   else

@@ -162,12 +162,19 @@ def read_exactly(fd, size):
     return b''.join(chunks)
 
 
-def read_request(fd):
-    """Read the single length-prefixed request frame and return its decoded JSON object."""
+def read_frame_length(fd):
+    """Read the 4-byte big-endian length that starts a frame on stdin."""
     header = read_exactly(fd, 4)
     if len(header) != 4:
         raise RequestError('truncated request frame header')
-    (length,) = struct.unpack('>I', header)
+    return struct.unpack('>I', header)[0]
+
+
+def read_request(fd, length=None):
+    """Read the single length-prefixed request frame (its length already read, if given) and
+    return its decoded JSON object."""
+    if length is None:
+        length = read_frame_length(fd)
     if length > MAX_REQUEST_BYTES:
         raise RequestError(f'request frame too large: {length} bytes')
     payload = read_exactly(fd, length)
@@ -1053,9 +1060,19 @@ def prepare_workspace(request):
 def serve(writer, protocol_fd):
     """One execution from boot to result."""
     prepare_mplconfig(os.environ.get('RUNNER_MPLCONFIG_SRC', '/opt/mplconfig'))
-    preload_modules(os.environ.get('SANDBOX_PRELOAD', ''))
-    writer.write(b'R')
-    request = parse_request(read_request(0))
+    preloads = os.environ.get('SANDBOX_PRELOAD', '')
+    length = None
+    if preloads.strip():
+        # Booted: the service either sends the request now (it is needed at once, so the
+        # preloads are skipped) or an empty frame meaning "import the preloads, then wait".
+        writer.write(b'B')
+        length = read_frame_length(0)
+        if length == 0:
+            preload_modules(preloads)
+            length = None
+    if length is None:
+        writer.write(b'R')
+    request = parse_request(read_request(0, length))
     workspace = prepare_workspace(request)
     snapshot = snapshot_workspace(workspace)
     return execute(writer, request, workspace, snapshot, protocol_fd)

@@ -53,10 +53,11 @@ internal static class RealEngine
     }
 
     /// <summary>
-    /// Sandbox containers of one service instance, in any state; with <paramref name="leasedOnly"/>,
-    /// only those that served (or serve) an execution, not the warm pool's parked ones.
+    /// Sandbox containers of one service instance, in any state; with <paramref name="coldOnly"/>,
+    /// only those started for one execution (labelled with its id), not the pool's (labelled "pool",
+    /// parked or handed to a request).
     /// </summary>
-    public static async Task<int> CountSandboxesAsync(string instance, bool leasedOnly = false)
+    public static async Task<int> CountSandboxesAsync(string instance, bool coldOnly = false)
     {
         using var client = CreateClient();
         var containers = await client.Containers.ListContainersAsync(new ContainersListParameters
@@ -67,9 +68,31 @@ internal static class RealEngine
                 ["label"] = new Dictionary<string, bool> { [$"code-interpreter.instance={instance}"] = true },
             },
         });
-        return leasedOnly
+        return coldOnly
             ? containers.Count(c => !c.Labels.TryGetValue("code-interpreter.execution-id", out var id) || id != "pool")
             : containers.Count;
+    }
+
+    /// <summary>
+    /// Python that prints the id of the container it runs in (Docker bind-mounts the container's
+    /// hostname file from a folder named after it), so a test can follow that very sandbox.
+    /// </summary>
+    public const string PrintOwnContainerId =
+        "import re\nprint(re.search(r'containers/([0-9a-f]{64})/hostname', open('/proc/self/mountinfo').read()).group(1), flush=True)\n";
+
+    /// <summary>Whether a container with this id still exists (in any state).</summary>
+    public static async Task<bool> ContainerExistsAsync(string id)
+    {
+        using var client = CreateClient();
+        try
+        {
+            await client.Containers.InspectContainerAsync(id);
+            return true;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The engine's default bridge gateway: an address of this machine a sandbox must not reach.</summary>

@@ -29,7 +29,7 @@ internal sealed partial class DockerSandboxProvider(
         var runnerRequest = ToRunnerRequest(settings, request);
         var shape = new SandboxShape(
             request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Network, request.Image);
-        var warm = pool.TryLease(shape);
+        var warm = await pool.LeaseAsync(shape, cancellationToken).ConfigureAwait(false);
         if (warm is not null)
         {
             try

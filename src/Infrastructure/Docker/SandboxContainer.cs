@@ -73,25 +73,31 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         IDockerClient docker, EngineResilience resilience, CreateContainerParameters parameters, string what,
         ILogger logger, CancellationToken cancellationToken)
     {
+        // A unique name makes the create safe to retry and lets a create whose answer was lost be
+        // cleaned up. The create itself is never cancelled by the caller: a cancelled request can
+        // leave the engine creating a container nobody knows about. Attach (below) observes the
+        // caller's token, and a container that is never started is removed there.
+        var name = parameters.Name ??= $"code-interpreter-{Guid.NewGuid():N}";
         string id;
         try
         {
-            var created = await resilience.Pipeline.ExecuteAsync(
-                async ct => await docker.Containers.CreateContainerAsync(parameters, ct).ConfigureAwait(false),
-                cancellationToken).ConfigureAwait(false);
-            id = created.ID;
+            id = await resilience.Pipeline.ExecuteAsync(
+                async ct => await CreateOnceAsync(docker, parameters, name, ct).ConfigureAwait(false),
+                CancellationToken.None).ConfigureAwait(false);
         }
         catch (DockerImageNotFoundException ex)
         {
             throw new ServiceUnavailableException($"The executor image '{parameters.Image}' is missing.", EngineRetryAfter, ex);
         }
-        catch (Exception ex) when (IsEngineUnreachable(ex))
-        {
-            throw EngineUnavailable(ex);
-        }
         catch (DockerApiException ex)
         {
             throw new SandboxFailedException($"The Docker engine refused to create the {what}: {ex.ResponseBody}", ex);
+        }
+        catch (Exception ex) when (IsEngineUnreachable(ex) || ex is OperationCanceledException or Polly.Timeout.TimeoutRejectedException)
+        {
+            // No answer: the engine may have created it all the same.
+            await RemoveAsync(docker, resilience, logger, name).ConfigureAwait(false);
+            throw EngineUnavailable(ex);
         }
 
         MultiplexedStream? stream = null;
@@ -123,24 +129,58 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         }
     }
 
+    /// <summary>One create; a name conflict means an earlier attempt whose answer was lost succeeded.</summary>
+    private static async Task<string> CreateOnceAsync(
+        IDockerClient docker, CreateContainerParameters parameters, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await docker.Containers.CreateContainerAsync(parameters, cancellationToken).ConfigureAwait(false)).ID;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            return (await docker.Containers.InspectContainerAsync(name, cancellationToken).ConfigureAwait(false)).ID;
+        }
+    }
+
     /// <summary>
-    /// Waits for the runner's ready frame (its preloads imported), then keeps one read pending, so a
+    /// Waits until the runner has booted: <see cref="SandboxBoot.Booted"/> when it waits to hear
+    /// whether to import its preloads (then send the request, or <see cref="PreloadAsync"/>),
+    /// <see cref="SandboxBoot.Ready"/> when it has nothing to preload.
+    /// </summary>
+    public Task<SandboxBoot> WaitUntilBootedAsync(TimeSpan bootTimeout, CancellationToken cancellationToken) =>
+        WaitForBootFrameAsync(acceptBooted: true, bootTimeout, cancellationToken);
+
+    /// <summary>Tells a booted runner to import its preloads before it waits for the request.</summary>
+    public async Task PreloadAsync(CancellationToken cancellationToken)
+    {
+        // An empty frame: a request frame is never empty.
+        var frame = new byte[4];
+        await _stream.WriteAsync(frame, 0, frame.Length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for the runner's ready frame (its preloads imported).</summary>
+    public Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        WaitForBootFrameAsync(acceptBooted: false, timeout, cancellationToken);
+
+    /// <summary>
+    /// Reads the runner's next boot frame. After a ready frame one read is kept pending, so a
     /// sandbox that dies while parked is noticed at once.
     /// </summary>
-    public async Task WaitUntilReadyAsync(TimeSpan bootTimeout, CancellationToken cancellationToken)
+    private async Task<SandboxBoot> WaitForBootFrameAsync(bool acceptBooted, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(bootTimeout);
-        var ready = false;
+        deadline.CancelAfter(timeout);
+        SandboxBoot? boot = null;
         Task? kill = null;
         await using (deadline.Token.Register(() => kill = KillAsync()).ConfigureAwait(false))
         {
-            while (!ready)
+            while (boot is null)
             {
                 var read = await ReadAsync(deadline).ConfigureAwait(false);
                 if (read is null)
                 {
-                    throw new SandboxNotStartedException($"the sandbox did not become ready within {bootTimeout.TotalSeconds} s");
+                    throw new SandboxNotStartedException($"the sandbox did not become ready within {timeout.TotalSeconds} s");
                 }
 
                 if (read.Value.Eof)
@@ -158,9 +198,13 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
                 _reader.Feed(_buffer.AsSpan(0, read.Value.Count), _frames);
                 foreach (var frame in _frames)
                 {
-                    ready = frame.Type == RunnerFrameType.Ready
-                        ? true
-                        : throw new RunnerProtocolException($"frame '{(char)frame.Type}' before the request");
+                    // The runner waits on its stdin after either frame: nothing may follow it.
+                    boot = (frame.Type, boot) switch
+                    {
+                        (RunnerFrameType.Booted, null) when acceptBooted => SandboxBoot.Booted,
+                        (RunnerFrameType.Ready, null) => SandboxBoot.Ready,
+                        _ => throw new RunnerProtocolException($"frame '{(char)frame.Type}' while booting"),
+                    };
                 }
             }
         }
@@ -170,7 +214,12 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
             await kill.ConfigureAwait(false);
         }
 
-        _pendingRead = _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None);
+        if (boot == SandboxBoot.Ready)
+        {
+            _pendingRead = _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None);
+        }
+
+        return boot.Value;
     }
 
     /// <summary>

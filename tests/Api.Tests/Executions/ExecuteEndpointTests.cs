@@ -87,11 +87,14 @@ public sealed class ExecuteEndpointTests : RealEngineApiTests
     [Test]
     public async Task Execute_leaves_no_sandbox_container_behind()
     {
-        await Client.PostExecuteAsync(new { code = "print(1)" });
-        await Client.PostExecuteAsync(new { code = "while True: pass", timeout_ms = 200 });
+        var (_, finished) = await Client.PostExecuteAsync(new { code = RealEngine.PrintOwnContainerId });
+        var (_, timedOut) = await Client.PostExecuteAsync(new { code = RealEngine.PrintOwnContainerId + "while True: pass", timeout_ms = 500 });
+        timedOut.GetProperty("timed_out").GetBoolean().Should().BeTrue();
+        string[] used = [finished.GetProperty("stdout").GetString()!.Trim(), timedOut.GetProperty("stdout").GetString()!.Trim()];
 
+        used.Should().AllSatisfy(id => id.Should().MatchRegex("^[0-9a-f]{64}$"));
         (await RealEngine.EventuallyAsync(
-                async () => await RealEngine.CountSandboxesAsync(Factory.Instance, leasedOnly: true) == 0, TimeSpan.FromSeconds(10)))
+                async () => !await RealEngine.ContainerExistsAsync(used[0]) && !await RealEngine.ContainerExistsAsync(used[1]), TimeSpan.FromSeconds(10)))
             .Should().BeTrue("every sandbox that served an execution is removed; only warm ones wait");
     }
 }

@@ -95,19 +95,20 @@ public sealed class ExecuteStreamTests : RealEngineApiTests
     public async Task Disconnecting_kills_the_sandbox()
     {
         using var cancel = new CancellationTokenSource();
-        var response = await OpenAsync(new { code = "import time\nprint('running', flush=True)\ntime.sleep(60)", timeout_ms = 60_000 }, cancel.Token);
+        var response = await OpenAsync(new { code = RealEngine.PrintOwnContainerId + "import time\ntime.sleep(60)", timeout_ms = 60_000 }, cancel.Token);
+        string sandboxId;
         await using (var enumerator = ReadEventsAsync(response).GetAsyncEnumerator())
         {
             (await enumerator.MoveNextAsync()).Should().BeTrue();
             enumerator.Current.Name.Should().Be("output");
-            (await RealEngine.CountSandboxesAsync(Factory.Instance, leasedOnly: true)).Should().BeGreaterThan(0, "the sandbox runs while the client listens");
+            sandboxId = enumerator.Current.Data.GetProperty("data").GetString()!.Trim();
+            (await RealEngine.ContainerExistsAsync(sandboxId)).Should().BeTrue("the sandbox runs while the client listens");
         }
 
         await cancel.CancelAsync();
         response.Dispose();
 
-        (await RealEngine.EventuallyAsync(
-                async () => await RealEngine.CountSandboxesAsync(Factory.Instance, leasedOnly: true) == 0, TimeSpan.FromSeconds(20)))
+        (await RealEngine.EventuallyAsync(async () => !await RealEngine.ContainerExistsAsync(sandboxId), TimeSpan.FromSeconds(20)))
             .Should().BeTrue("the client went away, so its sandbox is killed long before the 60 s sleep ends");
     }
 }

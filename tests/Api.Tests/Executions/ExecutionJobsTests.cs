@@ -58,7 +58,8 @@ public sealed class ExecutionJobsTests : RealEngineApiTests
     [Test]
     public async Task A_running_execution_can_be_cancelled_and_its_sandbox_is_killed()
     {
-        var (_, accepted) = await SubmitAsync(new { code = "import time\ntime.sleep(60)", timeout_ms = 60_000 });
+        // Another memory limit than the pool's: a cold sandbox, labelled with its execution id.
+        var (_, accepted) = await SubmitAsync(new { code = "import time\ntime.sleep(60)", timeout_ms = 60_000, memory_limit_mb = 300 });
         var id = accepted.GetProperty("execution_id").GetString()!;
         await PollUntilAsync(id, s => s == "running");
 
@@ -68,7 +69,7 @@ public sealed class ExecutionJobsTests : RealEngineApiTests
         ((int)response.StatusCode).Should().Be(200);
         cancelled.GetProperty("status").GetString().Should().Be("cancelled");
         (await RealEngine.EventuallyAsync(
-                async () => await RealEngine.CountSandboxesAsync(Factory.Instance, leasedOnly: true) == 0, TimeSpan.FromSeconds(20)))
+                async () => await RealEngine.CountSandboxesAsync(Factory.Instance, coldOnly: true) == 0, TimeSpan.FromSeconds(20)))
             .Should().BeTrue("a cancelled execution's sandbox is removed");
     }
 

@@ -105,6 +105,65 @@ public sealed class SandboxPoolTests
     }
 
     [Test]
+    public async Task A_request_that_finds_the_pool_empty_takes_the_next_sandbox_before_it_imports_its_preloads()
+    {
+        await using var sandbox = new SandboxFixture(poolSize: 1);
+        await sandbox.StartPoolAsync();
+
+        // Sent at once: the pool's only sandbox is still being created, so the request waits for it.
+        var first = await sandbox.RunAsync(ShowsPreload);
+
+        first.Stdout.Should().Be("False\n", "a request was waiting, so the sandbox skipped its preloads");
+        sandbox.Pool.BootedHandovers.Should().Be(1, "the waiting request got the pool's sandbox, not a cold one");
+        await sandbox.WaitForWarmAsync(1);
+        var second = await sandbox.RunAsync(ShowsPreload);
+        second.Stdout.Should().Be("True\n", "with nobody waiting the refill imported its preloads");
+    }
+
+    [Test]
+    public async Task Concurrent_requests_beyond_the_pool_are_all_served_by_sandboxes_it_starts_for_them()
+    {
+        await using var sandbox = new SandboxFixture(poolSize: 1, preload: "json");
+        await sandbox.StartPoolAsync();
+        await sandbox.WaitForWarmAsync(1);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => sandbox.RunAsync($"print({i} * 7)")));
+
+        results.Select(r => r.Stdout).Should().BeEquivalentTo(Enumerable.Range(0, 6).Select(i => $"{i * 7}\n"));
+        sandbox.Pool.BootedHandovers.Should().BeGreaterThanOrEqualTo(1);
+    }
+
+    [Test]
+    public async Task Shutdown_while_sandboxes_are_being_created_leaves_no_container()
+    {
+        var sandbox = new SandboxFixture(poolSize: 3);
+        await sandbox.StartPoolAsync();
+        (await RealEngine.EventuallyAsync(async () => await RealEngine.CountSandboxesAsync(sandbox.Options.Instance) > 0, TimeSpan.FromSeconds(30)))
+            .Should().BeTrue("the pool starts creating sandboxes");
+
+        await sandbox.DisposeAsync();
+
+        (await RealEngine.CountSandboxesAsync(sandbox.Options.Instance)).Should().Be(0);
+    }
+
+    [Test]
+    public async Task A_request_cancelled_while_its_sandbox_is_being_created_leaves_no_container()
+    {
+        var sandbox = new SandboxFixture(poolSize: 0);
+        using var cancel = new CancellationTokenSource();
+        var run = sandbox.RunAsync("import time\ntime.sleep(30)", timeoutMs: 60_000, cancellationToken: cancel.Token);
+        (await RealEngine.EventuallyAsync(async () => await RealEngine.CountSandboxesAsync(sandbox.Options.Instance) > 0 || run.IsCompleted, TimeSpan.FromSeconds(30)))
+            .Should().BeTrue();
+
+        await cancel.CancelAsync();
+        var ended = async () => await run;
+
+        await ended.Should().ThrowAsync<OperationCanceledException>();
+        await sandbox.DisposeAsync();
+        (await RealEngine.CountSandboxesAsync(sandbox.Options.Instance)).Should().Be(0);
+    }
+
+    [Test]
     public async Task Orphans_of_the_instance_are_reaped_and_other_instances_are_left_alone()
     {
         await using var mine = new SandboxFixture(poolSize: 1, preload: "");

@@ -3,6 +3,7 @@ namespace CodeInterpreter.Infrastructure.Docker.Protocol;
 /// <summary>Frame types of the runner protocol (docker/executor/PROTOCOL.md).</summary>
 internal enum RunnerFrameType : byte
 {
+    Booted = (byte)'B',
     Ready = (byte)'R',
     Started = (byte)'S',
     Stdout = (byte)'o',

@@ -89,7 +89,7 @@ internal sealed record RunnerFrameLimits(
 
     public long? MaxPayload(RunnerFrameType type) => type switch
     {
-        RunnerFrameType.Ready or RunnerFrameType.Started => 0,
+        RunnerFrameType.Booted or RunnerFrameType.Ready or RunnerFrameType.Started => 0,
         RunnerFrameType.Stdout or RunnerFrameType.Stderr => MaxChunkBytes,
         RunnerFrameType.Result => MaxResultBytes,
         RunnerFrameType.RunnerError => MaxErrorBytes,
