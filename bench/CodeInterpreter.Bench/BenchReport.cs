@@ -52,11 +52,11 @@ internal static class BenchReport
     {
         output.WriteLine("### Engine reference: create + start + wait + remove a container (`true`, executor image)");
         output.WriteLine();
-        output.WriteLine("| loops | containers | failed | wall s | containers/s | p50 ms | p95 ms |");
-        output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        output.WriteLine("| loops | containers | failed | wall s | containers/s | p50 ms | p95 ms | CPU ms/container |");
+        output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var churn in new[] { results.ReferenceSequential, results.ReferenceParallel })
         {
-            output.WriteLine(Invariant($"| {churn.Parallelism} | {churn.Containers} | {churn.Failures} | {churn.Wall.TotalSeconds:0.0} | {Rate(churn.Rate)} | {Ms(churn.PerContainer.P50)} | {Ms(churn.PerContainer.P95)} |"));
+            output.WriteLine(Invariant($"| {churn.Parallelism} | {churn.Containers} | {churn.Failures} | {churn.Wall.TotalSeconds:0.0} | {Rate(churn.Rate)} | {Ms(churn.PerContainer.P50)} | {Ms(churn.PerContainer.P95)} | {Ms(churn.CpuMsPerContainer)} |"));
         }
 
         output.WriteLine();
@@ -66,13 +66,13 @@ internal static class BenchReport
     {
         output.WriteLine($"### {title}");
         output.WriteLine();
-        output.WriteLine("| workload | phase | requests | failed | p50 ms | p95 ms | p99 ms | req/s |");
-        output.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        output.WriteLine("| workload | phase | requests | failed | p50 ms | p95 ms | p99 ms | req/s | CPU ms/req |");
+        output.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var phase in mode.Phases)
         {
             // Warm-pool phases wait for the refill between requests, so their rate says nothing.
             var rate = phase.Kind == PhaseKind.SequentialWarmPool ? None : Rate(phase.Throughput);
-            output.WriteLine(Invariant($"| {phase.Workload.Name} | {PhaseName(phase.Kind)} | {phase.Requests} | {phase.Failed} | {Ms(phase.Latency.P50)} | {Ms(phase.Latency.P95)} | {Ms(phase.Latency.P99)} | {rate} |"));
+            output.WriteLine(Invariant($"| {phase.Workload.Name} | {PhaseName(phase.Kind)} | {phase.Requests} | {phase.Failed} | {Ms(phase.Latency.P50)} | {Ms(phase.Latency.P95)} | {Ms(phase.Latency.P99)} | {rate} | {Ms(phase.CpuMsPerRequest)} |"));
         }
 
         output.WriteLine();
@@ -90,6 +90,33 @@ internal static class BenchReport
         foreach (var workload in Workload.All)
         {
             output.WriteLine(ComparisonRow(results, workload));
+        }
+
+        output.WriteLine();
+        WriteCpuBound(output, results);
+    }
+
+    /// <summary>What bounds throughput: machine CPU per request against the reference's per container.</summary>
+    private static void WriteCpuBound(TextWriter output, BenchResults results)
+    {
+        var reference = results.ReferenceParallel.CpuMsPerContainer;
+        if (double.IsNaN(reference))
+        {
+            return;
+        }
+
+        var cores = Environment.ProcessorCount;
+        output.WriteLine(Invariant($"CPU bound ({cores} cores, whole machine): a reference container costs {Ms(reference)} CPU ms, so at most {Rate(cores * 1000 / reference)} containers/s."));
+        foreach (var workload in Workload.All)
+        {
+            foreach (var (mode, name) in new[] { (results.PoolOn, "pool on"), (results.PoolOff, "pool off") })
+            {
+                var cpu = mode.Find(workload, PhaseKind.Concurrent)?.CpuMsPerRequest ?? double.NaN;
+                if (!double.IsNaN(cpu))
+                {
+                    output.WriteLine(Invariant($"- {workload.Name}, {name}, {BenchCounts.Clients} clients: {Ms(cpu)} CPU ms per request ({Times(cpu / reference)} a reference container): at most {Rate(cores * 1000 / cpu)} req/s."));
+                }
+            }
         }
 
         output.WriteLine();

@@ -17,6 +17,7 @@ internal sealed class ContainerChurn(IDockerClient docker, string executorImage,
         var latencies = new ConcurrentBag<TimeSpan>();
         var failures = 0;
         var remaining = containers;
+        var cpu = MachineCpu.Now();
         var wall = Stopwatch.StartNew();
         var loops = Enumerable.Range(0, parallelism).Select(async _ =>
         {
@@ -34,7 +35,7 @@ internal sealed class ContainerChurn(IDockerClient docker, string executorImage,
             }
         });
         await Task.WhenAll(loops).ConfigureAwait(false);
-        return new ChurnResult(containers, parallelism, wall.Elapsed, LatencySummary.From(latencies), failures);
+        return new ChurnResult(containers, parallelism, wall.Elapsed, LatencySummary.From(latencies), failures, MachineCpu.Now() - cpu);
     }
 
     private async Task<bool> CycleAsync(CancellationToken cancellationToken)

@@ -18,13 +18,14 @@ internal sealed class LoadPhases(ExecuteClient client)
     public async Task<PhaseResult> SequentialAsync(Workload workload, int count, CancellationToken cancellationToken)
     {
         var outcomes = new List<RequestOutcome>(count);
+        var cpu = MachineCpu.Now();
         var wall = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
         {
             outcomes.Add(await client.ExecuteAsync(workload, cancellationToken).ConfigureAwait(false));
         }
 
-        return new PhaseResult(workload, PhaseKind.Sequential, outcomes, wall.Elapsed);
+        return new PhaseResult(workload, PhaseKind.Sequential, outcomes, wall.Elapsed, MachineCpu.Now() - cpu);
     }
 
     /// <summary>
@@ -35,6 +36,7 @@ internal sealed class LoadPhases(ExecuteClient client)
         Workload workload, int count, Func<CancellationToken, Task> untilPoolWarm, CancellationToken cancellationToken)
     {
         var outcomes = new List<RequestOutcome>(count);
+        var cpu = MachineCpu.Now();
         var wall = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
         {
@@ -43,13 +45,14 @@ internal sealed class LoadPhases(ExecuteClient client)
         }
 
         // Wall time includes the waits, so throughput is not meaningful here (the report leaves it out).
-        return new PhaseResult(workload, PhaseKind.SequentialWarmPool, outcomes, wall.Elapsed);
+        return new PhaseResult(workload, PhaseKind.SequentialWarmPool, outcomes, wall.Elapsed, MachineCpu.Now() - cpu);
     }
 
     public async Task<PhaseResult> ConcurrentAsync(Workload workload, int count, int clients, CancellationToken cancellationToken)
     {
         var outcomes = new ConcurrentBag<RequestOutcome>();
         var remaining = count;
+        var cpu = MachineCpu.Now();
         var wall = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, clients).Select(async _ =>
         {
@@ -59,6 +62,6 @@ internal sealed class LoadPhases(ExecuteClient client)
             }
         });
         await Task.WhenAll(workers).ConfigureAwait(false);
-        return new PhaseResult(workload, PhaseKind.Concurrent, [.. outcomes], wall.Elapsed);
+        return new PhaseResult(workload, PhaseKind.Concurrent, [.. outcomes], wall.Elapsed, MachineCpu.Now() - cpu);
     }
 }

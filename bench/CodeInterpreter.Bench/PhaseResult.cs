@@ -13,9 +13,12 @@ internal enum PhaseKind
     Concurrent,
 }
 
-/// <summary>The requests of one phase of one workload, and the wall time they took together.</summary>
-internal sealed record PhaseResult(Workload Workload, PhaseKind Kind, IReadOnlyList<RequestOutcome> Outcomes, TimeSpan Wall)
+/// <summary>The requests of one phase of one workload, the wall time they took together and the machine's busy CPU time meanwhile.</summary>
+internal sealed record PhaseResult(Workload Workload, PhaseKind Kind, IReadOnlyList<RequestOutcome> Outcomes, TimeSpan Wall, TimeSpan CpuBusy)
 {
+    /// <summary>Machine CPU milliseconds per successful request (engine, sandboxes, service and client together).</summary>
+    public double CpuMsPerRequest => MachineCpu.MsPer(CpuBusy, Requests - Failed);
+
     public int Requests => Outcomes.Count;
 
     public int Failed => Outcomes.Count(o => !o.Succeeded);
