@@ -18,7 +18,7 @@ log() { echo "[executor-image] $*" >&2; }
 
 input_hash() { cat "$@" | sha256sum | cut -c1-16; }
 
-tag="$name:$(input_hash "$here/Dockerfile" "$here/packages.txt" "$here/runner.py" "$here/session.py" "$here/mpl/codeinterpreter_show.py" "$here/build.sh")"
+tag="$name:$(input_hash "$here/Dockerfile" "$here/packages.txt" "$here/boot.py" "$here/runner.py" "$here/session.py" "$here/mpl/codeinterpreter_show.py" "$here/build.sh")"
 
 apt_mirror() {
   if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi

@@ -9,15 +9,14 @@ Shape of one run:
   child exits -> kill its process group -> drain pipes (bounded) -> `f` frames -> `r`.
 
 The runner only uses the standard library and keeps its own imports light: it is started once per
-execution, so its startup time is paid on every request.
+execution, so its startup CPU is paid on every request (modules only some requests need are
+imported where they are used, in the runner itself, never in the code's child, whose sys.path
+starts with the workspace).
 """
 
 import ast
-import base64
-import binascii
 import builtins
 import gc
-import hashlib
 import io
 import json
 import linecache
@@ -286,6 +285,10 @@ def input_file_target(workspace, path):
 
 
 def write_input_files(workspace, files):
+    if not files:
+        return
+    import base64  # only paid for by requests that bring files (every import is paid per sandbox)
+    import binascii
     for path, data in files:
         target = input_file_target(workspace, path)
         try:
@@ -358,8 +361,14 @@ def read_announced(fd, size):
     return data
 
 
+def sha256():
+    """A SHA-256 hasher; hashlib (it loads OpenSSL) is imported only when a workspace has files."""
+    import hashlib
+    return hashlib.sha256()
+
+
 def hash_fd(fd, size):
-    digest = hashlib.sha256()
+    digest = sha256()
     remaining = size
     while remaining:
         chunk = os.read(fd, min(remaining, 1 << 20))
@@ -402,7 +411,9 @@ def examine_file(path, size, before, want_data):
             return True, read_announced(fd, size)
         if want_data:
             data = read_announced(fd, size)
-            return hashlib.sha256(data).digest() != before[1], data
+            digest = sha256()
+            digest.update(data)
+            return digest.digest() != before[1], data
         return hash_fd(fd, size) != before[1], None
     finally:
         os.close(fd)
