@@ -20,6 +20,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     private const int MaxRunnerDiagnosticsBytes = 16 * 1024;
     private const int SigKill = 9;
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ExitOnItsOwnWait = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan EngineRetryAfter = TimeSpan.FromSeconds(5);
 
     private readonly IDockerClient _docker;
@@ -32,6 +33,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     private readonly List<RunnerFrame> _frames = [];
     private Task<MultiplexedStream.ReadResult>? _pendingRead;
     private bool _used;
+    private bool _exitsOnItsOwn;
 
     private SandboxContainer(
         IDockerClient docker, EngineResilience resilience, ILogger logger, string id, SandboxShape shape, MultiplexedStream stream)
@@ -283,6 +285,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
             oomKilled = (await InspectStateAsync().ConfigureAwait(false))?.OOMKilled == true;
         }
 
+        _exitsOnItsOwn = true;
         return run.ToResult(run.Result.ExitCode, oomKilled);
     }
 
@@ -398,8 +401,38 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_exitsOnItsOwn)
+        {
+            // The runner sent its result and exits right after: removing a container that has
+            // stopped costs the engine less than killing a running one (no extra runtime call).
+            await WaitForStreamEndAsync().ConfigureAwait(false);
+        }
+
         _stream.Dispose();
         await RemoveAsync(_docker, _resilience, _logger, Id).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads (and drops) what is left on the stream until it ends, for a short while at most.</summary>
+    private async Task WaitForStreamEndAsync()
+    {
+        try
+        {
+            // WaitAsync bounds the wait even if a read ignored cancellation; disposing the stream
+            // afterwards ends such a read.
+            await DrainToEndAsync().WaitAsync(ExitOnItsOwnWait).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException or SocketException or ObjectDisposedException)
+        {
+            // Still running after the wait, or the connection is gone: the forced removal settles it.
+        }
+    }
+
+    private async Task DrainToEndAsync()
+    {
+        while (!(await _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None).ConfigureAwait(false)).EOF)
+        {
+            // Nothing after the result matters.
+        }
     }
 
     /// <summary>Force-removes a sandbox or session container; a failure is logged (the orphan reaper removes it later).</summary>
