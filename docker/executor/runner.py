@@ -363,10 +363,10 @@ def read_announced(fd, size):
     return data
 
 
-def sha256():
+def sha256(data=b''):
     """A SHA-256 hasher; hashlib (it loads OpenSSL) is imported only when a workspace has files."""
     import hashlib
-    return hashlib.sha256()
+    return hashlib.sha256(data)
 
 
 def hash_fd(fd, size):
@@ -413,9 +413,7 @@ def examine_file(path, size, before, want_data):
             return True, read_announced(fd, size)
         if want_data:
             data = read_announced(fd, size)
-            digest = sha256()
-            digest.update(data)
-            return digest.digest() != before[1], data
+            return sha256(data).digest() != before[1], data
         return hash_fd(fd, size) != before[1], None
     finally:
         os.close(fd)

@@ -150,13 +150,9 @@ internal sealed partial class SandboxPool(
     {
         lock (_gate)
         {
-            while (_waiters.First is { } first)
+            if (HandToWaiter(sandbox))
             {
-                _waiters.RemoveFirst();
-                if (first.Value.TrySetResult(sandbox))
-                {
-                    return true;
-                }
+                return true;
             }
 
             if (ready)
@@ -174,15 +170,26 @@ internal sealed partial class SandboxPool(
     {
         lock (_gate)
         {
-            while (_waiters.First is { } first)
+            HandToWaiter(null);
+        }
+    }
+
+    /// <summary>
+    /// Completes the longest wait still pending with <paramref name="sandbox"/> (null: go cold);
+    /// false when nobody waits. Waits that ended meanwhile are skipped. Called under the gate.
+    /// </summary>
+    private bool HandToWaiter(SandboxContainer? sandbox)
+    {
+        while (_waiters.First is { } first)
+        {
+            _waiters.RemoveFirst();
+            if (first.Value.TrySetResult(sandbox))
             {
-                _waiters.RemoveFirst();
-                if (first.Value.TrySetResult(null))
-                {
-                    return;
-                }
+                return true;
             }
         }
+
+        return false;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -335,18 +342,22 @@ internal sealed partial class SandboxPool(
 
     private async Task DropDeadAsync()
     {
-        List<SandboxContainer> dead;
+        List<SandboxContainer> dead = [];
         lock (_gate)
         {
-            dead = [.. _warm.Where(sandbox => !sandbox.IsAlive)];
-            if (dead.Count == 0)
+            // One look at each: a sandbox that dies between two looks must not fall out of both lists.
+            for (var i = _warm.Count; i > 0; i--)
             {
-                return;
+                var sandbox = _warm.Dequeue();
+                if (sandbox.IsAlive)
+                {
+                    _warm.Enqueue(sandbox);
+                }
+                else
+                {
+                    dead.Add(sandbox);
+                }
             }
-
-            var alive = _warm.Where(sandbox => sandbox.IsAlive).ToList();
-            _warm.Clear();
-            alive.ForEach(_warm.Enqueue);
         }
 
         foreach (var sandbox in dead)
