@@ -17,8 +17,7 @@ internal sealed class ContainerChurn(IDockerClient docker, string executorImage,
         var latencies = new ConcurrentBag<TimeSpan>();
         var failures = 0;
         var remaining = containers;
-        var cpu = MachineCpu.Now();
-        var wall = Stopwatch.StartNew();
+        var clock = new PhaseClock();
         var loops = Enumerable.Range(0, parallelism).Select(async _ =>
         {
             while (Interlocked.Decrement(ref remaining) >= 0)
@@ -35,7 +34,7 @@ internal sealed class ContainerChurn(IDockerClient docker, string executorImage,
             }
         });
         await Task.WhenAll(loops).ConfigureAwait(false);
-        return new ChurnResult(containers, parallelism, wall.Elapsed, LatencySummary.From(latencies), failures, MachineCpu.Now() - cpu);
+        return new ChurnResult(containers, parallelism, clock.Wall, LatencySummary.From(latencies), failures, clock.CpuBusy);
     }
 
     private async Task<bool> CycleAsync(CancellationToken cancellationToken)

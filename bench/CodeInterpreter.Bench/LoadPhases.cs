@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 
 namespace CodeInterpreter.Bench;
 
@@ -18,14 +17,13 @@ internal sealed class LoadPhases(ExecuteClient client)
     public async Task<PhaseResult> SequentialAsync(Workload workload, int count, CancellationToken cancellationToken)
     {
         var outcomes = new List<RequestOutcome>(count);
-        var cpu = MachineCpu.Now();
-        var wall = Stopwatch.StartNew();
+        var clock = new PhaseClock();
         for (var i = 0; i < count; i++)
         {
             outcomes.Add(await client.ExecuteAsync(workload, cancellationToken).ConfigureAwait(false));
         }
 
-        return new PhaseResult(workload, PhaseKind.Sequential, outcomes, wall.Elapsed, MachineCpu.Now() - cpu);
+        return new PhaseResult(workload, PhaseKind.Sequential, outcomes, clock.Wall, clock.CpuBusy);
     }
 
     /// <summary>
@@ -36,8 +34,7 @@ internal sealed class LoadPhases(ExecuteClient client)
         Workload workload, int count, Func<CancellationToken, Task> untilPoolWarm, CancellationToken cancellationToken)
     {
         var outcomes = new List<RequestOutcome>(count);
-        var cpu = MachineCpu.Now();
-        var wall = Stopwatch.StartNew();
+        var clock = new PhaseClock();
         for (var i = 0; i < count; i++)
         {
             await untilPoolWarm(cancellationToken).ConfigureAwait(false);
@@ -45,15 +42,14 @@ internal sealed class LoadPhases(ExecuteClient client)
         }
 
         // Wall time includes the waits, so throughput is not meaningful here (the report leaves it out).
-        return new PhaseResult(workload, PhaseKind.SequentialWarmPool, outcomes, wall.Elapsed, MachineCpu.Now() - cpu);
+        return new PhaseResult(workload, PhaseKind.SequentialWarmPool, outcomes, clock.Wall, clock.CpuBusy);
     }
 
     public async Task<PhaseResult> ConcurrentAsync(Workload workload, int count, int clients, CancellationToken cancellationToken)
     {
         var outcomes = new ConcurrentBag<RequestOutcome>();
         var remaining = count;
-        var cpu = MachineCpu.Now();
-        var wall = Stopwatch.StartNew();
+        var clock = new PhaseClock();
         var workers = Enumerable.Range(0, clients).Select(async _ =>
         {
             while (Interlocked.Decrement(ref remaining) >= 0)
@@ -62,6 +58,6 @@ internal sealed class LoadPhases(ExecuteClient client)
             }
         });
         await Task.WhenAll(workers).ConfigureAwait(false);
-        return new PhaseResult(workload, PhaseKind.Concurrent, [.. outcomes], wall.Elapsed, MachineCpu.Now() - cpu);
+        return new PhaseResult(workload, PhaseKind.Concurrent, [.. outcomes], clock.Wall, clock.CpuBusy);
     }
 }
