@@ -14,25 +14,27 @@ imported where they are used, in the runner itself, never in the code's child, w
 starts with the workspace).
 """
 
-# _ast is what ast.py re-exports; importing ast.py (and contextlib, which it pulls in) would add
-# ~4 CPU ms to every sandbox start.
+# Every import here is paid by every sandbox start (~1 CPU ms for each module pulled in), so the
+# runner uses the C modules behind the usual ones where that avoids a chain of imports:
+#  - _ast is what ast.py re-exports (ast.py would pull in contextlib);
+#  - _json is the C codec json uses (json pulls in re, enum, functools, collections: ~8 CPU ms);
+#  - select.poll instead of selectors (collections), _signal instead of signal (enum),
+#    _thread instead of threading;
+#  - linecache (tokenize, re) is only imported when a traceback is printed (register_source).
 import _ast
+import _json
+import _signal
+import _thread
 import builtins
 import gc
 import io
-import json
-import linecache
 import os
 import posixpath
 import resource
-import selectors
-import signal
+import select
 import stat
-import struct
 import sys
-import threading
 import time
-import types
 
 # --- Limits and names fixed by PROTOCOL.md or by the service's expectations -------------------
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
@@ -74,6 +76,51 @@ class FileRaced(Exception):
     """A workspace file changed between the scan and the read (hostile or stray process)."""
 
 
+# --- JSON -------------------------------------------------------------------------------------
+
+def _not_serializable(obj):
+    raise TypeError(f'Object of type {type(obj).__name__} is not JSON serializable')
+
+
+# What json.dumps(obj) does with its default arguments (ASCII output, ', ' and ': ' separators),
+# through the same C encoder. No circular-reference check: the runner only encodes plain trees.
+_encode = _json.make_encoder(None, _not_serializable, _json.encode_basestring_ascii, None,
+                             ': ', ', ', False, False, True)
+
+
+def json_dumps(obj):
+    return ''.join(_encode(obj, 0))
+
+
+class _DecodeSettings:
+    """What json.loads passes to the C scanner by default (NaN and Infinity read as floats)."""
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float
+
+
+_scan = _json.make_scanner(_DecodeSettings())
+
+
+def json_loads(text):
+    """json.loads(text) for a str: one JSON value with optional whitespace around it.
+
+    Raises ValueError (the scanner's own errors are json.JSONDecodeError, a ValueError) or
+    RecursionError, as json.loads does.
+    """
+    start = len(text) - len(text.lstrip(' \t\n\r'))
+    try:
+        value, end = _scan(text, start)
+    except StopIteration:
+        raise ValueError(f'Expecting value at char {start}') from None
+    if text[end:].strip(' \t\n\r'):
+        raise ValueError(f'Extra data at char {end}')
+    return value
+
+
 # --- Frames -----------------------------------------------------------------------------------
 
 class FrameWriter:
@@ -81,20 +128,20 @@ class FrameWriter:
 
     def __init__(self, stream):
         self._stream = stream
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
 
     def write(self, frame_type, *parts):
         """One frame = type byte, 4-byte BE payload length, payload (given as byte parts)."""
         length = sum(len(part) for part in parts)
         with self._lock:
-            self._stream.write(frame_type + struct.pack('>I', length))
+            self._stream.write(frame_type + length.to_bytes(4, 'big'))
             for part in parts:
                 self._stream.write(part)
             # The service acts on frames as they come (`S` starts its deadline clock).
             self._stream.flush()
 
     def write_json(self, frame_type, obj):
-        self.write(frame_type, json.dumps(obj).encode('ascii'))
+        self.write(frame_type, json_dumps(obj).encode('ascii'))
 
 
 def open_protocol_stream():
@@ -168,7 +215,7 @@ def read_frame_length(fd):
     header = read_exactly(fd, 4)
     if len(header) != 4:
         raise RequestError('truncated request frame header')
-    return struct.unpack('>I', header)[0]
+    return int.from_bytes(header, 'big')
 
 
 def read_request(fd, length=None):
@@ -182,7 +229,7 @@ def read_request(fd, length=None):
     if len(payload) != length:
         raise RequestError(f'truncated request frame: {len(payload)} of {length} bytes')
     try:
-        request = json.loads(payload.decode('utf-8'))
+        request = json_loads(payload.decode('utf-8'))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RequestError(f'request is not valid UTF-8 JSON: {exc}') from None
     if not isinstance(request, dict):
@@ -444,7 +491,7 @@ def emit_generated_files(writer, root, snapshot, max_files, max_bytes):
         if not is_utf8_name(rel):
             dropped.append({'path': display_path(rel), 'reason': 'invalid file name'})
             continue
-        header = json.dumps({'path': rel, 'size': size}).encode('ascii')
+        header = json_dumps({'path': rel, 'size': size}).encode('ascii')
         fits = (sent < max_files and sent_bytes + size <= max_bytes
                 and 4 + len(header) + size <= MAX_FRAME_PAYLOAD)
         try:
@@ -460,7 +507,7 @@ def emit_generated_files(writer, root, snapshot, max_files, max_bytes):
             reason = 'max files' if sent >= max_files else 'total size bound'
             dropped.append({'path': rel, 'reason': reason})
             continue
-        writer.write(b'f', struct.pack('>I', len(header)), header, data)
+        writer.write(b'f', len(header).to_bytes(4, 'big'), header, data)
         sent += 1
         sent_bytes += size
     if cut:  # first, so that capping the list below can never hide it
@@ -474,7 +521,7 @@ def bounded_list(items, max_items):
     """The leading items, at most max_items and MAX_LIST_JSON_BYTES of JSON (paths can be long)."""
     kept, size = [], 0
     for item in items[:max_items]:
-        size += len(json.dumps(item)) + 2
+        size += len(json_dumps(item)) + 2
         if size > MAX_LIST_JSON_BYTES:
             break
         kept.append(item)
@@ -521,21 +568,73 @@ def install_stdio():
 
 
 def fresh_main_module():
-    module = types.ModuleType('__main__')
+    module = type(sys)('__main__')  # types.ModuleType
     module.__builtins__ = builtins
     sys.modules['__main__'] = module
     return module
 
 
 def register_source(code):
-    """Put the code's lines in linecache so tracebacks can show them."""
+    """Put the code's lines in linecache so tracebacks can show them.
+
+    linecache is imported by whatever prints a traceback (the runner on an uncaught exception, or
+    the code itself); until then a finder waits for that import and fills the entry in, so runs
+    that print no traceback never pay for importing it.
+    """
     # Same line splitting as the tokenizer (\n, \r\n, \r), unlike str.splitlines().
     text = code.replace('\r\n', '\n').replace('\r', '\n')
     lines = [line + '\n' for line in text.split('\n')]
     if text.endswith('\n'):
         lines.pop()
     # mtime None: linecache.checkcache() leaves the entry alone instead of dropping it.
-    linecache.cache[CODE_FILENAME] = (len(code), None, lines, CODE_FILENAME)
+    entry = (len(code), None, lines, CODE_FILENAME)
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, SourceRegistrar)]
+    linecache = sys.modules.get('linecache')
+    if linecache is not None:
+        linecache.cache[CODE_FILENAME] = entry
+    else:
+        sys.meta_path.insert(0, SourceRegistrar(CODE_FILENAME, entry))
+
+
+class SourceRegistrar:
+    """Meta path finder: when linecache is first imported, adds one source entry to its cache."""
+
+    def __init__(self, filename, entry):
+        self.filename = filename
+        self.entry = entry
+
+    def find_spec(self, name, path=None, target=None):
+        if name != 'linecache':
+            return None
+        sys.meta_path.remove(self)  # one shot; the other finders locate the real module
+        for finder in sys.meta_path:
+            find = getattr(finder, 'find_spec', None)
+            spec = find(name, path, target) if find is not None else None
+            if spec is not None and spec.loader is not None:
+                spec.loader = RegisteringLoader(spec.loader, self.filename, self.entry)
+                return spec
+        return None
+
+
+class RegisteringLoader:
+    """Wraps linecache's loader: runs the module, then adds the entry (everything else delegated)."""
+
+    def __init__(self, loader, filename, entry):
+        self._loader = loader
+        self._filename = filename
+        self._entry = entry
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        cache = getattr(module, 'cache', None)  # a workspace linecache.py may shadow the real one
+        if isinstance(cache, dict):
+            cache[self._filename] = self._entry
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
 
 
 def future_flags(code_object):
@@ -641,7 +740,7 @@ def report_error(fd, report):
     if report is None:
         return
     try:
-        data = (json.dumps(report) + '\n').encode('ascii')
+        data = (json_dumps(report) + '\n').encode('ascii')
         while data:
             data = data[os.write(fd, data):]
     except BaseException:
@@ -839,7 +938,7 @@ class StdinFeeder:
 
 def kill_group(pgid):
     try:
-        os.killpg(pgid, signal.SIGKILL)
+        os.killpg(pgid, _signal.SIGKILL)
     except OSError:
         pass  # ESRCH: nothing left in the group
 
@@ -869,7 +968,7 @@ class Supervisor:
 
     def __init__(self, writer, pid, fds, stdin_data, max_output):
         self.pid = pid
-        self.selector = selectors.DefaultSelector()
+        self.poller = select.poll()
         self.stdout = StreamRelay(writer, b'o', max_output)
         self.stderr = StreamRelay(writer, b'e', max_output)
         self.error = BoundedSink(ERROR_PIPE_LIMIT)
@@ -877,23 +976,23 @@ class Supervisor:
                         fds['error_r']: self.error}
         for fd in self.readers:
             os.set_blocking(fd, False)
-            self.selector.register(fd, selectors.EVENT_READ)
+            self.poller.register(fd, select.POLLIN)
         self.stdin_fd = fds['stdin_w']
         self.feeder = StdinFeeder(stdin_data)
         if stdin_data:
             os.set_blocking(self.stdin_fd, False)
-            self.selector.register(self.stdin_fd, selectors.EVENT_WRITE)
+            self.poller.register(self.stdin_fd, select.POLLOUT)
         else:
             self.close_stdin()  # immediate EOF for the code
         self.pidfd = open_pidfd(pid)
         if self.pidfd is not None:
-            self.selector.register(self.pidfd, selectors.EVENT_READ)
+            self.poller.register(self.pidfd, select.POLLIN)
 
     def close_stdin(self):
         if self.stdin_fd is None:
             return
         try:
-            self.selector.unregister(self.stdin_fd)
+            self.poller.unregister(self.stdin_fd)
         except KeyError:
             pass
         os.close(self.stdin_fd)
@@ -901,7 +1000,7 @@ class Supervisor:
 
     def close_pidfd(self):
         if self.pidfd is not None:
-            self.selector.unregister(self.pidfd)
+            self.poller.unregister(self.pidfd)
             os.close(self.pidfd)
             self.pidfd = None
 
@@ -913,17 +1012,18 @@ class Supervisor:
         if data:
             self.readers[fd].feed(data)
             return
-        self.selector.unregister(fd)
+        self.poller.unregister(fd)
         os.close(fd)
         del self.readers[fd]
 
     def handle(self, events):
-        for key, _mask in events:
-            if key.fd == self.stdin_fd:
-                if self.feeder.write_some(key.fd):
+        # Any event counts (POLLHUP/POLLERR included): the read or write then sees EOF or EPIPE.
+        for fd, _mask in events:
+            if fd == self.stdin_fd:
+                if self.feeder.write_some(fd):
                     self.close_stdin()
-            elif key.fd in self.readers:
-                self.read_from(key.fd)
+            elif fd in self.readers:
+                self.read_from(fd)
             # pidfd readiness only wakes us up; the exit itself is checked by the caller.
 
     def run(self):
@@ -935,7 +1035,7 @@ class Supervisor:
                 timeout = POLL_SECONDS if self.pidfd is not None else POLL_SECONDS_NO_PIDFD
             else:
                 timeout = max(0.0, deadline - time.monotonic())
-            self.handle(self.selector.select(timeout))
+            self.handle(self.poller.poll(-(-timeout * 1000 // 1)))  # ms, rounded up
             if status is None:
                 status = reap_if_exited(self.pid)
                 if status is not None:
@@ -950,16 +1050,15 @@ class Supervisor:
         self.close_stdin()
         self.close_pidfd()
         for fd in list(self.readers):
-            self.selector.unregister(fd)
+            self.poller.unregister(fd)
             os.close(fd)
         self.readers.clear()
-        self.selector.close()
 
 
 def parse_error_report(data):
     """The child's report, if it is exactly what the child writes; anything else is dropped."""
     try:
-        report = json.loads(bytes(data).split(b'\n', 1)[0].decode('ascii'))
+        report = json_loads(bytes(data).split(b'\n', 1)[0].decode('ascii'))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(report, dict):

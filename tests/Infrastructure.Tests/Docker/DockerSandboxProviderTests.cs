@@ -89,6 +89,18 @@ public sealed class DockerSandboxProviderTests
     }
 
     [Test]
+    public async Task A_traceback_the_code_prints_itself_shows_the_codes_source_lines()
+    {
+        // The runner hands the source to linecache only when linecache is first imported (here by
+        // the code's own `import traceback`), not at boot.
+        var result = await _sandbox.RunAsync("import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    traceback.print_exc()\nprint('after')");
+
+        result.ExitCode.Should().Be(0);
+        result.Stdout.Should().Be("after\n");
+        result.Stderr.Should().Contain("File \"<code>\", line 3").And.Contain("1 / 0").And.Contain("ZeroDivisionError");
+    }
+
+    [Test]
     public async Task Kills_code_that_runs_past_the_timeout()
     {
         var result = await _sandbox.RunAsync("print('started', flush=True)\nwhile True:\n    pass", timeoutMs: 1500, cpuTimeLimitSec: 60);
