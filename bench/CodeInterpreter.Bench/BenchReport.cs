@@ -45,6 +45,7 @@ internal static class BenchReport
         output.WriteLine();
         output.WriteLine(Invariant($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, Docker engine {results.EngineVersion}, image `{results.ExecutorImage}`, {(results.Options.Quick ? "--quick counts" : "full counts")}."));
         output.WriteLine("Latency is end-to-end HTTP time measured by the client (successful requests only); throughput is successful requests per second of wall time.");
+        output.WriteLine(Invariant($"Each service first gets {results.Counts.ServiceWarmup} requests of all workloads from {BenchCounts.Clients} clients (not measured), so its JIT is settled, as in a long-running service."));
         output.WriteLine();
     }
 

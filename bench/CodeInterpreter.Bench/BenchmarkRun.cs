@@ -89,7 +89,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
         await using (service.ConfigureAwait(false))
         {
             using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
-            var pool = launch.PoolSize > 0 ? new PoolObserver(docker, launch.Instance, launch.PoolSize) : null;
+            var pool = launch.PoolSize > 0 ? new PoolObserver(docker, http, launch.Instance, launch.PoolSize) : null;
             var session = new ModeSession(new LoadPhases(new ExecuteClient(http)), pool, _counts);
             var poolMemory = await session.PrepareAsync(PoolWarmTimeout, cancellationToken).ConfigureAwait(false);
             foreach (var workload in Workload.All)

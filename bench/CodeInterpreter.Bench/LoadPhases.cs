@@ -14,6 +14,21 @@ internal sealed class LoadPhases(ExecuteClient client)
         }
     }
 
+    /// <summary>Requests of the workloads in turn from concurrent clients, results thrown away: the service's JIT settles.</summary>
+    public async Task ServiceWarmUpAsync(IReadOnlyList<Workload> workloads, int count, int clients, CancellationToken cancellationToken)
+    {
+        var next = -1;
+        var workers = Enumerable.Range(0, clients).Select(async _ =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < count)
+            {
+                await client.ExecuteAsync(workloads[index % workloads.Count], cancellationToken).ConfigureAwait(false);
+            }
+        });
+        await Task.WhenAll(workers).ConfigureAwait(false);
+    }
+
     public async Task<PhaseResult> SequentialAsync(Workload workload, int count, CancellationToken cancellationToken)
     {
         var outcomes = new List<RequestOutcome>(count);

@@ -16,9 +16,14 @@ internal sealed class ModeSession(LoadPhases load, PoolObserver? pool, BenchCoun
     /// <summary>How often the pool did not become warm within the wait (the request or phase went ahead anyway).</summary>
     public int WarmPoolTimeouts { get; private set; }
 
-    /// <summary>Waits for the first warm pool and measures its sandboxes' memory (null without a pool).</summary>
+    /// <summary>
+    /// Warms the service up (results dropped), then waits for a warm pool and measures its
+    /// sandboxes' memory (null without a pool).
+    /// </summary>
     public async Task<SandboxMemory?> PrepareAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
+        BenchmarkRun.Progress($"warming the service up: {counts.ServiceWarmup} requests of all workloads, {BenchCounts.Clients} clients");
+        await load.ServiceWarmUpAsync(Workload.All, counts.ServiceWarmup, BenchCounts.Clients, cancellationToken).ConfigureAwait(false);
         if (pool is null)
         {
             return null;

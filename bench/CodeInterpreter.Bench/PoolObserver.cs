@@ -1,30 +1,25 @@
+using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 
 namespace CodeInterpreter.Bench;
 
-/// <summary>Watches one service's warm pool from the engine's side (the service exposes no pool metrics).</summary>
-internal sealed class PoolObserver(IDockerClient docker, string instance, int poolSize)
+/// <summary>
+/// Watches one service's warm pool: its fill level from the service's readiness probe, its
+/// sandboxes' memory from the engine.
+/// </summary>
+internal sealed class PoolObserver(IDockerClient docker, HttpClient service, string instance, int poolSize)
 {
     private const double Mebibyte = 1024 * 1024;
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
-    // A booted runner blocks on stdin and uses no CPU; one still importing pandas burns it steadily.
-    private static readonly TimeSpan IdleSample = TimeSpan.FromMilliseconds(300);
-    private const ulong IdleCpuNanoseconds = 5_000_000;
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
-
-    /// <summary>
-    /// True once <c>poolSize</c> parked sandboxes are running and idle. The execution-id label cannot
-    /// tell a booting sandbox from a ready one (labels never change), so readiness is judged by CPU:
-    /// the runner sits idle only after its preloads are imported.
-    /// </summary>
+    /// <summary>True once the pool holds <c>poolSize</c> ready sandboxes (preloads imported), as /health/ready reports.</summary>
     public async Task<bool> WaitUntilWarmAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            var parked = await ListParkedAsync(cancellationToken).ConfigureAwait(false);
-            if (parked.Count >= poolSize && await AllIdleAsync(parked, cancellationToken).ConfigureAwait(false))
+            if (await ReadyCountAsync(cancellationToken).ConfigureAwait(false) >= poolSize)
             {
                 return true;
             }
@@ -33,6 +28,19 @@ internal sealed class PoolObserver(IDockerClient docker, string instance, int po
         }
 
         return false;
+    }
+
+    private async Task<int> ReadyCountAsync(CancellationToken cancellationToken)
+    {
+        using var response = await service.GetAsync(new Uri("/health/ready", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            return 0;
+        }
+
+        using var body = await JsonDocument.ParseAsync(
+            await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return body.RootElement.TryGetProperty("pool", out var pool) && pool.TryGetProperty("ready", out var ready) ? ready.GetInt32() : 0;
     }
 
     public async Task<SandboxMemory?> MeasureMemoryAsync(CancellationToken cancellationToken)
@@ -51,65 +59,6 @@ internal sealed class PoolObserver(IDockerClient docker, string instance, int po
             ? null
             : new SandboxMemory(samples.Count, samples.Min(s => s.Working), samples.Average(s => s.Working),
                 samples.Max(s => s.Working), samples.Average(s => s.Raw));
-    }
-
-    private async Task<bool> AllIdleAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
-    {
-        var before = await CpuAsync(ids, cancellationToken).ConfigureAwait(false);
-        await Task.Delay(IdleSample, cancellationToken).ConfigureAwait(false);
-        var after = await CpuAsync(ids, cancellationToken).ConfigureAwait(false);
-        var idle = ids.Count(id => before.TryGetValue(id, out var b) && after.TryGetValue(id, out var a) && a - b < IdleCpuNanoseconds);
-        return idle >= poolSize;
-    }
-
-    private async Task<Dictionary<string, ulong>> CpuAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
-    {
-        var cpu = new Dictionary<string, ulong>(StringComparer.Ordinal);
-        foreach (var id in ids)
-        {
-            if (CgroupCpuNanoseconds(id) is { } fromCgroup)
-            {
-                cpu[id] = fromCgroup;
-            }
-            else if (await StatsAsync(id, cancellationToken).ConfigureAwait(false) is { CPUStats.CPUUsage: { } usage })
-            {
-                cpu[id] = usage.TotalUsage;
-            }
-        }
-
-        return cpu;
-    }
-
-    /// <summary>
-    /// The container's CPU time from its cgroup when this machine runs the engine (the usual case):
-    /// instant, where a stats call through Docker.DotNet takes the engine a second per container.
-    /// Null when no cgroup file is found (remote engine, other layout): then the stats API is used.
-    /// </summary>
-    private static ulong? CgroupCpuNanoseconds(string id)
-    {
-        try
-        {
-            var v1 = $"/sys/fs/cgroup/cpuacct/docker/{id}/cpuacct.usage";
-            if (File.Exists(v1))
-            {
-                return ulong.Parse(File.ReadAllText(v1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            foreach (var v2 in new[] { $"/sys/fs/cgroup/system.slice/docker-{id}.scope/cpu.stat", $"/sys/fs/cgroup/docker/{id}/cpu.stat" })
-            {
-                if (File.Exists(v2))
-                {
-                    var usage = File.ReadLines(v2).First(l => l.StartsWith("usage_usec ", StringComparison.Ordinal));
-                    return ulong.Parse(usage["usage_usec ".Length..], System.Globalization.CultureInfo.InvariantCulture) * 1000;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException or OverflowException)
-        {
-            // Gone meanwhile or unreadable: fall back to the engine.
-        }
-
-        return null;
     }
 
     private async Task<IReadOnlyList<string>> ListParkedAsync(CancellationToken cancellationToken)
@@ -131,8 +80,8 @@ internal sealed class PoolObserver(IDockerClient docker, string instance, int po
         try
         {
             // OneShot should spare the engine's one-second wait for a previous CPU sample, but Docker.DotNet
-            // sends "stream=False", which engine 20.10 does not take for false: each call still takes a
-            // second. Hence the cgroup files for the frequent CPU checks; this is for memory, once.
+            // sends "stream=False", which engine 20.10 does not take for false: each call takes a second.
+            // Fine for memory, measured once per run.
             await docker.Containers.GetContainerStatsAsync(
                 id, new ContainerStatsParameters { Stream = false, OneShot = true }, sample, cancellationToken).ConfigureAwait(false);
         }

@@ -55,6 +55,7 @@ public static class DependencyInjection
         services.AddHostedService<ExecutorImageProvisioner>();
         services.AddSingleton<SandboxPool>();
         services.AddHostedService(provider => provider.GetRequiredService<SandboxPool>());
+        services.AddSingleton<ISandboxPoolStatus>(provider => provider.GetRequiredService<SandboxPool>());
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IFileStore, LocalFileStore>();

@@ -601,7 +601,7 @@ export interface IHealthClient {
     health(signal?: AbortSignal): Promise<HealthResponse>;
 
     /**
-     * Readiness: 200 when the engine answers and the executor image exists, else 503.
+     * Readiness: 200 (with what the warm pool holds) when the engine answers and the executor image exists, else 503.
      */
     ready(signal?: AbortSignal): Promise<ReadinessResponse>;
 }
@@ -654,7 +654,7 @@ export class HealthClient implements IHealthClient {
     }
 
     /**
-     * Readiness: 200 when the engine answers and the executor image exists, else 503.
+     * Readiness: 200 (with what the warm pool holds) when the engine answers and the executor image exists, else 503.
      */
     ready(signal?: AbortSignal): Promise<ReadinessResponse> {
         let url_ = this.baseUrl + "/health/ready";
@@ -1170,6 +1170,22 @@ export interface HealthResponse {
 export interface ReadinessResponse {
     /** ready. */
     status: string;
+    /** What the warm pool holds right now. */
+    pool: PoolStatusResponse;
+}
+
+/** The warm pool at the moment of the probe. */
+export interface PoolStatusResponse {
+    /** POOL_SIZE: sandboxes kept ahead of need (0 = the pool is off). */
+    size: number;
+    /** Parked sandboxes with their SANDBOX_PRELOAD modules imported. */
+    ready: number;
+    /** Parked sandboxes without their preloads (requests were waiting; imported once calm). */
+    booted: number;
+    /** Sandboxes being created, booted or preloaded. */
+    starting: number;
+    /** Requests waiting for a sandbox. */
+    waiting_requests: number;
 }
 
 /** An opened session. */

@@ -18,4 +18,26 @@ public sealed class ReadinessResponse
 {
     /// <summary><c>ready</c>.</summary>
     public required string Status { get; init; }
+
+    /// <summary>What the warm pool holds right now.</summary>
+    public required PoolStatusResponse Pool { get; init; }
+}
+
+/// <summary>The warm pool at the moment of the probe.</summary>
+public sealed class PoolStatusResponse
+{
+    /// <summary>POOL_SIZE: sandboxes kept ahead of need (0 = the pool is off).</summary>
+    public required int Size { get; init; }
+
+    /// <summary>Parked sandboxes with their SANDBOX_PRELOAD modules imported.</summary>
+    public required int Ready { get; init; }
+
+    /// <summary>Parked sandboxes without their preloads (requests were waiting; imported once calm).</summary>
+    public required int Booted { get; init; }
+
+    /// <summary>Sandboxes being created, booted or preloaded.</summary>
+    public required int Starting { get; init; }
+
+    /// <summary>Requests waiting for a sandbox.</summary>
+    public required int WaitingRequests { get; init; }
 }

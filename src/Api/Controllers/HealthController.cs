@@ -1,5 +1,6 @@
 using System.Reflection;
 using CodeInterpreter.Api.Contracts;
+using CodeInterpreter.Api.Mapping;
 using CodeInterpreter.Application.Common.Interfaces;
 using Microsoft.AspNetCore.Mvc;
 
@@ -8,7 +9,7 @@ namespace CodeInterpreter.Api.Controllers;
 /// <summary>Liveness and readiness probes.</summary>
 [ApiController]
 [Route("health")]
-public sealed class HealthController(ServiceReadiness readiness) : ControllerBase
+public sealed class HealthController(ServiceReadiness readiness, ISandboxPoolStatus pool) : ControllerBase
 {
     /// <summary>The service version, MAJOR.MINOR.PATCH.</summary>
     public static readonly string Version =
@@ -24,7 +25,7 @@ public sealed class HealthController(ServiceReadiness readiness) : ControllerBas
         Version = Version,
     };
 
-    /// <summary>Readiness: 200 when the engine answers and the executor image exists, else 503.</summary>
+    /// <summary>Readiness: 200 (with what the warm pool holds) when the engine answers and the executor image exists, else 503.</summary>
     [HttpGet("ready")]
     [ProducesResponseType<ReadinessResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
@@ -32,7 +33,7 @@ public sealed class HealthController(ServiceReadiness readiness) : ControllerBas
     {
         if (readiness.IsReady)
         {
-            return Ok(new ReadinessResponse { Status = "ready" });
+            return Ok(new ReadinessResponse { Status = "ready", Pool = pool.Snapshot().ToContract() });
         }
 
         Response.Headers.RetryAfter = "5";

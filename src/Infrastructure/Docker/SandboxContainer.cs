@@ -50,7 +50,13 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
 
     public SandboxShape Shape { get; }
 
-    /// <summary>False once a parked (ready) sandbox's stream has ended: it died while waiting.</summary>
+    /// <summary>
+    /// How far the runner got: <see cref="SandboxBoot.Booted"/> (preloads not imported),
+    /// <see cref="SandboxBoot.Ready"/> (imported, or nothing to import); null before either.
+    /// </summary>
+    public SandboxBoot? Boot { get; private set; }
+
+    /// <summary>False once a parked (booted or ready) sandbox's stream has ended: it died while waiting.</summary>
     public bool IsAlive => _pendingRead is not { IsCompleted: true } read
         || (read.IsCompletedSuccessfully && !read.Result.EOF);
 
@@ -166,8 +172,8 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         WaitForBootFrameAsync(acceptBooted: false, timeout, cancellationToken);
 
     /// <summary>
-    /// Reads the runner's next boot frame. After a ready frame one read is kept pending, so a
-    /// sandbox that dies while parked is noticed at once.
+    /// Reads the runner's next boot frame. After it one read is kept pending, so a sandbox that
+    /// dies while parked is noticed at once.
     /// </summary>
     private async Task<SandboxBoot> WaitForBootFrameAsync(bool acceptBooted, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -216,11 +222,9 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
             await kill.ConfigureAwait(false);
         }
 
-        if (boot == SandboxBoot.Ready)
-        {
-            _pendingRead = _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None);
-        }
-
+        // The runner now waits on its stdin: a read kept pending tells a parked sandbox's death at once.
+        _pendingRead = _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None);
+        Boot = boot;
         return boot.Value;
     }
 

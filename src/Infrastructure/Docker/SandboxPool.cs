@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Infrastructure.Options;
@@ -17,8 +18,14 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// <para>
 /// When the pool is empty a request waits for the next sandbox rather than starting its own: more
 /// are started for the waiting requests, and a sandbox that boots while a request waits is handed
-/// over before it imports the preloads (the code imports what it needs itself). Under load no CPU
-/// goes to preloads nobody waits for; when idle every sandbox is fully warmed.
+/// over before it imports the preloads (the code imports what it needs itself).
+/// </para>
+/// <para>
+/// Preloads are imported only when the pool is calm: nobody waiting, and nobody waited for
+/// POOL_PRELOAD_AFTER_IDLE_MS. Until then sandboxes that boot with nobody waiting are parked as
+/// booted and leased as they are. Under load every sandbox serves a request anyway and CPU is what
+/// bounds throughput, so none goes to imports a request may not need; once calm, parked sandboxes
+/// import their preloads and the pool is fully warm for the next burst.
 /// </para>
 /// </summary>
 internal sealed partial class SandboxPool(
@@ -28,7 +35,7 @@ internal sealed partial class SandboxPool(
     IOptions<SandboxOptions> sandboxOptions,
     IOptions<PoolOptions> poolOptions,
     IOptions<ExecutionOptions> executionOptions,
-    ILogger<SandboxPool> logger) : BackgroundService
+    ILogger<SandboxPool> logger) : BackgroundService, ISandboxPoolStatus
 {
     private const string PoolLabel = "pool";
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
@@ -36,6 +43,7 @@ internal sealed partial class SandboxPool(
 
     private readonly Lock _gate = new();
     private readonly Queue<SandboxContainer> _warm = new();
+    private readonly Queue<SandboxContainer> _booted = new();
     private readonly LinkedList<TaskCompletionSource<SandboxContainer?>> _waiters = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
@@ -44,11 +52,12 @@ internal sealed partial class SandboxPool(
     private bool _draining;
     private int _warming;
     private long _bootedHandovers;
+    private long _lastWaitTimestamp;
 
     /// <summary>The shape every pooled sandbox has: the default limits and the preloads.</summary>
     public SandboxShape Shape { get; } = new(executionOptions.Value.MemoryLimitMb, poolOptions.Value.Preload.Replace(" ", "", StringComparison.Ordinal));
 
-    /// <summary>Warm sandboxes ready to lease now.</summary>
+    /// <summary>Warm sandboxes ready to lease now, their preloads imported.</summary>
     public int WarmCount
     {
         get
@@ -59,6 +68,33 @@ internal sealed partial class SandboxPool(
             }
         }
     }
+
+    /// <summary>Sandboxes parked as booted (the pool was busy): leased as they are, or preloaded once calm.</summary>
+    public int BootedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _booted.Count;
+            }
+        }
+    }
+
+    public SandboxPoolSnapshot Snapshot()
+    {
+        lock (_gate)
+        {
+            return new SandboxPoolSnapshot(
+                poolOptions.Value.Size, _warm.Count, _booted.Count, Volatile.Read(ref _warming), _waiters.Count);
+        }
+    }
+
+    private TimeSpan PreloadAfterIdle => TimeSpan.FromMilliseconds(poolOptions.Value.PreloadAfterIdleMs);
+
+    /// <summary>Nobody waits for a sandbox and nobody did for <see cref="PreloadAfterIdle"/>. Called under the gate.</summary>
+    private bool IsCalm => _waiters.Count == 0
+        && (_lastWaitTimestamp == 0 || Stopwatch.GetElapsedTime(_lastWaitTimestamp) >= PreloadAfterIdle);
 
     /// <summary>
     /// Takes a warm sandbox that fits <paramref name="shape"/>; when none is warm, waits for the next
@@ -76,16 +112,10 @@ internal sealed partial class SandboxPool(
         TaskCompletionSource<SandboxContainer?> waiter;
         lock (_gate)
         {
-            while (_warm.TryDequeue(out var sandbox))
+            if ((TakeAlive(_warm) ?? TakeAlive(_booted)) is { } sandbox)
             {
-                if (sandbox.IsAlive)
-                {
-                    _wake.Release();
-                    return sandbox;
-                }
-
-                LogDiscarded(sandbox.Id);
-                _ = sandbox.DisposeAsync().AsTask();
+                _wake.Release();
+                return sandbox;
             }
 
             if (_draining || !readiness.IsReady)
@@ -95,6 +125,7 @@ internal sealed partial class SandboxPool(
 
             waiter = new TaskCompletionSource<SandboxContainer?>(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.AddLast(waiter);
+            _lastWaitTimestamp = Stopwatch.GetTimestamp();
         }
 
         _wake.Release();
@@ -112,9 +143,8 @@ internal sealed partial class SandboxPool(
 
             if (!waiter.TrySetResult(null) && waiter.Task.Result is { } late)
             {
-                // Handed over just as the wait ended: give it to the next request instead (if it was
-                // handed over booted, it simply serves that request without its preloads).
-                Offer(late, ready: true);
+                // Handed over just as the wait ended: give it to the next request or park it.
+                Offer(late, mayDecline: false);
             }
 
             if (ex is OperationCanceledException)
@@ -142,27 +172,53 @@ internal sealed partial class SandboxPool(
         }
     }
 
+    /// <summary>A dequeued sandbox that is still alive; dead ones are dropped on the way. Called under the gate.</summary>
+    private SandboxContainer? TakeAlive(Queue<SandboxContainer> parked)
+    {
+        while (parked.TryDequeue(out var sandbox))
+        {
+            if (sandbox.IsAlive)
+            {
+                return sandbox;
+            }
+
+            LogDiscarded(sandbox.Id);
+            _ = sandbox.DisposeAsync().AsTask();
+        }
+
+        return null;
+    }
+
     /// <summary>
-    /// Hands a sandbox to the longest-waiting request. A ready one with nobody waiting is parked;
-    /// a booted one (preloads pending) is not, and false tells the caller to warm it further.
+    /// Hands a sandbox to the longest-waiting request, or parks it: a ready one always, a booted one
+    /// while the pool is busy. A booted one in a calm pool is declined if <paramref name="mayDecline"/>
+    /// (the caller imports its preloads now), else parked for the pool to preload.
     /// </summary>
-    private bool Offer(SandboxContainer sandbox, bool ready)
+    private Placement Offer(SandboxContainer sandbox, bool mayDecline)
     {
         lock (_gate)
         {
             if (HandToWaiter(sandbox))
             {
-                return true;
+                return Placement.HandedOver;
             }
 
-            if (ready)
+            if (sandbox.Boot == SandboxBoot.Ready)
             {
                 _warm.Enqueue(sandbox);
-                return true;
+                return Placement.Parked;
             }
 
-            return false;
+            if (mayDecline && IsCalm)
+            {
+                return Placement.Declined;
+            }
+
+            _booted.Enqueue(sandbox);
         }
+
+        _wake.Release();  // the loop preloads it once the pool is calm
+        return Placement.Parked;
     }
 
     /// <summary>Lets one waiting request go (to the cold path) without a sandbox.</summary>
@@ -185,6 +241,7 @@ internal sealed partial class SandboxPool(
             _waiters.RemoveFirst();
             if (first.Value.TrySetResult(sandbox))
             {
+                _lastWaitTimestamp = Stopwatch.GetTimestamp();  // the wait lasted until now
                 return true;
             }
         }
@@ -207,9 +264,10 @@ internal sealed partial class SandboxPool(
                 {
                     await DropDeadAsync().ConfigureAwait(false);
                     TopUp(stoppingToken);
+                    PreloadParked(stoppingToken);
                 }
 
-                await _wake.WaitAsync(CheckInterval, stoppingToken).ConfigureAwait(false);
+                await _wake.WaitAsync(NextCheck(), stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -245,8 +303,9 @@ internal sealed partial class SandboxPool(
         List<SandboxContainer> warm;
         lock (_gate)
         {
-            warm = [.. _warm];
+            warm = [.. _warm, .. _booted];
             _warm.Clear();
+            _booted.Clear();
             foreach (var waiter in _waiters)
             {
                 waiter.TrySetResult(null);
@@ -275,12 +334,103 @@ internal sealed partial class SandboxPool(
         var waiting = WaiterCount;
         var target = poolOptions.Value.Size + waiting;
         var concurrency = poolOptions.Value.WarmupConcurrency + waiting;
-        while (WarmCount + Volatile.Read(ref _warming) < target && Volatile.Read(ref _warming) < concurrency)
+        while (ParkedCount + Volatile.Read(ref _warming) < target && Volatile.Read(ref _warming) < concurrency)
         {
             Interlocked.Increment(ref _warming);
-            var warming = WarmOneAsync(stoppingToken);
-            _inFlight.TryAdd(warming, 0);
-            _ = warming.ContinueWith(done => _inFlight.TryRemove(done, out _), TaskScheduler.Default);
+            Track(WarmOneAsync(stoppingToken));
+        }
+    }
+
+    private int ParkedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _warm.Count + _booted.Count;
+            }
+        }
+    }
+
+    /// <summary>Once the pool is calm, imports the preloads of sandboxes parked as booted (as many at once as a refill).</summary>
+    private void PreloadParked(CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            SandboxContainer? sandbox;
+            lock (_gate)
+            {
+                if (!IsCalm || Volatile.Read(ref _warming) >= poolOptions.Value.WarmupConcurrency
+                    || TakeAlive(_booted) is not { } parked)
+                {
+                    return;
+                }
+
+                sandbox = parked;
+                Interlocked.Increment(ref _warming);
+            }
+
+            Track(PreloadParkedAsync(sandbox, stoppingToken));
+        }
+    }
+
+    /// <summary>When the loop should look again: at once when calm comes for sandboxes parked as booted.</summary>
+    private TimeSpan NextCheck()
+    {
+        lock (_gate)
+        {
+            if (_booted.Count == 0 || _waiters.Count > 0 || _lastWaitTimestamp == 0)
+            {
+                return CheckInterval;
+            }
+
+            var untilCalm = PreloadAfterIdle - Stopwatch.GetElapsedTime(_lastWaitTimestamp);
+            return untilCalm <= TimeSpan.Zero ? CheckInterval : TimeSpan.FromTicks(Math.Min(untilCalm.Ticks, CheckInterval.Ticks));
+        }
+    }
+
+    /// <summary>Counts a warm-up task as in flight until it ends (the drain waits for all of them).</summary>
+    private void Track(Task warming)
+    {
+        _inFlight.TryAdd(warming, 0);
+        _ = warming.ContinueWith(done => _inFlight.TryRemove(done, out _), TaskScheduler.Default);
+    }
+
+    private TimeSpan BootTimeout => TimeSpan.FromSeconds(sandboxOptions.Value.BootTimeoutSec);
+
+    /// <summary>Has a booted sandbox import its preloads and waits until it says ready.</summary>
+    private async Task PreloadAsync(SandboxContainer sandbox, CancellationToken stoppingToken)
+    {
+        await sandbox.PreloadAsync(stoppingToken).ConfigureAwait(false);
+        await sandbox.WaitUntilReadyAsync(BootTimeout, stoppingToken).ConfigureAwait(false);
+    }
+
+    private async Task PreloadParkedAsync(SandboxContainer sandbox, CancellationToken stoppingToken)
+    {
+        SandboxContainer? failed = sandbox;
+        try
+        {
+            await PreloadAsync(sandbox, stoppingToken).ConfigureAwait(false);
+            Offer(sandbox, mayDecline: false);
+            failed = null;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        catch (Exception ex)
+        {
+            LogWarmFailed(ex);
+        }
+        finally
+        {
+            if (failed is not null)
+            {
+                await failed.DisposeAsync().ConfigureAwait(false);
+            }
+
+            Interlocked.Decrement(ref _warming);
+            _wake.Release();
         }
     }
 
@@ -289,25 +439,27 @@ internal sealed partial class SandboxPool(
         SandboxContainer? sandbox = null;
         try
         {
-            var settings = sandboxOptions.Value;
-            var bootTimeout = TimeSpan.FromSeconds(settings.BootTimeoutSec);
-            sandbox = await SandboxContainer.StartAsync(docker, resilience, settings, Shape, PoolLabel, logger, stoppingToken)
+            sandbox = await SandboxContainer.StartAsync(docker, resilience, sandboxOptions.Value, Shape, PoolLabel, logger, stoppingToken)
                 .ConfigureAwait(false);
-            var boot = await sandbox.WaitUntilBootedAsync(bootTimeout, stoppingToken).ConfigureAwait(false);
+            var boot = await sandbox.WaitUntilBootedAsync(BootTimeout, stoppingToken).ConfigureAwait(false);
             if (boot == SandboxBoot.Booted)
             {
-                if (Offer(sandbox, ready: false))
+                var placement = Offer(sandbox, mayDecline: true);
+                if (placement != Placement.Declined)
                 {
-                    Interlocked.Increment(ref _bootedHandovers);
+                    if (placement == Placement.HandedOver)
+                    {
+                        Interlocked.Increment(ref _bootedHandovers);
+                    }
+
                     sandbox = null;
                     return;
                 }
 
-                await sandbox.PreloadAsync(stoppingToken).ConfigureAwait(false);
-                await sandbox.WaitUntilReadyAsync(bootTimeout, stoppingToken).ConfigureAwait(false);
+                await PreloadAsync(sandbox, stoppingToken).ConfigureAwait(false);
             }
 
-            Offer(sandbox, ready: true);
+            Offer(sandbox, mayDecline: false);
             sandbox = null;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -345,17 +497,20 @@ internal sealed partial class SandboxPool(
         List<SandboxContainer> dead = [];
         lock (_gate)
         {
-            // One look at each: a sandbox that dies between two looks must not fall out of both lists.
-            for (var i = _warm.Count; i > 0; i--)
+            foreach (var parked in new[] { _warm, _booted })
             {
-                var sandbox = _warm.Dequeue();
-                if (sandbox.IsAlive)
+                // One look at each: a sandbox that dies between two looks must not fall out of both lists.
+                for (var i = parked.Count; i > 0; i--)
                 {
-                    _warm.Enqueue(sandbox);
-                }
-                else
-                {
-                    dead.Add(sandbox);
+                    var sandbox = parked.Dequeue();
+                    if (sandbox.IsAlive)
+                    {
+                        parked.Enqueue(sandbox);
+                    }
+                    else
+                    {
+                        dead.Add(sandbox);
+                    }
                 }
             }
         }
@@ -365,6 +520,14 @@ internal sealed partial class SandboxPool(
             LogDiscarded(sandbox.Id);
             await sandbox.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Where <see cref="Offer"/> put a sandbox.</summary>
+    private enum Placement
+    {
+        HandedOver,
+        Parked,
+        Declined,
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Warm sandbox {ContainerId} died while parked; replacing it")]

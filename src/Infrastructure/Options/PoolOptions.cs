@@ -21,4 +21,12 @@ public sealed class PoolOptions
     [ConfigurationKeyName("POOL_WARMUP_CONCURRENCY")]
     [Range(1, 16, ErrorMessage = "POOL_WARMUP_CONCURRENCY must be between {1} and {2}.")]
     public int WarmupConcurrency { get; set; } = 2;
+
+    /// <summary>
+    /// Preloads are imported only after no request has waited for a sandbox for this long; until then
+    /// sandboxes are parked booted, without them (0 = import whenever nobody is waiting).
+    /// </summary>
+    [ConfigurationKeyName("POOL_PRELOAD_AFTER_IDLE_MS")]
+    [Range(0, 600_000, ErrorMessage = "POOL_PRELOAD_AFTER_IDLE_MS must be between {1} and {2}.")]
+    public int PreloadAfterIdleMs { get; set; } = 1000;
 }

@@ -26,6 +26,29 @@ public sealed partial class HealthEndpointTests
     }
 
     [Test]
+    public async Task Readiness_reports_what_the_warm_pool_holds()
+    {
+        await RealEngine.RequireAsync();
+        await using var factory = new ApiFactory(new Dictionary<string, string?> { ["POOL_SIZE"] = "2", ["SANDBOX_PRELOAD"] = "" });
+        using var client = await factory.CreateReadyClientAsync();
+
+        async Task<System.Text.Json.JsonElement> PoolAsync()
+        {
+            using var response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+            ((int)response.StatusCode).Should().Be(200);
+            return (await response.ReadJsonAsync()).GetProperty("pool");
+        }
+
+        (await RealEngine.EventuallyAsync(async () => (await PoolAsync()).GetProperty("ready").GetInt32() == 2, TimeSpan.FromSeconds(60)))
+            .Should().BeTrue("the pool fills up to POOL_SIZE and says so");
+        var pool = await PoolAsync();
+        pool.GetProperty("size").GetInt32().Should().Be(2);
+        pool.GetProperty("booted").GetInt32().Should().Be(0);
+        pool.GetProperty("starting").GetInt32().Should().Be(0);
+        pool.GetProperty("waiting_requests").GetInt32().Should().Be(0);
+    }
+
+    [Test]
     public async Task Without_the_executor_image_the_service_is_not_ready_and_refuses_executions_with_503()
     {
         await using var factory = new ApiFactory(new Dictionary<string, string?>

@@ -18,8 +18,9 @@ internal sealed class SandboxFixture : IAsyncDisposable
 {
     private readonly IDockerClient _client = RealEngine.CreateClient();
 
-    public SandboxFixture(int poolSize = 0, string preload = "numpy,pandas")
+    public SandboxFixture(int poolSize = 0, string preload = "numpy,pandas", int preloadAfterIdleMs = 1000)
     {
+        PoolOptions = new PoolOptions { Size = poolSize, Preload = preload, PreloadAfterIdleMs = preloadAfterIdleMs };
         Options = new SandboxOptions
         {
             DockerHost = RealEngine.DockerHost,
@@ -30,7 +31,7 @@ internal sealed class SandboxFixture : IAsyncDisposable
         readiness.MarkReady();
         Pool = new SandboxPool(
             _client, new EngineResilience(), readiness, MsOptions.Create(Options),
-            MsOptions.Create(new PoolOptions { Size = poolSize, Preload = preload }),
+            MsOptions.Create(PoolOptions),
             MsOptions.Create(new ExecutionOptions()), NullLogger<SandboxPool>.Instance);
         Provider = new DockerSandboxProvider(
             _client, new EngineResilience(), Pool, new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance), Removals,
@@ -38,6 +39,9 @@ internal sealed class SandboxFixture : IAsyncDisposable
     }
 
     public SandboxOptions Options { get; }
+
+    /// <summary>The pool's options; the pool reads <see cref="PoolOptions.PreloadAfterIdleMs"/> each time it decides.</summary>
+    public PoolOptions PoolOptions { get; }
 
     public SandboxPool Pool { get; }
 

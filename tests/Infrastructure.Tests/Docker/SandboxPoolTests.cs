@@ -121,6 +121,27 @@ public sealed class SandboxPoolTests
     }
 
     [Test]
+    public async Task While_requests_wait_the_pool_parks_sandboxes_without_their_preloads_and_imports_them_once_calm()
+    {
+        await using var sandbox = new SandboxFixture(poolSize: 2, preloadAfterIdleMs: 600_000);
+        await sandbox.StartPoolAsync();
+
+        // Sent at once: it waits, so for the next ten minutes the pool counts as busy.
+        (await sandbox.RunAsync(ShowsPreload)).Stdout.Should().Be("False\n");
+        (await RealEngine.EventuallyAsync(() => Task.FromResult(sandbox.Pool.BootedCount >= 1), TimeSpan.FromSeconds(60)))
+            .Should().BeTrue("a sandbox that boots with nobody waiting in a busy pool is parked as it is");
+        var leased = await sandbox.RunAsync(ShowsPreload);
+
+        leased.Stdout.Should().Be("False\n", "the parked sandbox served the request without importing its preloads");
+        sandbox.Pool.WarmCount.Should().Be(0, "no preloads are imported while the pool is busy");
+
+        sandbox.PoolOptions.PreloadAfterIdleMs = 0;  // calm from now on
+        await sandbox.WaitForWarmAsync(2);
+        sandbox.Pool.BootedCount.Should().Be(0);
+        (await sandbox.RunAsync(ShowsPreload)).Stdout.Should().Be("True\n", "once calm, parked sandboxes import their preloads");
+    }
+
+    [Test]
     public async Task Concurrent_requests_beyond_the_pool_are_all_served_by_sandboxes_it_starts_for_them()
     {
         await using var sandbox = new SandboxFixture(poolSize: 1, preload: "json");
