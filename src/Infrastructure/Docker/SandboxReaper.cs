@@ -7,8 +7,9 @@ using Microsoft.Extensions.Options;
 namespace CodeInterpreter.Infrastructure.Docker;
 
 /// <summary>
-/// Removes sandboxes of this service instance left behind by an earlier process (a crash, a kill,
-/// an engine hiccup at removal). Run at start-up, before the first execution.
+/// Removes sandboxes of this service instance left behind: by an earlier process (a crash, a kill)
+/// at start-up, before the first execution; and, while the service runs, stopped ones whose removal
+/// failed (the engine was away when it was due, e.g. during an engine restart).
 /// </summary>
 internal sealed partial class SandboxReaper(
     IDockerClient docker, IOptions<SandboxOptions> options, ILogger<SandboxReaper> logger)
@@ -40,6 +41,73 @@ internal sealed partial class SandboxReaper(
         return orphans.Count;
     }
 
+    /// <summary>
+    /// Removes this instance's containers that exited (or were created and never started) more than
+    /// <paramref name="grace"/> ago. Running containers are never touched, and the grace leaves the
+    /// service time to read a container's exit state before its own removal.
+    /// </summary>
+    public async Task<int> RemoveLeftoversAsync(TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var filters = SandboxLabels.FilterFor(options.Value.Instance);
+        filters["status"] = new Dictionary<string, bool> { ["created"] = true, ["exited"] = true, ["dead"] = true };
+        var stopped = await docker.Containers.ListContainersAsync(
+            new ContainersListParameters { All = true, Filters = filters }, cancellationToken).ConfigureAwait(false);
+        var removed = 0;
+        foreach (var container in stopped)
+        {
+            try
+            {
+                if (await StoppedSinceAsync(container, cancellationToken).ConfigureAwait(false) is not { } since
+                    || DateTimeOffset.UtcNow - since < grace)
+                {
+                    continue;
+                }
+
+                await docker.Containers.RemoveContainerAsync(
+                    container.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken)
+                    .ConfigureAwait(false);
+                removed++;
+            }
+            catch (DockerContainerNotFoundException)
+            {
+                // Removed meanwhile (by the service itself).
+            }
+            catch (DockerApiException ex)
+            {
+                // E.g. a removal already in progress: the next sweep looks again.
+                LogLeftoverNotRemoved(container.ID, ex.StatusCode, ex.ResponseBody);
+            }
+        }
+
+        if (removed > 0)
+        {
+            LogLeftoversRemoved(removed, options.Value.Instance);
+        }
+
+        return removed;
+    }
+
+    /// <summary>When the container stopped (created, for one never started); null when unknown.</summary>
+    private async Task<DateTimeOffset?> StoppedSinceAsync(ContainerListResponse container, CancellationToken cancellationToken)
+    {
+        if (container.State == "created")
+        {
+            return new DateTimeOffset(container.Created.ToUniversalTime());
+        }
+
+        var state = (await docker.Containers.InspectContainerAsync(container.ID, cancellationToken).ConfigureAwait(false)).State;
+        return DateTimeOffset.TryParse(state?.FinishedAt, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal, out var finished) && finished.Year > 1
+            ? finished
+            : null;
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Count} orphaned sandbox container(s) of instance '{Instance}'")]
     private partial void LogReaped(int count, string instance);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Count} stopped sandbox container(s) of instance '{Instance}' whose removal had failed")]
+    private partial void LogLeftoversRemoved(int count, string instance);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped sandbox {ContainerId} not removed this time: {StatusCode} {Body}")]
+    private partial void LogLeftoverNotRemoved(string containerId, System.Net.HttpStatusCode statusCode, string? body);
 }

@@ -34,12 +34,16 @@ internal sealed partial class ExecutorImageProvisioner(
     /// <summary>How often a ready service checks that the engine answers and the image is still there.</summary>
     internal static readonly TimeSpan WatchInterval = TimeSpan.FromSeconds(3);
 
+    /// <summary>How often a ready service removes stopped sandboxes whose removal failed, and how long they must have been stopped.</summary>
+    internal static readonly TimeSpan LeftoverSweepInterval = TimeSpan.FromSeconds(30);
+
     private string Image => options.Value.ExecutorImage;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = FirstRetryDelay;
         var reaped = false;
+        var nextSweep = time.GetUtcNow() + LeftoverSweepInterval;
         readiness.MarkNotReady("waiting for the Docker engine");
         try
         {
@@ -60,6 +64,12 @@ internal sealed partial class ExecutorImageProvisioner(
                     {
                         readiness.MarkReady();
                         LogReady(Image);
+                    }
+
+                    if (time.GetUtcNow() >= nextSweep)
+                    {
+                        await reaper.RemoveLeftoversAsync(LeftoverSweepInterval, stoppingToken).ConfigureAwait(false);
+                        nextSweep = time.GetUtcNow() + LeftoverSweepInterval;
                     }
 
                     delay = FirstRetryDelay;

@@ -185,6 +185,43 @@ public sealed class SandboxPoolTests
     }
 
     [Test]
+    public async Task Stopped_sandboxes_whose_removal_failed_are_removed_after_the_grace_and_running_ones_stay()
+    {
+        await using var sandbox = new SandboxFixture(poolSize: 1, preload: "");
+        await sandbox.StartPoolAsync();
+        await sandbox.WaitForWarmAsync(1);
+        // What a removal that failed while the engine was away leaves: one exited, one never started.
+        var exited = await CreateLabelledAsync(sandbox);
+        await sandbox.Client.Containers.StartContainerAsync(exited, new ContainerStartParameters());
+        await sandbox.Client.Containers.WaitContainerAsync(exited);
+        var neverStarted = await CreateLabelledAsync(sandbox);
+        var reaper = new SandboxReaper(sandbox.Client, Microsoft.Extensions.Options.Options.Create(sandbox.Options), NullLogger<SandboxReaper>.Instance);
+
+        (await reaper.RemoveLeftoversAsync(TimeSpan.FromHours(1), CancellationToken.None)).Should().Be(0, "both stopped less than an hour ago");
+        var removed = await reaper.RemoveLeftoversAsync(TimeSpan.Zero, CancellationToken.None);
+
+        removed.Should().Be(2);
+        (await RealEngine.ContainerExistsAsync(exited)).Should().BeFalse();
+        (await RealEngine.ContainerExistsAsync(neverStarted)).Should().BeFalse();
+        (await RealEngine.CountSandboxesAsync(sandbox.Options.Instance)).Should().Be(1, "the running warm sandbox is not touched");
+        (await sandbox.RunAsync("print('still served')")).Stdout.Should().Be("still served\n");
+    }
+
+    private static async Task<string> CreateLabelledAsync(SandboxFixture sandbox) =>
+        (await sandbox.Client.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Image = RealEngine.ExecutorImage,
+            Cmd = ["true"],
+            NetworkDisabled = true,
+            Labels = new Dictionary<string, string>
+            {
+                [SandboxLabels.Sandbox] = "true",
+                [SandboxLabels.Instance] = sandbox.Options.Instance,
+            },
+            HostConfig = new HostConfig { NetworkMode = "none" },
+        })).ID;
+
+    [Test]
     public async Task Orphans_of_the_instance_are_reaped_and_other_instances_are_left_alone()
     {
         await using var mine = new SandboxFixture(poolSize: 1, preload: "");
