@@ -16,24 +16,19 @@ internal sealed class ContainerChurn(IDockerClient docker, string executorImage,
     {
         var latencies = new ConcurrentBag<TimeSpan>();
         var failures = 0;
-        var remaining = containers;
         var clock = new PhaseClock();
-        var loops = Enumerable.Range(0, parallelism).Select(async _ =>
+        await Concurrently.RunAsync(containers, parallelism, async _ =>
         {
-            while (Interlocked.Decrement(ref remaining) >= 0)
+            var cycle = Stopwatch.StartNew();
+            if (await CycleAsync(cancellationToken).ConfigureAwait(false))
             {
-                var cycle = Stopwatch.StartNew();
-                if (await CycleAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    latencies.Add(cycle.Elapsed);
-                }
-                else
-                {
-                    Interlocked.Increment(ref failures);
-                }
+                latencies.Add(cycle.Elapsed);
             }
-        });
-        await Task.WhenAll(loops).ConfigureAwait(false);
+            else
+            {
+                Interlocked.Increment(ref failures);
+            }
+        }).ConfigureAwait(false);
         return new ChurnResult(containers, parallelism, clock.Wall, LatencySummary.From(latencies), failures, clock.CpuBusy);
     }
 

@@ -15,19 +15,9 @@ internal sealed class LoadPhases(ExecuteClient client)
     }
 
     /// <summary>Requests of the workloads in turn from concurrent clients, results thrown away: the service's JIT settles.</summary>
-    public async Task ServiceWarmUpAsync(IReadOnlyList<Workload> workloads, int count, int clients, CancellationToken cancellationToken)
-    {
-        var next = -1;
-        var workers = Enumerable.Range(0, clients).Select(async _ =>
-        {
-            int index;
-            while ((index = Interlocked.Increment(ref next)) < count)
-            {
-                await client.ExecuteAsync(workloads[index % workloads.Count], cancellationToken).ConfigureAwait(false);
-            }
-        });
-        await Task.WhenAll(workers).ConfigureAwait(false);
-    }
+    public async Task ServiceWarmUpAsync(IReadOnlyList<Workload> workloads, int count, int clients, CancellationToken cancellationToken) =>
+        await Concurrently.RunAsync(count, clients, async index =>
+            await client.ExecuteAsync(workloads[index % workloads.Count], cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
     public async Task<PhaseResult> SequentialAsync(Workload workload, int count, CancellationToken cancellationToken)
     {
@@ -63,16 +53,9 @@ internal sealed class LoadPhases(ExecuteClient client)
     public async Task<PhaseResult> ConcurrentAsync(Workload workload, int count, int clients, CancellationToken cancellationToken)
     {
         var outcomes = new ConcurrentBag<RequestOutcome>();
-        var remaining = count;
         var clock = new PhaseClock();
-        var workers = Enumerable.Range(0, clients).Select(async _ =>
-        {
-            while (Interlocked.Decrement(ref remaining) >= 0)
-            {
-                outcomes.Add(await client.ExecuteAsync(workload, cancellationToken).ConfigureAwait(false));
-            }
-        });
-        await Task.WhenAll(workers).ConfigureAwait(false);
+        await Concurrently.RunAsync(count, clients, async _ =>
+            outcomes.Add(await client.ExecuteAsync(workload, cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
         return new PhaseResult(workload, PhaseKind.Concurrent, [.. outcomes], clock.Wall, clock.CpuBusy);
     }
 }

@@ -439,7 +439,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         }
     }
 
-    /// <summary>Force-removes a sandbox or session container; a failure is logged (the orphan reaper removes it later).</summary>
+    /// <summary>Force-removes a sandbox or session container; a failure is logged (the reaper removes it later).</summary>
     internal static async Task RemoveAsync(IDockerClient docker, EngineResilience resilience, ILogger logger, string id)
     {
         try
@@ -456,7 +456,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         catch (Exception ex) when (ex is DockerApiException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException
                                    || IsEngineUnreachable(ex))
         {
-            // The orphan reaper removes it at the next start.
+            // The reaper removes it: once stopped for a while (SandboxReaper.RemoveLeftoversAsync), or at the next start.
             LogRemoveFailed(logger, ex, id);
         }
     }
@@ -473,6 +473,6 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Debug, Message = "Kill of sandbox {ContainerId} failed: {Reason}")]
     private partial void LogKillFailed(string containerId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {ContainerId} could not be removed; the reaper removes it at the next start")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {ContainerId} could not be removed; the reaper removes it once it has been stopped for a while, or at the next start")]
     private static partial void LogRemoveFailed(ILogger logger, Exception ex, string containerId);
 }

@@ -131,7 +131,7 @@ internal sealed partial class SandboxPool(
         _wake.Release();
         try
         {
-            return await waiter.Task.WaitAsync(TimeSpan.FromSeconds(sandboxOptions.Value.BootTimeoutSec), cancellationToken)
+            return await waiter.Task.WaitAsync(BootTimeout, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)

@@ -16,21 +16,10 @@ internal sealed partial class SandboxReaper(
 {
     public async Task<int> RemoveOrphansAsync(CancellationToken cancellationToken)
     {
-        var orphans = await docker.Containers.ListContainersAsync(
-            new ContainersListParameters { All = true, Filters = SandboxLabels.FilterFor(options.Value.Instance) },
-            cancellationToken).ConfigureAwait(false);
+        var orphans = await ListAsync(SandboxLabels.FilterFor(options.Value.Instance), cancellationToken).ConfigureAwait(false);
         foreach (var orphan in orphans)
         {
-            try
-            {
-                await docker.Containers.RemoveContainerAsync(
-                    orphan.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken)
-                    .ConfigureAwait(false);
-            }
-            catch (DockerContainerNotFoundException)
-            {
-                // Removed meanwhile.
-            }
+            await RemoveAsync(orphan.ID, cancellationToken).ConfigureAwait(false);
         }
 
         if (orphans.Count > 0)
@@ -50,8 +39,7 @@ internal sealed partial class SandboxReaper(
     {
         var filters = SandboxLabels.FilterFor(options.Value.Instance);
         filters["status"] = new Dictionary<string, bool> { ["created"] = true, ["exited"] = true, ["dead"] = true };
-        var stopped = await docker.Containers.ListContainersAsync(
-            new ContainersListParameters { All = true, Filters = filters }, cancellationToken).ConfigureAwait(false);
+        var stopped = await ListAsync(filters, cancellationToken).ConfigureAwait(false);
         var removed = 0;
         foreach (var container in stopped)
         {
@@ -63,14 +51,14 @@ internal sealed partial class SandboxReaper(
                     continue;
                 }
 
-                await docker.Containers.RemoveContainerAsync(
-                    container.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken)
-                    .ConfigureAwait(false);
-                removed++;
+                if (await RemoveAsync(container.ID, cancellationToken).ConfigureAwait(false))
+                {
+                    removed++;
+                }
             }
             catch (DockerContainerNotFoundException)
             {
-                // Removed meanwhile (by the service itself).
+                // Removed (by the service itself) before it could be inspected.
             }
             catch (DockerApiException ex)
             {
@@ -85,6 +73,26 @@ internal sealed partial class SandboxReaper(
         }
 
         return removed;
+    }
+
+    private async Task<IList<ContainerListResponse>> ListAsync(
+        IDictionary<string, IDictionary<string, bool>> filters, CancellationToken cancellationToken) =>
+        await docker.Containers.ListContainersAsync(
+            new ContainersListParameters { All = true, Filters = filters }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Force-removes a container; false when it was already gone.</summary>
+    private async Task<bool> RemoveAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await docker.Containers.RemoveContainerAsync(
+                id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return false;  // removed meanwhile
+        }
     }
 
     /// <summary>When the container stopped (created, for one never started); null when unknown.</summary>
