@@ -28,7 +28,22 @@ else
   echo "[test] no sandbox container left behind" >&2
 fi
 
-passed=0; failed=0
+# Last, with no test left using the engine: the service across a real engine restart. It restarts
+# this machine's dockerd under every other user of it, so only in CI or when asked.
+restart_passed=0; restart_failed=0
+if [ "${CI:-}" = true ] || [ "${ENGINE_RESTART_CHECK:-0}" = 1 ]; then
+  echo "[test] engine restart check (scripts/check-engine-restart.sh)" >&2
+  if scripts/check-engine-restart.sh >"$results/engine-restart.log" 2>&1; then
+    restart_passed=1
+  else
+    restart_failed=1
+  fi
+  grep '^\[restart-check' "$results/engine-restart.log" >&2 || tail -n 40 "$results/engine-restart.log" >&2
+else
+  echo "[test] engine restart check not run: it restarts this machine's Docker engine (CI=true or ENGINE_RESTART_CHECK=1 runs it)" >&2
+fi
+
+passed=$restart_passed; failed=$restart_failed
 for trx in "$results"/*.trx; do
   [ -e "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)

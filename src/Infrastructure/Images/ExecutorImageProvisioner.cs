@@ -31,6 +31,12 @@ internal sealed partial class ExecutorImageProvisioner(
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The longest wait between pings of an engine that does not answer: a ping costs nothing, and a
+    /// service that waited longer would answer 503 for that long after an engine restart.
+    /// </summary>
+    private static readonly TimeSpan MaxEngineRetryDelay = TimeSpan.FromSeconds(2);
+
     /// <summary>How often a ready service checks that the engine answers and the image is still there.</summary>
     internal static readonly TimeSpan WatchInterval = TimeSpan.FromSeconds(3);
 
@@ -42,6 +48,7 @@ internal sealed partial class ExecutorImageProvisioner(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = FirstRetryDelay;
+        string? lastReason = null;
         var reaped = false;
         var nextSweep = time.GetUtcNow() + LeftoverSweepInterval;
         readiness.MarkNotReady("waiting for the Docker engine");
@@ -73,6 +80,7 @@ internal sealed partial class ExecutorImageProvisioner(
                     }
 
                     delay = FirstRetryDelay;
+                    lastReason = null;
                     await Task.Delay(WatchInterval, time, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
@@ -83,15 +91,23 @@ internal sealed partial class ExecutorImageProvisioner(
                 catch (Exception ex)
                 {
                     var reason = Describe(ex);
-                    readiness.MarkNotReady(string.Create(CultureInfo.InvariantCulture, $"{reason} (retrying in {delay.TotalSeconds:0} s)"));
-                    if (IsExpected(ex))
+                    if (SandboxContainer.IsEngineUnreachable(ex) && delay > MaxEngineRetryDelay)
                     {
-                        LogNotReady(reason, delay.TotalSeconds);
+                        delay = MaxEngineRetryDelay;
                     }
-                    else
+
+                    readiness.MarkNotReady(string.Create(CultureInfo.InvariantCulture, $"{reason} (retrying in {delay.TotalSeconds:0} s)"));
+                    if (!IsExpected(ex))
                     {
                         LogNotReadyUnexpected(ex, reason, delay.TotalSeconds);
                     }
+                    else if (reason != lastReason)
+                    {
+                        // Once per reason: an engine away for an hour is one line, not one per ping.
+                        LogNotReady(reason, delay.TotalSeconds);
+                    }
+
+                    lastReason = reason;
                 }
 
                 await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
