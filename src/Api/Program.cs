@@ -4,8 +4,11 @@ using CodeInterpreter.Api.Controllers;
 using CodeInterpreter.Api.Errors;
 using CodeInterpreter.Api.Hosting;
 using CodeInterpreter.Api.Mcp;
+using CodeInterpreter.Api.Metrics;
 using CodeInterpreter.Api.Security;
 using CodeInterpreter.Application;
+using CodeInterpreter.Application.Common.Interfaces;
+using Prometheus;
 using CodeInterpreter.Infrastructure;
 using Microsoft.AspNetCore.Mvc.ModelBinding.Metadata;
 
@@ -36,6 +39,8 @@ builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration).Validat
 builder.Services.AddMcpServer().WithHttpTransport().WithTools<CodeInterpreterTools>();
 builder.Services.AddApplication(builder.Configuration);
 builder.Services.AddInfrastructure(builder.Configuration);
+builder.Services.AddSingleton<ServiceMetrics>();
+builder.Services.AddSingleton<IExecutionMetrics>(services => services.GetRequiredService<ServiceMetrics>());
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -49,6 +54,7 @@ app.UseSwaggerUi(settings =>
 });
 app.MapControllers();
 app.MapMcp("/mcp");
+app.MapMetrics("/metrics", app.Services.GetRequiredService<ServiceMetrics>().Registry);
 await app.RunAsync();
 
 /// <summary>Entry point; public so the API tests can host it.</summary>

@@ -55,6 +55,7 @@ public sealed partial class ExecuteCodeHandler(
     IFileStore files,
     ServiceReadiness readiness,
     ExecutionSlots slots,
+    IExecutionMetrics metrics,
     IOptions<ExecutionOptions> options,
     ILogger<ExecuteCodeHandler> logger) : ICommandHandler<ExecuteCodeCommand, ExecutionResult>
 {
@@ -65,7 +66,24 @@ public sealed partial class ExecuteCodeHandler(
         var limits = options.Value;
         var plan = ExecutionRules.Check(command, limits);
         var inputs = await LoadInputFilesAsync(command.Files, plan.FilePaths, limits, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var result = await RunAsync(command, plan, inputs, cancellationToken).ConfigureAwait(false);
+            metrics.Record(ExecutionOutcomes.Of(result), result.Duration);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            // Invalid requests never got here: what is counted is every execution the service took on.
+            metrics.Record(ExecutionOutcomes.Of(ex), codeDuration: null);
+            throw;
+        }
+    }
 
+    private async Task<ExecutionResult> RunAsync(
+        ExecuteCodeCommand command, ExecutionPlan plan, IReadOnlyList<SandboxInputFile> inputs, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
         if (!readiness.IsReady)
         {
             throw new ServiceUnavailableException(

@@ -49,7 +49,7 @@ public sealed class ApiKeyTests
     {
         using var client = ClientWith(key);
 
-        foreach (var path in new[] { "/v1/files", "/health/ready", "/v1/executions/exec-x", "/docs", "/openapi/v1.json" })
+        foreach (var path in new[] { "/v1/files", "/health/ready", "/v1/executions/exec-x", "/docs", "/openapi/v1.json", "/metrics" })
         {
             using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
             ((int)response.StatusCode).Should().Be(401, path);

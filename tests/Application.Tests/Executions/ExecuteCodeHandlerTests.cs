@@ -23,12 +23,21 @@ public sealed class ExecuteCodeHandlerTests
         }
     }
 
+    private sealed class RecordingMetrics : IExecutionMetrics
+    {
+        public List<(ExecutionOutcome Outcome, TimeSpan? CodeDuration)> Recorded { get; } = [];
+
+        public void Record(ExecutionOutcome outcome, TimeSpan? codeDuration) => Recorded.Add((outcome, codeDuration));
+    }
+
     private readonly RecordingSandbox _sandbox = new();
+    private readonly RecordingMetrics _metrics = new();
     private readonly ServiceReadiness _readiness = new();
     private readonly InMemoryFileStore _files = new();
 
     private ExecuteCodeHandler Handler(ExecutionOptions? options = null) => new(
         _sandbox, _files, _readiness, new ExecutionSlots(Microsoft.Extensions.Options.Options.Create(new ConcurrencyOptions())),
+        _metrics,
         Microsoft.Extensions.Options.Options.Create(options ?? new ExecutionOptions()),
         NullLogger<ExecuteCodeHandler>.Instance);
 
@@ -51,6 +60,52 @@ public sealed class ExecuteCodeHandlerTests
         staged.Path.Value.Should().Be("in/data.bin");
         staged.Content.ToArray().Should().Equal(1, 2, 3);
         _sandbox.Received.GeneratedFiles.Should().NotBeNull("generated files are collected into the store");
+    }
+
+    [Test]
+    public async Task A_finished_execution_is_counted_by_its_outcome_with_its_code_duration()
+    {
+        _readiness.MarkReady();
+
+        await Handler().Handle(Command(), CancellationToken.None);
+
+        _metrics.Recorded.Should().Equal((ExecutionOutcome.Completed, TimeSpan.FromMilliseconds(5)));
+    }
+
+    [Test]
+    public async Task An_execution_refused_while_not_ready_is_counted_as_unavailable()
+    {
+        var act = async () => await Handler().Handle(Command(), CancellationToken.None);
+
+        await act.Should().ThrowAsync<ServiceUnavailableException>();
+        _metrics.Recorded.Should().Equal((ExecutionOutcome.Unavailable, (TimeSpan?)null));
+    }
+
+    [Test]
+    public async Task An_invalid_request_is_not_counted_as_an_execution()
+    {
+        _readiness.MarkReady();
+
+        var act = async () => await Handler().Handle(Command(files: new WorkspaceFileReference("a.txt", "missing")), CancellationToken.None);
+
+        await act.Should().ThrowAsync<NotFoundException>();
+        _metrics.Recorded.Should().BeEmpty();
+    }
+
+    [TestCase(0, false, false, ExecutionOutcome.Completed)]
+    [TestCase(1, false, false, ExecutionOutcome.Failed)]
+    [TestCase(137, false, true, ExecutionOutcome.OomKilled)]
+    [TestCase(null, true, false, ExecutionOutcome.TimedOut)]
+    public void Results_map_to_outcomes(int? exitCode, bool timedOut, bool oomKilled, ExecutionOutcome expected) =>
+        ExecutionOutcomes.Of(new ExecutionResult("", "", exitCode, timedOut, TimeSpan.Zero, false, false, oomKilled, null))
+            .Should().Be(expected);
+
+    [Test]
+    public void Failures_map_to_outcomes()
+    {
+        ExecutionOutcomes.Of(new TooManyRequestsException("busy", TimeSpan.FromSeconds(1))).Should().Be(ExecutionOutcome.Refused);
+        ExecutionOutcomes.Of(new OperationCanceledException()).Should().Be(ExecutionOutcome.Cancelled);
+        ExecutionOutcomes.Of(new SandboxFailedException("broke")).Should().Be(ExecutionOutcome.Error);
     }
 
     [Test]
