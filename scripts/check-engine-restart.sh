@@ -73,8 +73,10 @@ until pool | grep -q '"status":"ready"'; do
 done
 log "service ready again $((SECONDS - back)) s after the engine: $(pool)"
 touch "$work/recovered"
+# The client's lines after its "recovered" mark: the requests sent once the service was ready again.
+since_recovery() { sed -n '/^recovered$/,$p' "$work/client.log" | grep -v '^recovered$' || true; }
 deadline=$((SECONDS + 60))
-until [ "$(sed -n '/^recovered$/,$p' "$work/client.log" | wc -l)" -gt 20 ]; do
+until [ "$(since_recovery | wc -l)" -ge 20 ]; do
   [ $SECONDS -lt $deadline ] || { log "FAIL: fewer than 20 requests within 60 s after the service was ready again"; break; }
   sleep 0.2
 done
@@ -93,7 +95,7 @@ log "status codes: $(statuses <"$work/client.log" | sort | uniq -c | tr -s ' ' |
 if statuses <"$work/client.log" | grep -qv '^200$\|^503$'; then
   log "FAIL: a request got something other than 200 with the right output or 503"; failed=1
 fi
-after=$(sed -n '/^recovered$/,$p' "$work/client.log" | statuses)
+after=$(since_recovery | statuses)
 log "after the service was ready again: $(echo "$after" | sort | uniq -c | tr -s ' ' | tr '\n' ',')"
 if [ -z "$after" ] || echo "$after" | grep -qv '^200$'; then
   log "FAIL: requests after the service was ready again did not all succeed"; failed=1

@@ -8,9 +8,9 @@ using CodeInterpreter.Api.Metrics;
 using CodeInterpreter.Api.Security;
 using CodeInterpreter.Application;
 using CodeInterpreter.Application.Common.Interfaces;
-using Prometheus;
 using CodeInterpreter.Infrastructure;
 using Microsoft.AspNetCore.Mvc.ModelBinding.Metadata;
+using Prometheus;
 
 var builder = WebApplication.CreateBuilder(args);
 ServiceConfiguration.Apply(builder);

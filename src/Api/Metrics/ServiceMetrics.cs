@@ -1,3 +1,4 @@
+using System.Text.Json;
 using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Interfaces;
 using Prometheus;
@@ -11,6 +12,10 @@ namespace CodeInterpreter.Api.Metrics;
 /// </summary>
 internal sealed class ServiceMetrics : IExecutionMetrics
 {
+    /// <summary>Each outcome's label, its name in snake case (TimedOut: timed_out), indexed by the outcome.</summary>
+    private static readonly string[] OutcomeLabels =
+        [.. Enum.GetValues<ExecutionOutcome>().Select(o => JsonNamingPolicy.SnakeCaseLower.ConvertName(o.ToString()))];
+
     private readonly Counter _executions;
     private readonly Histogram _codeDuration;
     private readonly Gauge _ready;
@@ -33,10 +38,10 @@ internal sealed class ServiceMetrics : IExecutionMetrics
             "codeinterpreter_executions_total",
             "Executions the service took on (POST /v1/execute, its stream, background executions), by outcome.",
             "outcome");
-        foreach (var outcome in Enum.GetValues<ExecutionOutcome>())
+        foreach (var label in OutcomeLabels)
         {
             // Every outcome is exported from the start, so a rate over it never begins with a gap.
-            _executions.WithLabels(LabelOf(outcome));
+            _executions.WithLabels(label);
         }
 
         _codeDuration = factory.CreateHistogram(
@@ -60,7 +65,7 @@ internal sealed class ServiceMetrics : IExecutionMetrics
 
     public void Record(ExecutionOutcome outcome, TimeSpan? codeDuration)
     {
-        _executions.WithLabels(LabelOf(outcome)).Inc();
+        _executions.WithLabels(OutcomeLabels[(int)outcome]).Inc();
         if (codeDuration is { } duration)
         {
             _codeDuration.Observe(duration.TotalSeconds);
@@ -78,16 +83,4 @@ internal sealed class ServiceMetrics : IExecutionMetrics
         _poolWaiting.Set(pool.WaitingRequests);
         _admitted.Set(_slots.Admitted);
     }
-
-    private static string LabelOf(ExecutionOutcome outcome) => outcome switch
-    {
-        ExecutionOutcome.Completed => "completed",
-        ExecutionOutcome.Failed => "failed",
-        ExecutionOutcome.TimedOut => "timed_out",
-        ExecutionOutcome.OomKilled => "oom_killed",
-        ExecutionOutcome.Refused => "refused",
-        ExecutionOutcome.Unavailable => "unavailable",
-        ExecutionOutcome.Cancelled => "cancelled",
-        _ => "error",
-    };
 }

@@ -68,7 +68,7 @@ public sealed partial class ExecuteCodeHandler(
         var inputs = await LoadInputFilesAsync(command.Files, plan.FilePaths, limits, cancellationToken).ConfigureAwait(false);
         try
         {
-            var result = await RunAsync(command, plan, inputs, cancellationToken).ConfigureAwait(false);
+            var result = await RunAsync(command, plan, inputs, limits, cancellationToken).ConfigureAwait(false);
             metrics.Record(ExecutionOutcomes.Of(result), result.Duration);
             return result;
         }
@@ -81,9 +81,9 @@ public sealed partial class ExecuteCodeHandler(
     }
 
     private async Task<ExecutionResult> RunAsync(
-        ExecuteCodeCommand command, ExecutionPlan plan, IReadOnlyList<SandboxInputFile> inputs, CancellationToken cancellationToken)
+        ExecuteCodeCommand command, ExecutionPlan plan, IReadOnlyList<SandboxInputFile> inputs, ExecutionOptions limits,
+        CancellationToken cancellationToken)
     {
-        var limits = options.Value;
         if (!readiness.IsReady)
         {
             throw new ServiceUnavailableException(
