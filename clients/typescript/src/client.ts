@@ -1192,8 +1192,8 @@ export interface PoolStatusResponse {
 export interface SessionCreateResponse {
     /** The session's id (code-session- and 32 hex digits); it is all a caller needs to use the session. */
     session_id: string;
-    /** When the session is closed and its sandbox removed, unless deleted before (UTC, ISO 8601). */
-    expires_at: string;
+    /** When the session is closed and its sandbox removed, unless deleted before: a Unix timestamp in seconds, with fractions (as the reference API declares it). */
+    expires_at: number;
 }
 
 /** A session to open: a sandbox of its own with a persistent Python interpreter and workspace. */

@@ -23,7 +23,5 @@ internal static partial class FileContractMapper
     [MapperIgnoreSource(nameof(StoredFile.Owner))]
     private static partial FileMetadata ToMetadata(StoredFile file);
 
-    // The reference reports Python's time.time(): seconds since the epoch as a float.
-    private static double ToUnixSeconds(DateTimeOffset time) =>
-        (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (double)TimeSpan.TicksPerSecond;
+    private static double ToUnixSeconds(DateTimeOffset time) => UnixTime.ToSeconds(time);
 }

@@ -28,6 +28,7 @@ internal static partial class SessionContractMapper
     public static RunBashInSessionCommand ToCommand(this SessionBashRequest request, string sessionId) =>
         new(sessionId, request.Cmd, request.TimeoutMs);
 
+    [MapProperty(nameof(OpenedSession.ExpiresAt), nameof(SessionCreateResponse.ExpiresAt), Use = nameof(ToUnixSeconds))]
     public static partial SessionCreateResponse ToResponse(this OpenedSession session);
 
     public static SessionExecuteResponse ToResponse(this SessionExecutionResult result) =>
@@ -38,6 +39,8 @@ internal static partial class SessionContractMapper
 
     [MapProperty(nameof(ShellResult.Duration), nameof(SessionBashResponse.DurationMs), Use = nameof(ToMilliseconds))]
     public static partial SessionBashResponse ToResponse(this ShellResult result);
+
+    private static double ToUnixSeconds(DateTimeOffset time) => UnixTime.ToSeconds(time);
 
     private static long ToMilliseconds(TimeSpan duration) => (long)Math.Round(duration.TotalMilliseconds);
 }

@@ -68,6 +68,23 @@ public sealed class GeneratedClientTests : RealEngineApiTests
     }
 
     [Test]
+    public async Task Opened_session_expires_at_a_unix_time_in_seconds()
+    {
+        var sessions = new SessionsClient(Client);
+
+        var session = await sessions.CreateAsync(new SessionCreateRequest { TtlSeconds = 600 });
+
+        try
+        {
+            DateTimeOffset.UnixEpoch.AddSeconds(session.ExpiresAt).Should().BeCloseTo(DateTimeOffset.UtcNow.AddSeconds(600), TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await sessions.DeleteAsync(session.SessionId);
+        }
+    }
+
+    [Test]
     public async Task Invalid_request_surfaces_as_ApiException_with_status_422_and_the_problem()
     {
         var call = () => Executions.ExecuteAsync(new ExecuteRequest { Code = "print(1)", TimeoutMs = 0 });

@@ -67,7 +67,9 @@ public sealed class SessionsEndpointTests
 
         ((int)response.StatusCode).Should().Be(201);
         body.GetProperty("session_id").GetString().Should().MatchRegex("^code-session-[0-9a-f]{32}$");
-        body.GetProperty("expires_at").GetDateTimeOffset().Should().BeCloseTo(DateTimeOffset.UtcNow.AddSeconds(600), TimeSpan.FromSeconds(60));
+        var expiresAt = body.GetProperty("expires_at");
+        expiresAt.ValueKind.Should().Be(JsonValueKind.Number, "the reference declares expires_at a Unix time in seconds, never a date string");
+        DateTimeOffset.UnixEpoch.AddSeconds(expiresAt.GetDouble()).Should().BeCloseTo(DateTimeOffset.UtcNow.AddSeconds(600), TimeSpan.FromSeconds(60));
         await _client.DeleteAsync(SessionCalls.Session(body.GetProperty("session_id").GetString()!));
     }
 
