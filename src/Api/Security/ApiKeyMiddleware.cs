@@ -7,7 +7,7 @@ namespace CodeInterpreter.Api.Security;
 
 /// <summary>
 /// With API_KEYS set, lets through only requests that present one of the keys as a bearer token
-/// (liveness excepted) and makes the key's owner the caller for the rest of the request. Keys are
+/// (the probes excepted) and makes the key's owner the caller for the rest of the request. Keys are
 /// compared as SHA-256 hashes with a fixed-time comparison, against every key, so timing tells
 /// nothing about how much of a key was right.
 /// </summary>
@@ -17,7 +17,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ApiKeyOpti
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (_keyHashes.Count == 0 || context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase))
+        if (_keyHashes.Count == 0 || IsProbe(context.Request))
         {
             await next(context);
             return;
@@ -44,6 +44,13 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ApiKeyOpti
         CallerContext.Owner = owner;
         await next(context);
     }
+
+    // Load balancers and Kubernetes probes send no credentials; liveness and readiness reveal only
+    // whether code can run and how full the warm pool is.
+    private static bool IsProbe(HttpRequest request) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        && (request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase)
+            || request.Path.Equals("/health/ready", StringComparison.OrdinalIgnoreCase));
 
     private string? Authenticate(string header)
     {

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 
 namespace CodeInterpreter.Api.Tests.Security;
 
-/// <summary>With API_KEYS set, every endpoint but liveness needs a key, and files stay with their key.</summary>
+/// <summary>With API_KEYS set, every endpoint but the probes (liveness, readiness) needs a key, and files stay with their key.</summary>
 [TestFixture]
 public sealed class ApiKeyTests
 {
@@ -45,11 +45,11 @@ public sealed class ApiKeyTests
     [TestCase(null)]
     [TestCase("wrong-key-0123456789")]
     [TestCase(KeyA + "x")]
-    public async Task Without_a_valid_key_every_endpoint_but_liveness_answers_401(string? key)
+    public async Task Without_a_valid_key_every_endpoint_but_the_probes_answers_401(string? key)
     {
         using var client = ClientWith(key);
 
-        foreach (var path in new[] { "/v1/files", "/health/ready", "/v1/executions/exec-x", "/docs", "/openapi/v1.json", "/metrics" })
+        foreach (var path in new[] { "/v1/files", "/v1/executions/exec-x", "/docs", "/openapi/v1.json", "/metrics" })
         {
             using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
             ((int)response.StatusCode).Should().Be(401, path);
@@ -62,6 +62,9 @@ public sealed class ApiKeyTests
         body.GetProperty("detail").GetString().Should().Contain("API key");
         using var health = await client.GetAsync(new Uri("/health", UriKind.Relative));
         ((int)health.StatusCode).Should().Be(200, "liveness needs no key");
+        using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        ((int)ready.StatusCode).Should().Be(503, "readiness needs no key either: this service's image is missing, so it answers, and answers not ready");
+        (await ready.ReadJsonAsync()).GetProperty("detail").GetString().Should().StartWith("The service is not ready");
     }
 
     [Test]
