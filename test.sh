@@ -7,6 +7,7 @@ cd "$(dirname "$0")"
 source scripts/setup.sh
 setup_all
 ensure_test_registry
+ensure_test_python
 
 results=.test-results
 rm -rf "$results"

@@ -9,39 +9,58 @@ namespace CodeInterpreter.Api.Uploads;
 
 /// <summary>
 /// For actions that stream a multipart body themselves (<see cref="MultipartFileReader"/>): model
-/// binding must not read the form first (it would buffer the whole upload), and the server's body
-/// limit follows MAX_FILE_SIZE_MB instead of the 30 MB default. The file's own limit is enforced
-/// while it is stored, with the reference API's message.
+/// binding must not read the form first (it would buffer the whole upload), and the body is limited
+/// by MAX_FILE_SIZE_MB instead of the server's 30 MB default. The file's own limit is enforced while
+/// it is stored, with the reference API's message.
 /// </summary>
+/// <remarks>
+/// A too-large upload is answered 413 only after the rest of its body has been read and discarded,
+/// up to <see cref="OversizedBody.DrainBound"/>: Python's requests and httpx send the whole body
+/// before they read the answer, and a server that closes while they are still sending leaves them
+/// with a broken pipe instead of the 413.
+/// </remarks>
 [AttributeUsage(AttributeTargets.Method)]
-internal sealed class StreamedUploadAttribute : Attribute, IResourceFilter
+internal sealed class StreamedUploadAttribute : Attribute, IAsyncResourceFilter
 {
-    // Room for the multipart framing and small fields around the file.
-    private const long MultipartOverheadBytes = 1024 * 1024;
-
-    public void OnResourceExecuting(ResourceExecutingContext context)
+    public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
     {
         context.ValueProviderFactories.RemoveType<FormValueProviderFactory>();
         context.ValueProviderFactories.RemoveType<FormFileValueProviderFactory>();
         context.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>();
 
-        var maxFileBytes = context.HttpContext.RequestServices.GetRequiredService<IOptions<FileStorageOptions>>().Value.MaxFileSizeBytes;
-        var maxBodyBytes = maxFileBytes + MultipartOverheadBytes;
-        // A body declared larger than any acceptable upload is refused before a byte is read, in the
-        // same words as one found too large while streaming.
-        if (context.HttpContext.Request.ContentLength > maxBodyBytes)
+        var httpContext = context.HttpContext;
+        var limits = new OversizedBody(httpContext.RequestServices.GetRequiredService<IOptions<FileStorageOptions>>().Value.MaxFileSizeBytes);
+        // The server's own limit is the drain bound, so draining an oversized body never trips it;
+        // what an upload may really be is enforced below, with our message.
+        var serverLimit = httpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (serverLimit is { IsReadOnly: false })
         {
-            throw PayloadTooLargeException.ForFile(maxFileBytes);
+            serverLimit.MaxRequestBodySize = limits.DrainBound;
         }
 
-        var bodyLimit = context.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (bodyLimit is { IsReadOnly: false })
+        var body = httpContext.Request.Body;
+        // A body declared larger than any acceptable upload is refused before a byte is stored, in
+        // the same words as one found too large while streaming.
+        if (httpContext.Request.ContentLength > limits.MaxBodyBytes)
         {
-            bodyLimit.MaxRequestBodySize = maxBodyBytes;
+            await limits.DrainAsync(httpContext, body).ConfigureAwait(false);
+            throw limits.TooLarge();
         }
-    }
 
-    public void OnResourceExecuted(ResourceExecutedContext context)
-    {
+        httpContext.Request.Body = new LimitedRequestBody(body, limits.MaxBodyBytes, limits.TooLarge);
+        ResourceExecutedContext executed;
+        try
+        {
+            executed = await next().ConfigureAwait(false);
+        }
+        finally
+        {
+            httpContext.Request.Body = body;
+        }
+
+        if (executed is { Exception: PayloadTooLargeException, ExceptionHandled: false })
+        {
+            await limits.DrainAsync(httpContext, body).ConfigureAwait(false);
+        }
     }
 }
