@@ -12,50 +12,62 @@ using CodeInterpreter.Infrastructure;
 using Microsoft.AspNetCore.Mvc.ModelBinding.Metadata;
 using Prometheus;
 
-var builder = WebApplication.CreateBuilder(args);
-ServiceConfiguration.Apply(builder);
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    ServiceConfiguration.Apply(builder);
 
-builder.Services
-    .AddControllers(o =>
-        // Validation messages and keys use the JSON names clients send (timeout_ms, not TimeoutMs).
-        o.ModelMetadataDetailsProviders.Add(new SystemTextJsonValidationMetadataProvider(JsonNamingPolicy.SnakeCaseLower)))
-    .AddJsonOptions(o =>
+    builder.Services
+        .AddControllers(o =>
+            // Validation messages and keys use the JSON names clients send (timeout_ms, not TimeoutMs).
+            o.ModelMetadataDetailsProviders.Add(new SystemTextJsonValidationMetadataProvider(JsonNamingPolicy.SnakeCaseLower)))
+        .AddJsonOptions(o =>
+        {
+            o.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.JsonSerializerOptions.RespectNullableAnnotations = true;
+            // Strict types, as the reference: "10" is not a number.
+            o.JsonSerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        })
+        .ConfigureApiBehaviorOptions(o => o.InvalidModelStateResponseFactory = InvalidRequestResponse.Create);
+    builder.Services.AddProblemDetails();
+    builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+    builder.Services.AddOpenApiDocument(document =>
     {
-        o.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-        o.JsonSerializerOptions.RespectNullableAnnotations = true;
-        // Strict types, as the reference: "10" is not a number.
-        o.JsonSerializerOptions.NumberHandling = JsonNumberHandling.Strict;
-    })
-    .ConfigureApiBehaviorOptions(o => o.InvalidModelStateResponseFactory = InvalidRequestResponse.Create);
-builder.Services.AddProblemDetails();
-builder.Services.AddExceptionHandler<ApiExceptionHandler>();
-builder.Services.AddOpenApiDocument(document =>
-{
-    document.Title = "CodeInterpreter";
-    document.Version = HealthController.Version;
-    document.Description = "Runs untrusted Python in fresh, locked-down sandboxes. Drop-in compatible with the reference code-interpreter API.";
-});
-builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration).ValidateDataAnnotations().ValidateOnStart();
-builder.Services.AddMcpServer().WithHttpTransport().WithTools<CodeInterpreterTools>();
-builder.Services.AddApplication(builder.Configuration);
-builder.Services.AddInfrastructure(builder.Configuration);
-builder.Services.AddSingleton<ServiceMetrics>();
-builder.Services.AddSingleton<IExecutionMetrics>(services => services.GetRequiredService<ServiceMetrics>());
+        document.Title = "CodeInterpreter";
+        document.Version = HealthController.Version;
+        document.Description = "Runs untrusted Python in fresh, locked-down sandboxes. Drop-in compatible with the reference code-interpreter API.";
+    });
+    builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration).ValidateDataAnnotations().ValidateOnStart();
+    builder.Services.AddMcpServer().WithHttpTransport().WithTools<CodeInterpreterTools>();
+    builder.Services.AddApplication(builder.Configuration);
+    builder.Services.AddInfrastructure(builder.Configuration);
+    builder.Services.AddSingleton<ServiceMetrics>();
+    builder.Services.AddSingleton<IExecutionMetrics>(services => services.GetRequiredService<ServiceMetrics>());
 
-var app = builder.Build();
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.UseMiddleware<ApiKeyMiddleware>();
-app.UseOpenApi(settings => settings.Path = "/openapi/{documentName}.json");
-app.UseSwaggerUi(settings =>
+    var app = builder.Build();
+    ConfigurationCheck.Run(app.Services);
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.UseMiddleware<ApiKeyMiddleware>();
+    app.UseOpenApi(settings => settings.Path = "/openapi/{documentName}.json");
+    app.UseSwaggerUi(settings =>
+    {
+        settings.Path = "/docs";
+        settings.DocumentPath = "/openapi/{documentName}.json";
+    });
+    app.MapControllers();
+    app.MapMcp("/mcp");
+    app.MapMetrics("/metrics", app.Services.GetRequiredService<ServiceMetrics>().Registry);
+    await app.RunAsync();
+    return 0;
+}
+catch (InvalidConfigurationException ex)
 {
-    settings.Path = "/docs";
-    settings.DocumentPath = "/openapi/{documentName}.json";
-});
-app.MapControllers();
-app.MapMcp("/mcp");
-app.MapMetrics("/metrics", app.Services.GetRequiredService<ServiceMetrics>().Registry);
-await app.RunAsync();
+    // One line an operator can act on, and the exit code scripts and supervisors expect; a stack
+    // trace would only bury the variable's name.
+    await Console.Error.WriteLineAsync(ex.Message);
+    return 1;
+}
 
 /// <summary>Entry point; public so the API tests can host it.</summary>
 public partial class Program;

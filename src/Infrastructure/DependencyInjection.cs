@@ -1,4 +1,5 @@
 using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Executions;
 using CodeInterpreter.Infrastructure.Files;
@@ -59,6 +60,7 @@ public static class DependencyInjection
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IFileStore, LocalFileStore>();
+        services.AddSingleton<IValidateOptions<FileStorageOptions>, FileStorageDirectoryValidation>();
         // Depends on the store, so the storage directory is created (or start-up fails naming it) at start.
         services.AddHostedService<ExpiredFileSweeper>();
 

@@ -15,7 +15,7 @@ internal static class ServiceConfiguration
         var portText = configuration["PORT"] is { Length: > 0 } p ? p : "8000";
         if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
         {
-            throw new InvalidOperationException($"PORT must be a number from 1 to 65535, not '{portText}'.");
+            throw new InvalidConfigurationException($"PORT must be a number from 1 to 65535, not '{portText}'.");
         }
 
         if (string.IsNullOrEmpty(configuration["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(configuration["URLS"]))
@@ -38,7 +38,7 @@ internal static class ServiceConfiguration
                 builder.Logging.AddJsonConsole();
                 break;
             default:
-                throw new InvalidOperationException($"LOG_FORMAT must be plain or json, not '{format}'.");
+                throw new InvalidConfigurationException($"LOG_FORMAT must be plain or json, not '{format}'.");
         }
     }
 
@@ -49,6 +49,6 @@ internal static class ServiceConfiguration
         "WARNING" or "WARN" => LogLevel.Warning,
         "ERROR" => LogLevel.Error,
         "CRITICAL" => LogLevel.Critical,
-        _ => throw new InvalidOperationException($"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not '{level}'."),
+        _ => throw new InvalidConfigurationException($"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not '{level}'."),
     };
 }

@@ -37,16 +37,9 @@ internal sealed partial class LocalFileStore : IFileStore
     {
         _time = time;
         _logger = logger;
-        try
-        {
-            _root = Path.GetFullPath(options.Value.StorageDir);
-            Directory.CreateDirectory(_root);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new InvalidOperationException(
-                $"FILE_STORAGE_DIR '{options.Value.StorageDir}' cannot be used as the file store: {ex.Message}", ex);
-        }
+        // FileStorageDirectoryValidation made sure at start-up that the directory can be created.
+        _root = Path.GetFullPath(options.Value.StorageDir);
+        Directory.CreateDirectory(_root);
 
         RemoveLeftovers();
     }

@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace CodeInterpreter.Api.Tests.Hosting;
 
 /// <summary>
-/// Invalid configuration stops start-up with a message naming the variable. Checked on the real
+/// Invalid configuration stops start-up with one line on stderr naming the variable, and exit code 1
+/// (no stack trace, no unhandled exception and its SIGABRT). Checked on the real
 /// service process: that is what an operator sees, and an in-process host that fails to start races
 /// its own disposal.
 /// </summary>
@@ -37,12 +38,35 @@ public sealed class ConfigurationValidationTests
     [TestCase("LOG_FORMAT", "xml")]
     [TestCase("PORT", "http")]
     [TestCase("PORT", "70000")]
-    public async Task The_service_exits_naming_the_invalid_variable(string variable, string value)
+    [TestCase("API_KEYS", "short")]
+    [TestCase("API_KEYS", "key-with space-0123456789")]
+    public async Task The_service_exits_with_one_line_naming_the_invalid_variable(string variable, string value)
     {
-        var (exitCode, output) = await StartServiceAsync(new Dictionary<string, string> { [variable] = value });
+        var (exitCode, output, error) = await StartServiceAsync(new Dictionary<string, string> { [variable] = value });
 
-        exitCode.Should().NotBe(0);
-        output.Should().Contain(variable);
+        exitCode.Should().Be(1);
+        output.Should().BeEmpty();
+        error.TrimEnd('\n').Should().NotContain("\n", "the reason is one line").And.StartWith(variable).And.NotContain("Exception");
+    }
+
+    [TestCase("MAX_EXEC_TIMEOUT_MS", "abc", "MAX_EXEC_TIMEOUT_MS must be a whole number, not 'abc'.")]
+    [TestCase("API_KEYS", "short", "API_KEYS must be comma-separated keys of at least 16 characters each, without spaces.")]
+    [TestCase("MEMORY_LIMIT_MB", "1", "MEMORY_LIMIT_MB must be between 16 and 1048576.")]
+    [TestCase("LOG_LEVEL", "LOUD", "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'LOUD'.")]
+    public async Task The_line_states_the_rule(string variable, string value, string expected)
+    {
+        var (_, _, error) = await StartServiceAsync(new Dictionary<string, string> { [variable] = value });
+
+        error.Should().Be(expected + "\n");
+    }
+
+    [Test]
+    public async Task Several_invalid_variables_are_named_on_the_one_line()
+    {
+        var (exitCode, _, error) = await StartServiceAsync(new Dictionary<string, string> { ["MEMORY_LIMIT_MB"] = "1", ["POOL_SIZE"] = "-1" });
+
+        exitCode.Should().Be(1);
+        error.TrimEnd('\n').Should().NotContain("\n").And.Contain("MEMORY_LIMIT_MB").And.Contain("POOL_SIZE");
     }
 
     [Test]
@@ -51,10 +75,10 @@ public sealed class ConfigurationValidationTests
         var blocker = Path.GetTempFileName();
         try
         {
-            var (exitCode, output) = await StartServiceAsync(new Dictionary<string, string> { ["FILE_STORAGE_DIR"] = Path.Combine(blocker, "files") });
+            var (exitCode, _, error) = await StartServiceAsync(new Dictionary<string, string> { ["FILE_STORAGE_DIR"] = Path.Combine(blocker, "files") });
 
-            exitCode.Should().NotBe(0);
-            output.Should().Contain("FILE_STORAGE_DIR");
+            exitCode.Should().Be(1);
+            error.Should().StartWith("FILE_STORAGE_DIR").And.EndWith("\n").And.NotContain("Exception");
         }
         finally
         {
@@ -62,7 +86,7 @@ public sealed class ConfigurationValidationTests
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> StartServiceAsync(Dictionary<string, string> environment)
+    private static async Task<(int ExitCode, string Output, string Error)> StartServiceAsync(Dictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CodeInterpreter.Api.dll")])
         {
@@ -92,6 +116,6 @@ public sealed class ConfigurationValidationTests
             throw new AssertionException("the service did not exit within 60 s although its configuration is invalid");
         }
 
-        return (process.ExitCode, (await output) + (await error));
+        return (process.ExitCode, await output, await error);
     }
 }
