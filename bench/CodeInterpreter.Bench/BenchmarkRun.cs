@@ -4,8 +4,9 @@ using Docker.DotNet;
 namespace CodeInterpreter.Bench;
 
 /// <summary>
-/// The whole benchmark: engine reference first, then the service with the pool on, then with it off,
-/// one service at a time (two would compete for the same cores), then the leak count and the report.
+/// The whole benchmark: the engine reference and the reference's design first, then the service with
+/// the pool on, the baseline build (if given), the service with the pool off, one service at a time
+/// (two would compete for the same cores), then the leak count and the report.
 /// </summary>
 internal sealed class BenchmarkRun(BenchOptions options)
 {
@@ -15,9 +16,10 @@ internal sealed class BenchmarkRun(BenchOptions options)
     public const int UsageError = 64;
     public const int Cancelled = 130;
 
+    private const string ThisBuild = "this build";
+    private const string BaselineBuild = "baseline";
     private const string DefaultDockerHost = "unix:///var/run/docker.sock";
     private static readonly TimeSpan PoolWarmTimeout = TimeSpan.FromSeconds(180);
-    private static readonly TimeSpan PerRequestWarmTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LeakGrace = TimeSpan.FromSeconds(15);
 
     private readonly BenchCounts _counts = options.Quick ? BenchCounts.Quick : BenchCounts.Full;
@@ -34,6 +36,11 @@ internal sealed class BenchmarkRun(BenchOptions options)
         if (apiDll is null || !File.Exists(apiDll))
         {
             return Fail($"The published service was not found ({apiDll ?? "artifacts/api/CodeInterpreter.Api.dll"}); ./bench/run.sh publishes it.");
+        }
+
+        if (options.BaselineApiDll is { } baseline && !File.Exists(baseline))
+        {
+            return Fail($"The baseline service was not found ({baseline}).");
         }
 
         var dockerHost = Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : DefaultDockerHost;
@@ -71,36 +78,78 @@ internal sealed class BenchmarkRun(BenchOptions options)
         var referenceParallel = await churn.MeasureAsync(_counts.ReferenceContainers, BenchCounts.Clients, cancellationToken).ConfigureAwait(false);
         Progress($"engine reference: {BenchReport.Rate(referenceSequential.Rate)} /s sequential, {BenchReport.Rate(referenceParallel.Rate)} /s with {BenchCounts.Clients} loops");
 
-        var poolOn = await MeasureModeAsync(docker, template with { PoolSize = options.PoolSize }, cancellationToken).ConfigureAwait(false);
-        var poolOff = await MeasureModeAsync(docker, template with { PoolSize = 0 }, cancellationToken).ConfigureAwait(false);
+        var design = new ReferenceDesign(docker, template.ExecutorImage, _runId);
+        var referenceDesign = new List<PhaseResult>();
+        foreach (var workload in BenchCounts.SingleCallWorkloads)
+        {
+            var phase = await design.MeasureAsync(workload, _counts.ReferenceDesign(workload), cancellationToken).ConfigureAwait(false);
+            referenceDesign.Add(phase);
+            Progress($"the reference's design: {workload.Name}: {phase.Requests} calls, {phase.Failed} failed, p50 {BenchReport.Ms(phase.Latency.P50)} ms");
+        }
+
+        var poolOn = await MeasureModeAsync(docker, template with { PoolSize = options.PoolSize }, ThisBuild, async (session, ct) =>
+        {
+            foreach (var workload in Workload.All)
+            {
+                await session.RunWorkloadAsync(workload, ct).ConfigureAwait(false);
+            }
+
+            await session.RunOpenLoopAsync(ct).ConfigureAwait(false);
+            await session.RunSessionCallsAsync(ct).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Right after this build's pool-on phases, so the two are measured as close in time as possible.
+        ModeResult? baseline = null;
+        if (options.BaselineApiDll is { } baselineDll)
+        {
+            baseline = await MeasureModeAsync(docker, template with { ApiDll = baselineDll, PoolSize = options.PoolSize }, BaselineBuild, async (session, ct) =>
+            {
+                foreach (var workload in BenchCounts.SingleCallWorkloads)
+                {
+                    await session.WarmUpAsync(workload, ct).ConfigureAwait(false);
+                    await session.RunQuietCallsAsync(workload, ct).ConfigureAwait(false);
+                }
+
+                await session.RunOpenLoopAsync(ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        var poolOff = await MeasureModeAsync(docker, template with { PoolSize = 0 }, ThisBuild, async (session, ct) =>
+        {
+            foreach (var workload in Workload.All)
+            {
+                await session.RunWorkloadAsync(workload, ct).ConfigureAwait(false);
+            }
+        }, cancellationToken).ConfigureAwait(false);
 
         var after = await census.SettleAsync(before.BenchOwned, LeakGrace, cancellationToken).ConfigureAwait(false);
         return new BenchResults(options, _counts, template.ExecutorImage, engineVersion, referenceSequential, referenceParallel,
-            poolOn, poolOff, before, after);
+            referenceDesign, poolOn, baseline, poolOff, before, after);
     }
 
-    private async Task<ModeResult> MeasureModeAsync(IDockerClient docker, ServiceLaunch template, CancellationToken cancellationToken)
+    /// <summary>Starts one service, warms it up, runs <paramref name="phases"/> against it and stops it.</summary>
+    private async Task<ModeResult> MeasureModeAsync(
+        IDockerClient docker, ServiceLaunch template, string build, Func<ModeSession, CancellationToken, Task> phases,
+        CancellationToken cancellationToken)
     {
-        var launch = template with { Instance = ContainerCensus.InstanceFor(_runId, template.PoolSize) };
-        Progress($"starting the service: POOL_SIZE={launch.PoolSize}, SANDBOX_INSTANCE={launch.Instance}");
+        var launch = template with { Instance = ContainerCensus.InstanceFor(_runId, $"{build.Replace(' ', '-')}-pool{template.PoolSize}") };
+        var label = $"{build}, {(launch.PoolSize > 0 ? "pool on" : "pool off")}";
+        Progress($"starting the service ({build}, {launch.ApiDll}): POOL_SIZE={launch.PoolSize}, SANDBOX_INSTANCE={launch.Instance}");
         using var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
         using var probe = new HttpClient(handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(5) };
-        var service = await ServiceHost.StartAsync(launch, probe, cancellationToken).ConfigureAwait(false);
-        await using (service.ConfigureAwait(false))
+        var host = await ServiceHost.StartAsync(launch, probe, cancellationToken).ConfigureAwait(false);
+        await using (host.ConfigureAwait(false))
         {
-            using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+            using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
             var pool = launch.PoolSize > 0 ? new PoolObserver(docker, http, launch.Instance, launch.PoolSize) : null;
-            var session = new ModeSession(new LoadPhases(new ExecuteClient(http)), pool, _counts);
+            var session = new ModeSession(new LoadPhases(new ExecuteClient(http)), pool, _counts, label);
             var poolMemory = await session.PrepareAsync(PoolWarmTimeout, cancellationToken).ConfigureAwait(false);
-            foreach (var workload in Workload.All)
-            {
-                await session.RunWorkloadAsync(workload, PerRequestWarmTimeout, PoolWarmTimeout, cancellationToken).ConfigureAwait(false);
-            }
+            await phases(session, cancellationToken).ConfigureAwait(false);
 
-            var memory = service.ReadMemory();
-            Progress($"stopping the service (POOL_SIZE={launch.PoolSize}): SIGTERM, the pool drains");
-            var stopped = await service.StopAsync().ConfigureAwait(false);
-            return new ModeResult(launch.PoolSize, session.Phases, memory, poolMemory, session.WarmPoolTimeouts, stopped);
+            var memory = host.ReadMemory();
+            Progress($"stopping the service ({label}): SIGTERM, the pool drains");
+            var stopped = await host.StopAsync().ConfigureAwait(false);
+            return new ModeResult(label, launch.PoolSize, session.Phases, memory, poolMemory, session.PoolNotIdle, session.MachineBusy, stopped);
         }
     }
 

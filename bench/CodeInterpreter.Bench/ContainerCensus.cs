@@ -12,7 +12,8 @@ internal sealed record ContainerCount(int BenchOwned, int ThisRun);
 /// </summary>
 internal sealed class ContainerCensus(IDockerClient docker, string runId)
 {
-    public static string InstanceFor(string runId, int poolSize) => $"{BenchLabels.InstancePrefix}{runId}-pool{poolSize}";
+    /// <summary>The SANDBOX_INSTANCE of one service of this run; <paramref name="service"/> tells the services apart (e.g. "pool4", "baseline-pool4").</summary>
+    public static string InstanceFor(string runId, string service) => $"{BenchLabels.InstancePrefix}{runId}-{service}";
 
     public async Task<ContainerCount> CountAsync(CancellationToken cancellationToken)
     {

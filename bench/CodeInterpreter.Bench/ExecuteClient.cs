@@ -5,9 +5,15 @@ using System.Text.Json;
 
 namespace CodeInterpreter.Bench;
 
-/// <summary>Sends one workload to POST /v1/execute and judges the answer.</summary>
+/// <summary>
+/// Sends workloads to the service, one-shot (POST /v1/execute) or in a session
+/// (POST /v1/sessions/{id}/execute), and judges each answer.
+/// </summary>
 internal sealed class ExecuteClient(HttpClient http)
 {
+    // Long enough for any phase; the session is deleted when the phase ends.
+    private const int SessionTtlSeconds = 600;
+
     // Generous, so a slow cold start under load shows up as latency, not as a failure.
     private const int CodeTimeoutMs = 30_000;
 
@@ -16,13 +22,51 @@ internal sealed class ExecuteClient(HttpClient http)
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 
-    public async Task<RequestOutcome> ExecuteAsync(Workload workload, CancellationToken cancellationToken)
+    public Task<RequestOutcome> ExecuteAsync(Workload workload, CancellationToken cancellationToken) =>
+        PostCodeAsync("/v1/execute", workload, cancellationToken);
+
+    public Task<RequestOutcome> ExecuteInSessionAsync(string sessionId, Workload workload, CancellationToken cancellationToken) =>
+        PostCodeAsync($"/v1/sessions/{Uri.EscapeDataString(sessionId)}/execute", workload, cancellationToken);
+
+    /// <summary>Opens a session and returns its id.</summary>
+    /// <exception cref="InvalidOperationException">The service did not open one (the message says why).</exception>
+    public async Task<string> OpenSessionAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(
+            "/v1/sessions", new SessionCreateRequestBody(SessionTtlSeconds), Json, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"opening a session answered HTTP {(int)response.StatusCode}");
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<SessionCreateResponseBody>(body, Json)?.SessionId is { Length: > 0 } id
+                ? id
+                : throw new InvalidOperationException("opening a session answered no session_id");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException("opening a session answered unparseable JSON", ex);
+        }
+    }
+
+    /// <summary>Deletes a session; false when the service did not answer 204.</summary>
+    public async Task<bool> CloseSessionAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        using var response = await http.DeleteAsync(
+            new Uri($"/v1/sessions/{Uri.EscapeDataString(sessionId)}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.NoContent;
+    }
+
+    private async Task<RequestOutcome> PostCodeAsync(string path, Workload workload, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         try
         {
             using var response = await http.PostAsJsonAsync(
-                "/v1/execute", new ExecuteRequestBody(workload.Code, CodeTimeoutMs), Json, cancellationToken).ConfigureAwait(false);
+                path, new ExecuteRequestBody(workload.Code, CodeTimeoutMs), Json, cancellationToken).ConfigureAwait(false);
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             // End-to-end: stopped once the whole body is in, before the client spends time parsing it.
             var latency = stopwatch.Elapsed;
@@ -67,6 +111,10 @@ internal sealed class ExecuteClient(HttpClient http)
     }
 
     private sealed record ExecuteRequestBody(string Code, int TimeoutMs);
+
+    private sealed record SessionCreateRequestBody(int TtlSeconds);
+
+    private sealed record SessionCreateResponseBody(string? SessionId);
 
     private sealed record ExecuteResponseBody(string? Stdout, int? ExitCode, bool TimedOut, bool StdoutTruncated);
 }

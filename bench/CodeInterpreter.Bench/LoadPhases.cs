@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace CodeInterpreter.Bench;
 
-/// <summary>Drives one workload against the running service in the three ways the report compares.</summary>
+/// <summary>Drives workloads against the running service in the ways the report compares.</summary>
 internal sealed class LoadPhases(ExecuteClient client)
 {
     /// <summary>Requests whose results are thrown away: JIT, connection set-up, first imports.</summary>
@@ -32,22 +33,110 @@ internal sealed class LoadPhases(ExecuteClient client)
     }
 
     /// <summary>
-    /// Sequential, but each request waits until the pool is warm again first: the latency of a request
-    /// that finds a warm sandbox, which back-to-back requests do not once they outrun the refill.
+    /// Single calls: each waits until the pool is full and idle and the machine quiet first, the case
+    /// of an agent that thinks between calls (back-to-back requests outrun the refill).
     /// </summary>
-    public async Task<PhaseResult> SequentialWarmPoolAsync(
-        Workload workload, int count, Func<CancellationToken, Task> untilPoolWarm, CancellationToken cancellationToken)
+    public async Task<PhaseResult> QuietCallsAsync(
+        Workload workload, int count, Func<CancellationToken, Task> untilQuiet, CancellationToken cancellationToken)
     {
         var outcomes = new List<RequestOutcome>(count);
         var clock = new PhaseClock();
         for (var i = 0; i < count; i++)
         {
-            await untilPoolWarm(cancellationToken).ConfigureAwait(false);
+            await untilQuiet(cancellationToken).ConfigureAwait(false);
             outcomes.Add(await client.ExecuteAsync(workload, cancellationToken).ConfigureAwait(false));
         }
 
         // Wall time includes the waits, so throughput is not meaningful here (the report leaves it out).
-        return new PhaseResult(workload, PhaseKind.SequentialWarmPool, outcomes, clock.Wall, clock.CpuBusy);
+        return new PhaseResult(workload, PhaseKind.QuietPool, outcomes, clock.Wall, clock.CpuBusy);
+    }
+
+    /// <summary>
+    /// Open loop: request i is sent at i / <paramref name="rate"/> seconds, whether the earlier ones
+    /// answered or not, as independent users would send them. A closed loop (send when answered) slows
+    /// down with the service and so hides queueing; this does not.
+    /// </summary>
+    public async Task<PhaseResult> OpenLoopAsync(Workload workload, double rate, int count, CancellationToken cancellationToken)
+    {
+        var interval = TimeSpan.FromSeconds(1 / rate);
+        var requests = new List<Task<RequestOutcome>>(count);
+        var clock = new PhaseClock();
+        var start = Stopwatch.GetTimestamp();
+        var maxLag = TimeSpan.Zero;
+        for (var i = 0; i < count; i++)
+        {
+            var due = interval * i;
+            var early = due - Stopwatch.GetElapsedTime(start);
+            if (early > TimeSpan.Zero)
+            {
+                // The clock that paces the requests, not a wait for a condition.
+                await Task.Delay(early, cancellationToken).ConfigureAwait(false);
+            }
+
+            var lag = Stopwatch.GetElapsedTime(start) - due;
+            maxLag = lag > maxLag ? lag : maxLag;
+            // Started and not awaited: the next request goes out on time however long this one takes.
+            requests.Add(client.ExecuteAsync(workload, cancellationToken));
+        }
+
+        RequestOutcome[] outcomes = await Task.WhenAll(requests).ConfigureAwait(false);
+        return new PhaseResult(workload, PhaseKind.OpenLoop, outcomes, clock.Wall, clock.CpuBusy) { OfferedRate = rate, MaxSendLag = maxLag };
+    }
+
+    /// <summary>
+    /// Opens a session, defines <c>x</c> (not measured), measures <paramref name="count"/> back-to-back
+    /// <c>x += 1</c> calls, checks that <c>x</c> is <paramref name="count"/> (one interpreter kept
+    /// its state across the calls), then deletes the session.
+    /// </summary>
+    public async Task<PhaseResult> SessionCallsAsync(int count, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<RequestOutcome>(count + 1);
+        var clock = new PhaseClock();
+        string sessionId;
+        try
+        {
+            sessionId = await client.OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException)
+        {
+            outcomes.Add(new RequestOutcome(clock.Wall, ex.Message));
+            return new PhaseResult(Workload.SessionIncrement, PhaseKind.SessionCall, outcomes, clock.Wall, clock.CpuBusy);
+        }
+
+        try
+        {
+            var start = await client.ExecuteInSessionAsync(sessionId, Workload.SessionStart, cancellationToken).ConfigureAwait(false);
+            if (!start.Succeeded)
+            {
+                outcomes.Add(start with { Failure = $"session start: {start.Failure}" });
+                return new PhaseResult(Workload.SessionIncrement, PhaseKind.SessionCall, outcomes, clock.Wall, clock.CpuBusy);
+            }
+
+            clock = new PhaseClock();
+            for (var i = 0; i < count; i++)
+            {
+                outcomes.Add(await client.ExecuteInSessionAsync(sessionId, Workload.SessionIncrement, cancellationToken).ConfigureAwait(false));
+            }
+
+            var wall = clock.Wall;
+            var cpu = clock.CpuBusy;
+            // Only a failed check adds a row: the calls answered but did not share one interpreter.
+            var total = await client.ExecuteInSessionAsync(sessionId, Workload.SessionTotal(count), cancellationToken).ConfigureAwait(false);
+            if (!total.Succeeded)
+            {
+                outcomes.Add(total with { Failure = $"state not kept across calls: {total.Failure}" });
+            }
+
+            return new PhaseResult(Workload.SessionIncrement, PhaseKind.SessionCall, outcomes, wall, cpu);
+        }
+        finally
+        {
+            // Not cancellable: a cancelled run must still close the session it opened.
+            if (!await client.CloseSessionAsync(sessionId, CancellationToken.None).ConfigureAwait(false))
+            {
+                BenchmarkRun.Progress($"session {sessionId} was not deleted (the service removes it when it stops)");
+            }
+        }
     }
 
     public async Task<PhaseResult> ConcurrentAsync(Workload workload, int count, int clients, CancellationToken cancellationToken)

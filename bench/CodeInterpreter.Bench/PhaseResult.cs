@@ -6,16 +6,34 @@ internal enum PhaseKind
     /// <summary>One client, each request sent as soon as the previous answered.</summary>
     Sequential,
 
-    /// <summary>One client, each request sent only once the pool is warm again (pool on only).</summary>
-    SequentialWarmPool,
+    /// <summary>One client, each request sent only once the pool is full and idle and the machine quiet (pool on only).</summary>
+    QuietPool,
 
     /// <summary><see cref="BenchCounts.Clients"/> clients sending back-to-back.</summary>
     Concurrent,
+
+    /// <summary>Requests sent on a clock at <see cref="PhaseResult.OfferedRate"/> per second, whether earlier ones answered or not.</summary>
+    OpenLoop,
+
+    /// <summary>One client's calls, back-to-back, in one open session (a persistent interpreter).</summary>
+    SessionCall,
+
+    /// <summary>The reference's design driven directly on the engine: a new container per call, exec steps, removed.</summary>
+    ReferenceDesign,
 }
 
 /// <summary>The requests of one phase of one workload, the wall time they took together and the machine's busy CPU time meanwhile.</summary>
 internal sealed record PhaseResult(Workload Workload, PhaseKind Kind, IReadOnlyList<RequestOutcome> Outcomes, TimeSpan Wall, TimeSpan CpuBusy)
 {
+    /// <summary>Open loop only: requests sent per second.</summary>
+    public double OfferedRate { get; init; }
+
+    /// <summary>Open loop only: how late the client sent its latest request against the clock (its own scheduling, not the service).</summary>
+    public TimeSpan MaxSendLag { get; init; }
+
+    /// <summary>The phases whose throughput means something: clients that send again as soon as answered.</summary>
+    public bool IsClosedLoop => Kind is PhaseKind.Sequential or PhaseKind.Concurrent;
+
     /// <summary>Machine CPU milliseconds per successful request (engine, sandboxes, service and client together).</summary>
     public double CpuMsPerRequest => MachineCpu.MsPer(CpuBusy, Requests - Failed);
 

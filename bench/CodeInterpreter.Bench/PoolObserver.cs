@@ -11,37 +11,34 @@ namespace CodeInterpreter.Bench;
 internal sealed class PoolObserver(IDockerClient docker, HttpClient service, string instance, int poolSize)
 {
     private const double Mebibyte = 1024 * 1024;
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>True once the pool holds <c>poolSize</c> ready sandboxes (preloads imported), as /health/ready reports.</summary>
-    public async Task<bool> WaitUntilWarmAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await ReadyCountAsync(cancellationToken).ConfigureAwait(false) >= poolSize)
-            {
-                return true;
-            }
-
-            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
-        }
-
-        return false;
-    }
-
-    private async Task<int> ReadyCountAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// True when /health/ready reports the pool full and idle: <c>poolSize</c> sandboxes ready (preloads
+    /// imported), none booted without them, none starting, no request waiting. Anything less means
+    /// the pool is still refilling, which costs CPU a measured request would compete with.
+    /// </summary>
+    public async Task<bool> IsFullAndIdleAsync(CancellationToken cancellationToken)
     {
         using var response = await service.GetAsync(new Uri("/health/ready", UriKind.Relative), cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            return 0;
+            return false;
         }
 
         using var body = await JsonDocument.ParseAsync(
             await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return body.RootElement.TryGetProperty("pool", out var pool) && pool.TryGetProperty("ready", out var ready) ? ready.GetInt32() : 0;
+        if (!body.RootElement.TryGetProperty("pool", out var pool))
+        {
+            return false;
+        }
+
+        return Count(pool, "ready") == poolSize && Count(pool, "booted") == 0 && Count(pool, "starting") == 0
+            && Count(pool, "waiting_requests") == 0;
     }
+
+    // A missing count reads as -1, so a build without it never looks idle by accident.
+    private static int Count(JsonElement pool, string name) =>
+        pool.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : -1;
 
     public async Task<SandboxMemory?> MeasureMemoryAsync(CancellationToken cancellationToken)
     {

@@ -1,7 +1,11 @@
 namespace CodeInterpreter.Bench;
 
-/// <summary>One kind of request the benchmark sends, with the stdout a correct answer must have.</summary>
-internal sealed record Workload(string Name, string Code, Func<string, bool> IsExpectedStdout)
+/// <summary>
+/// One kind of request the benchmark sends, with the stdout a correct answer must have.
+/// <paramref name="ScriptCode"/> is the same work as a script run by <c>python3 file.py</c> (the
+/// reference's design), which echoes no last-line value: it prints it instead, for the same stdout.
+/// </summary>
+internal sealed record Workload(string Name, string Code, Func<string, bool> IsExpectedStdout, string? ScriptCode = null)
 {
     private const int MegabyteOutputLength = 1_000_000;
 
@@ -12,7 +16,8 @@ internal sealed record Workload(string Name, string Code, Func<string, bool> IsE
         "pandas describe",
         "import pandas as pd; pd.DataFrame({'a': range(1000)}).describe()",
         stdout => stdout.Contains("count  1000.000000", StringComparison.Ordinal)
-            && stdout.Contains("mean    499.500000", StringComparison.Ordinal));
+            && stdout.Contains("mean    499.500000", StringComparison.Ordinal),
+        "import pandas as pd; print(pd.DataFrame({'a': range(1000)}).describe())");
 
     public static Workload MegabyteOutput { get; } = new(
         "1 MB output",
@@ -22,4 +27,16 @@ internal sealed record Workload(string Name, string Code, Func<string, bool> IsE
             && stdout[^1] == '\n');
 
     public static IReadOnlyList<Workload> All { get; } = [Hello, Pandas, MegabyteOutput];
+
+    /// <summary>The first call of a session, not measured: defines the variable the measured calls update.</summary>
+    public static Workload SessionStart { get; } = new("session start", "x = 0", stdout => stdout.Length == 0);
+
+    /// <summary>The measured session call: it only works if the interpreter kept <c>x</c> from the calls before.</summary>
+    public static Workload SessionIncrement { get; } = new("x += 1", "x += 1", stdout => stdout.Length == 0);
+
+    /// <summary>The check after <paramref name="calls"/> increments: each one reached the same interpreter.</summary>
+    public static Workload SessionTotal(int calls) =>
+        new("session total", "x", stdout => stdout == FormattableString.Invariant($"{calls}\n"));
+
+    public string Script => ScriptCode ?? Code;
 }
