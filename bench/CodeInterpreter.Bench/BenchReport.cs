@@ -160,7 +160,7 @@ internal static class BenchReport
         var mode = results.PoolOn;
         output.WriteLine(Invariant($"### What users see at steady load (this build, POOL_SIZE={mode.PoolSize})"));
         output.WriteLine();
-        output.WriteLine("Single calls: each waits until `/health/ready` reports the pool full and idle (all sandboxes ready with their preloads, none booting, no request waiting) and the machine is quiet (under 10% busy over 300 ms), as for an agent that thinks between calls. Session call: `x += 1` back-to-back in one open session (its persistent interpreter), after `x = 0`; the session ends with a check that `x` counted every call.");
+        output.WriteLine(Invariant($"Single calls: each waits until `/health/ready` reports the pool full and idle (all sandboxes ready with their preloads, none booting, no request waiting) and the machine is quiet (under {Percent(QuietGate.QuietBusyShare)} busy over {QuietGate.CpuWindow.TotalMilliseconds:0} ms), as for an agent that thinks between calls. Session call: `x += 1` back-to-back in one open session (its persistent interpreter), after `x = 0`; the session ends with a check that `x` counted every call."));
         output.WriteLine();
         output.WriteLine("| call | requests | failed | p50 ms | p95 ms | p99 ms |");
         output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");

@@ -22,10 +22,10 @@ internal enum QuietWait
 internal sealed class QuietGate(PoolObserver pool)
 {
     /// <summary>Busy share of all cores below which the machine counts as quiet (idle here reads 0-4%).</summary>
-    private const double QuietBusyShare = 0.10;
+    public const double QuietBusyShare = 0.10;
 
-    // 300 ms is 60 ticks of /proc/stat on 2 cores: fine enough for a 10% threshold, short enough to poll.
-    private static readonly TimeSpan CpuWindow = TimeSpan.FromMilliseconds(300);
+    /// <summary>300 ms is 60 ticks of /proc/stat on 2 cores: fine enough for a 10% threshold, short enough to poll.</summary>
+    public static readonly TimeSpan CpuWindow = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan PoolPoll = TimeSpan.FromMilliseconds(50);
 
     // Once the pool is idle, a machine that stays busy this long is busy with something else: go ahead.
