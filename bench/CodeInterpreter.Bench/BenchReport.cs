@@ -50,7 +50,7 @@ internal static class BenchReport
         _ => $"{phase.Workload.Name}, {PhaseName(phase.Kind)}",
     };
 
-    public static string Ms(double value) => double.IsNaN(value) ? None : value.ToString("0.0", CultureInfo.InvariantCulture);
+    public static string Ms(double value, string format = "0.0") => double.IsNaN(value) ? None : value.ToString(format, CultureInfo.InvariantCulture);
 
     public static string Rate(double value) => double.IsNaN(value) ? None : value.ToString("0.00", CultureInfo.InvariantCulture);
 
@@ -167,7 +167,9 @@ internal static class BenchReport
         var calls = BenchCounts.SingleCallWorkloads.Select(w => mode.Find(w, PhaseKind.QuietPool)).Append(mode.SessionCalls);
         foreach (var phase in calls.OfType<PhaseResult>())
         {
-            output.WriteLine(Invariant($"| {PhaseTitle(phase)} | {phase.Requests} | {phase.Failed} | {Ms(phase.Latency.P50)} | {Ms(phase.Latency.P95)} | {Ms(phase.Latency.P99)} |"));
+            // Session calls take a few milliseconds: one decimal would hide the target's edge.
+            var format = phase.Kind == PhaseKind.SessionCall ? "0.00" : "0.0";
+            output.WriteLine(Invariant($"| {PhaseTitle(phase)} | {phase.Requests} | {phase.Failed} | {Ms(phase.Latency.P50, format)} | {Ms(phase.Latency.P95, format)} | {Ms(phase.Latency.P99, format)} |"));
         }
 
         output.WriteLine();
@@ -215,6 +217,11 @@ internal static class BenchReport
         output.WriteLine("### A/B: this build vs baseline");
         output.WriteLine();
         output.WriteLine(Invariant($"Baseline: `{results.Options.BaselineApiDll}`, POOL_SIZE={baseline.PoolSize}, started alone right after this build's pool-on phases, with the same warm-up. Change = (this build - baseline) / baseline; negative is faster."));
+        if (results.PoolOn.MachineBusy + baseline.MachineBusy > 0)
+        {
+            output.WriteLine(Invariant($"**The machine was busy with other work** during {results.PoolOn.MachineBusy} of this build's and {baseline.MachineBusy} of the baseline's quiet waits: the comparison is noisy."));
+        }
+
         output.WriteLine();
         output.WriteLine("| measurement | this build p50 ms | baseline p50 ms | change | this build p95 ms | baseline p95 ms |");
         output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");

@@ -37,7 +37,7 @@ internal static class BenchTargets
         var session = ModeResult.P50(results.PoolOn.SessionCalls);
         yield return new BenchTarget(
             $"Session call p50 (`{Workload.SessionIncrement.Code}` in an open session) <= {SessionCallP50Ms:0} ms",
-            $"{BenchReport.Ms(session)} ms",
+            $"{BenchReport.Ms(session, "0.00")} ms",
             session <= SessionCallP50Ms);
 
         yield return new BenchTarget(
@@ -55,7 +55,7 @@ internal static class BenchTargets
     {
         var p50 = poolOn.Find(workload, kind)?.Latency.P50 ?? double.NaN;
         return new BenchTarget(
-            $"Sequential p50, {workload.Name}, pool on, {BenchReport.PhaseName(kind)} <= {limitMs:0} ms",
+            $"p50, {workload.Name}, pool on, {BenchReport.PhaseName(kind)} <= {limitMs:0} ms",
             $"{BenchReport.Ms(p50)} ms",
             p50 <= limitMs);
     }
