@@ -43,6 +43,7 @@ internal sealed partial class DockerSandboxProvider(
             finally
             {
                 removals.Remove(warm);
+                pool.LeaseEnded();
             }
         }
 

@@ -13,7 +13,8 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// <summary>
 /// Keeps POOL_SIZE sandboxes started, their runner booted with SANDBOX_PRELOAD imported, each waiting
 /// for exactly one request. A lease takes one out for good (it is destroyed after its request) and
-/// the pool refills in the background. Sandboxes that die while parked (an engine restart) are
+/// the pool refills in the background once the lease's call is over, so that creating, booting and
+/// preloading the replacement does not compete with the call for the same cores. Sandboxes that die while parked (an engine restart) are
 /// dropped and replaced.
 /// <para>
 /// When the pool is empty a request waits for the next sandbox rather than starting its own: more
@@ -114,7 +115,8 @@ internal sealed partial class SandboxPool(
         {
             if ((TakeAlive(_warm) ?? TakeAlive(_booted)) is { } sandbox)
             {
-                _wake.Release();
+                // No refill yet: creating and booting its replacement would compete with this call
+                // for the same cores. LeaseEnded starts it once the call is over.
                 return sandbox;
             }
 
@@ -156,6 +158,12 @@ internal sealed partial class SandboxPool(
             return null;
         }
     }
+
+    /// <summary>
+    /// A leased sandbox's call is over: now its replacement is made. (Requests that wait for a
+    /// sandbox wake the refill at once; see <see cref="LeaseAsync"/>.)
+    /// </summary>
+    public void LeaseEnded() => _wake.Release();
 
     /// <summary>Sandboxes handed to a waiting request as soon as they booted, their preloads skipped.</summary>
     public long BootedHandovers => Interlocked.Read(ref _bootedHandovers);
