@@ -27,15 +27,3 @@ public interface ISessionProvider
     /// <summary>Closes the session and removes its sandbox; false when the session is unknown.</summary>
     Task<bool> CloseAsync(string sessionId, CancellationToken cancellationToken);
 }
-
-/// <summary>What a new session is created with, already validated.</summary>
-/// <param name="Ttl">How long the session stays open unless closed before.</param>
-/// <param name="MemoryLimitMb">Memory of the session's sandbox (no swap).</param>
-public sealed record SessionSpec(TimeSpan Ttl, int MemoryLimitMb)
-{
-    /// <summary>Files placed in the workspace before the session is handed out.</summary>
-    public IReadOnlyList<SandboxInputFile> InputFiles { get; init; } = [];
-}
-
-/// <summary>A shell command (<c>sh -c</c>) to run as the sandbox user in the session's workspace.</summary>
-public sealed record ShellCommand(string Cmd, TimeSpan Timeout, long MaxOutputBytes);

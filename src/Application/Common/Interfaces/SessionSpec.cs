@@ -1,0 +1,10 @@
+namespace CodeInterpreter.Application.Common.Interfaces;
+
+/// <summary>What a new session is created with, already validated.</summary>
+/// <param name="Ttl">How long the session stays open unless closed before.</param>
+/// <param name="MemoryLimitMb">Memory of the session's sandbox (no swap).</param>
+public sealed record SessionSpec(TimeSpan Ttl, int MemoryLimitMb)
+{
+    /// <summary>Files placed in the workspace before the session is handed out.</summary>
+    public IReadOnlyList<SandboxInputFile> InputFiles { get; init; } = [];
+}
