@@ -2,10 +2,12 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Application.Executions;
 using CodeInterpreter.Application.Files;
 using CodeInterpreter.Domain.Executions;
 using Mediator;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -16,9 +18,10 @@ namespace CodeInterpreter.Api.Mcp;
 /// glue code. Each tool goes through the same use cases, limits and access control as the REST API.
 /// </summary>
 [McpServerToolType]
-public sealed class CodeInterpreterTools(IMediator mediator, IFileStore files)
+public sealed class CodeInterpreterTools(IMediator mediator, IFileStore files, IOptions<ExecutionOptions> options)
 {
     private const long MaxImageBytes = 5 * 1024 * 1024;
+    private const int DefaultTimeoutMs = 30_000;
 
     /// <summary>Runs Python in a fresh sandbox; returns its output as text and generated PNG images as images.</summary>
     [McpServerTool(Name = "execute_python", Destructive = false, OpenWorld = false)]
@@ -29,11 +32,13 @@ public sealed class CodeInterpreterTools(IMediator mediator, IFileStore files)
         [Description("The Python source code to run.")] string code,
         [Description("Stored files to place in the working directory first: each {\"path\": \"data.csv\", \"file_id\": \"...\"}.")]
         IReadOnlyList<ToolFileReference>? files = null,
-        [Description("Wall-clock limit in milliseconds (default 30000).")] int timeoutMs = 30_000,
+        [Description("Wall-clock limit in milliseconds (default 30000, or the server's maximum if that is lower).")] int? timeoutMs = null,
         CancellationToken cancellationToken = default)
     {
+        // A default above MAX_EXEC_TIMEOUT_MS would refuse every call that does not name a timeout.
+        var timeout = timeoutMs ?? Math.Min(DefaultTimeoutMs, options.Value.MaxExecTimeoutMs);
         var command = new ExecuteCodeCommand(
-            code, Stdin: null, timeoutMs, LastLineInteractive: true,
+            code, Stdin: null, timeout, LastLineInteractive: true,
             [.. (files ?? []).Select(f => new WorkspaceFileReference(f.Path, f.FileId))]);
         var result = await mediator.Send(command, cancellationToken);
         var content = new List<ContentBlock> { new TextContentBlock { Text = Describe(result) } };

@@ -6,6 +6,12 @@ namespace CodeInterpreter.Api.Tests.Mcp;
 /// <summary>The service as an MCP server at /mcp, driven by the official C# MCP client.</summary>
 public sealed class McpServerTests : RealEngineApiTests
 {
+    // Below the tool's 30 s default: a call that names no timeout must still be accepted.
+    private const int MaxExecTimeoutMs = 20_000;
+
+    protected override IReadOnlyDictionary<string, string?>? Settings =>
+        new Dictionary<string, string?> { ["MAX_EXEC_TIMEOUT_MS"] = MaxExecTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
     private async Task<McpClient> ConnectAsync()
     {
         var http = Factory.CreateClient();
@@ -39,13 +45,25 @@ public sealed class McpServerTests : RealEngineApiTests
     }
 
     [Test]
+    public async Task Execute_python_without_a_timeout_runs_under_a_server_maximum_below_the_tools_default()
+    {
+        await using var client = await ConnectAsync();
+
+        var result = await client.CallToolAsync(
+            "execute_python", new Dictionary<string, object?> { ["code"] = "print('ran')" }, progress: null, options: null, CancellationToken.None);
+
+        result.IsError.Should().NotBe(true, string.Join(" ", result.Content.OfType<TextContentBlock>().Select(t => t.Text)));
+        result.Content.OfType<TextContentBlock>().Single().Text.Should().StartWith("ran\n");
+    }
+
+    [Test]
     public async Task A_figure_comes_back_as_image_content()
     {
         await using var client = await ConnectAsync();
 
         var result = await client.CallToolAsync(
             "execute_python",
-            new Dictionary<string, object?> { ["code"] = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()", ["timeoutMs"] = 30_000 },
+            new Dictionary<string, object?> { ["code"] = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()", ["timeoutMs"] = MaxExecTimeoutMs },
             progress: null, options: null, CancellationToken.None);
 
         var image = result.Content.OfType<ImageContentBlock>().Should().ContainSingle().Subject;
