@@ -921,7 +921,7 @@ export class SessionsClient implements ISessionsClient {
             return response.text().then((_responseText) => {
             let result422: any = null;
             result422 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ValidationProblemDetails;
-            return throwException("The request is malformed, or timeout_ms is outside 1..60000.", status, _responseText, _headers, result422);
+            return throwException("The request is malformed, or timeout_ms is outside 1..MAX_EXEC_TIMEOUT_MS.", status, _responseText, _headers, result422);
             });
         } else if (status === 502) {
             return response.text().then((_responseText) => {
@@ -1275,7 +1275,7 @@ export interface SessionBashResponse {
 export interface SessionBashRequest {
     /** The command, run with sh -c as the sandbox user in /workspace, without standard input. */
     cmd?: string | undefined;
-    /** Wall-clock limit in milliseconds, from 1 to 60000 (default 30000); the command is killed past it. */
+    /** Wall-clock limit in milliseconds, from 1 to the server's MAX_EXEC_TIMEOUT_MS (default 60000; the request's default is 30000); the command is killed past it. */
     timeout_ms?: number;
 }
 

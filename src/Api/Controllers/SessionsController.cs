@@ -57,7 +57,7 @@ public sealed class SessionsController(IMediator mediator) : ControllerBase
     /// <param name="cancellationToken">Aborted when the client goes away.</param>
     /// <response code="200">The command ran (whatever its exit code or timeout).</response>
     /// <response code="404">No open session has this id.</response>
-    /// <response code="422">The request is malformed, or timeout_ms is outside 1..60000.</response>
+    /// <response code="422">The request is malformed, or timeout_ms is outside 1..MAX_EXEC_TIMEOUT_MS.</response>
     /// <response code="502">The session's sandbox failed; the session is closed.</response>
     [HttpPost("{session_id}/bash")]
     [ProducesResponseType<SessionBashResponse>(StatusCodes.Status200OK)]

@@ -28,6 +28,7 @@ internal static partial class ExecutionRules
     public const int MaxArgs = 256;
     public const int MaxArgsBytes = 64 * 1024;
     public const int MaxSources = 100;
+    public const int MinMemoryLimitMb = 16;
 
     /// <summary>Names the runtime and the runner depend on: setting them could subvert the sandbox's own code.</summary>
     private static readonly string[] ReservedEnvNames = ["PATH", "HOME", "MPLCONFIGDIR", "MPLBACKEND", "LANG", "LC_ALL"];
@@ -213,16 +214,17 @@ internal static partial class ExecutionRules
         return parsed;
     }
 
-    private static int CheckMemory(int? memoryLimitMb, ExecutionOptions limits)
+    /// <summary>A sandbox's memory (executions and sessions alike): the server's default, or 16 MB .. MAX_MEMORY_LIMIT_MB.</summary>
+    public static int CheckMemory(int? memoryLimitMb, ExecutionOptions limits)
     {
         if (memoryLimitMb is null)
         {
             return limits.MemoryLimitMb;
         }
 
-        if (memoryLimitMb < 16)
+        if (memoryLimitMb < MinMemoryLimitMb)
         {
-            throw new RequestValidationException("memory_limit_mb", "memory_limit_mb must be at least 16 MB");
+            throw new RequestValidationException("memory_limit_mb", $"memory_limit_mb must be at least {MinMemoryLimitMb} MB");
         }
 
         return memoryLimitMb <= limits.MaxMemoryLimitMb

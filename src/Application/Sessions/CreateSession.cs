@@ -30,7 +30,7 @@ public sealed partial class CreateSessionHandler(
     {
         var limits = options.Value;
         var ttl = SessionRules.CheckTtl(command.TtlSeconds);
-        var memoryLimitMb = SessionRules.CheckMemory(command.MemoryLimitMb, limits);
+        var memoryLimitMb = ExecutionRules.CheckMemory(command.MemoryLimitMb, limits);
         var staged = SessionRules.CheckFiles(command.Files, limits);
         var inputs = await StagedFileReader.ReadAsync(files, staged, limits, cancellationToken).ConfigureAwait(false);
         SessionErrors.EnsureReady(readiness);

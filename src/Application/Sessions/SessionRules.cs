@@ -10,31 +10,12 @@ internal static class SessionRules
 {
     public const int MinTtlSeconds = 1;
     public const int MaxTtlSeconds = 86_400;
-    public const int MaxShellTimeoutMs = 60_000;
-    public const int MinMemoryLimitMb = 16;
 
     public static TimeSpan CheckTtl(int ttlSeconds) =>
         ttlSeconds is >= MinTtlSeconds and <= MaxTtlSeconds
             ? TimeSpan.FromSeconds(ttlSeconds)
             : throw new RequestValidationException(
                 "ttl_seconds", $"ttl_seconds must be between {MinTtlSeconds} and {MaxTtlSeconds}, not {ttlSeconds}");
-
-    public static int CheckMemory(int? memoryLimitMb, ExecutionOptions limits)
-    {
-        if (memoryLimitMb is null)
-        {
-            return limits.MemoryLimitMb;
-        }
-
-        if (memoryLimitMb < MinMemoryLimitMb)
-        {
-            throw new RequestValidationException("memory_limit_mb", $"memory_limit_mb must be at least {MinMemoryLimitMb} MB");
-        }
-
-        return memoryLimitMb <= limits.MaxMemoryLimitMb
-            ? memoryLimitMb.Value
-            : throw new RequestValidationException("memory_limit_mb", $"memory_limit_mb exceeds maximum of {limits.MaxMemoryLimitMb} MB");
-    }
 
     /// <summary>Each staged file's parsed path with its id; paths must be valid and unique.</summary>
     public static List<(WorkspacePath Path, string FileId)> CheckFiles(IReadOnlyList<WorkspaceFileReference> files, ExecutionOptions limits)
@@ -85,8 +66,9 @@ internal static class SessionRules
             throw new RequestValidationException("timeout_ms", "timeout_ms must be at least 1 ms");
         }
 
-        return timeoutMs <= MaxShellTimeoutMs
+        // The same bound as code (MAX_EXEC_TIMEOUT_MS, 60000 by default: the reference's bash maximum).
+        return timeoutMs <= limits.MaxExecTimeoutMs
             ? TimeSpan.FromMilliseconds(timeoutMs)
-            : throw new RequestValidationException("timeout_ms", $"timeout_ms exceeds maximum of {MaxShellTimeoutMs} ms");
+            : throw new RequestValidationException("timeout_ms", $"timeout_ms exceeds maximum of {limits.MaxExecTimeoutMs} ms");
     }
 }
