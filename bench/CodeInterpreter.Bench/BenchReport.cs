@@ -216,7 +216,7 @@ internal static class BenchReport
 
         output.WriteLine("### A/B: this build vs baseline");
         output.WriteLine();
-        output.WriteLine(Invariant($"Baseline: `{results.Options.BaselineApiDll}`, POOL_SIZE={baseline.PoolSize}, started alone right after this build's pool-on phases, with the same warm-up. Change = (this build - baseline) / baseline; negative is faster."));
+        output.WriteLine(Invariant($"Baseline: `{results.Options.BaselineApiDll}` on image `{results.Options.BaselineImage ?? results.ExecutorImage}`, POOL_SIZE={baseline.PoolSize}, started alone right after this build's pool-on phases, with the same warm-up. Change = (this build - baseline) / baseline; negative is faster."));
         if (results.PoolOn.MachineBusy + baseline.MachineBusy > 0)
         {
             output.WriteLine(Invariant($"**The machine was busy with other work** during {results.PoolOn.MachineBusy} of this build's and {baseline.MachineBusy} of the baseline's quiet waits: the comparison is noisy."));

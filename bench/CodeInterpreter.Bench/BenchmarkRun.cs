@@ -102,7 +102,12 @@ internal sealed class BenchmarkRun(BenchOptions options)
         ModeResult? baseline = null;
         if (options.BaselineApiDll is { } baselineDll)
         {
-            baseline = await MeasureModeAsync(docker, template with { ApiDll = baselineDll, PoolSize = options.PoolSize }, BaselineBuild, async (session, ct) =>
+            baseline = await MeasureModeAsync(docker, template with
+            {
+                ApiDll = baselineDll,
+                PoolSize = options.PoolSize,
+                ExecutorImage = options.BaselineImage ?? template.ExecutorImage,
+            }, BaselineBuild, async (session, ct) =>
             {
                 foreach (var workload in BenchCounts.SingleCallWorkloads)
                 {
