@@ -4,22 +4,8 @@ namespace CodeInterpreter.Api.Uploads;
 /// A multipart part's body that reports a broken body (ends before its boundary, lines too long) as
 /// a 400 <see cref="BadHttpRequestException"/> instead of an I/O failure of the service.
 /// </summary>
-internal sealed class MultipartContentStream(Stream inner) : Stream
+internal sealed class MultipartContentStream(Stream inner) : ReadOnlyStream
 {
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     /// <summary>Errors of the multipart parser, as opposed to the server's own or a cancelled request.</summary>
     internal static bool IsMalformedBody(Exception ex) =>
         ex is InvalidDataException || (ex is IOException && ex is not BadHttpRequestException);
@@ -47,19 +33,6 @@ internal sealed class MultipartContentStream(Stream inner) : Stream
             throw MultipartFileReader.Malformed(ex.Message, ex);
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -66,28 +66,10 @@ public sealed class BodyFirstUploadTests
         Directory.EnumerateFileSystemEntries(_storage).Should().BeEmpty("nothing of a refused upload is kept");
     }
 
-    private async Task<(int ExitCode, string Output, string Error)> UploadBodyFirstAsync(int size, string mode)
+    private Task<(int ExitCode, string Output, string Error)> UploadBodyFirstAsync(int size, string mode)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "Files", "Scripts", "body_first_upload.py");
-        var start = new ProcessStartInfo("python3", [script, _address.Host, _address.Port.ToString(CultureInfo.InvariantCulture), size.ToString(CultureInfo.InvariantCulture), mode])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new AssertionException("the body-first client did not finish within 90 s");
-        }
-
-        return (process.ExitCode, await output, await error);
+        var start = new ProcessStartInfo("python3", [script, _address.Host, _address.Port.ToString(CultureInfo.InvariantCulture), size.ToString(CultureInfo.InvariantCulture), mode]);
+        return ChildProcess.RunAsync(start, TimeSpan.FromSeconds(90), "the body-first client");
     }
 }

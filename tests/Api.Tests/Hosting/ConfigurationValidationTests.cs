@@ -86,13 +86,9 @@ public sealed class ConfigurationValidationTests
         }
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> StartServiceAsync(Dictionary<string, string> environment)
+    private static Task<(int ExitCode, string Output, string Error)> StartServiceAsync(Dictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CodeInterpreter.Api.dll")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CodeInterpreter.Api.dll")]);
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment["HOST"] = "127.0.0.1";
         start.Environment["PORT"] = "1";
@@ -102,20 +98,6 @@ public sealed class ConfigurationValidationTests
             start.Environment[name] = value;
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new AssertionException("the service did not exit within 60 s although its configuration is invalid");
-        }
-
-        return (process.ExitCode, await output, await error);
+        return ChildProcess.RunAsync(start, TimeSpan.FromSeconds(60), "the service, although its configuration is invalid,");
     }
 }
