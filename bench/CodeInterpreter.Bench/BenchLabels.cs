@@ -21,6 +21,13 @@ internal static class BenchLabels
     /// <summary>Every SANDBOX_INSTANCE the benchmark uses starts with this, so its sandboxes can be counted apart from tests running next to it.</summary>
     public const string InstancePrefix = "bench-";
 
+    /// <summary>The labels of a container the benchmark itself creates in run <paramref name="runId"/> (the leak census counts them).</summary>
+    public static Dictionary<string, string> OfReferenceRun(string runId) => new()
+    {
+        [Bench] = ReferenceValue,
+        [BenchRun] = runId,
+    };
+
     public static IDictionary<string, IDictionary<string, bool>> Filter(params string[] labels) =>
         new Dictionary<string, IDictionary<string, bool>>
         {

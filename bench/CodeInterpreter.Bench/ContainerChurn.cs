@@ -65,11 +65,7 @@ internal sealed class ContainerChurn(IDockerClient docker, string executorImage,
         Cmd = ["true"],
         User = "10001:10001",
         NetworkDisabled = true,
-        Labels = new Dictionary<string, string>
-        {
-            [BenchLabels.Bench] = BenchLabels.ReferenceValue,
-            [BenchLabels.BenchRun] = runId,
-        },
+        Labels = BenchLabels.OfReferenceRun(runId),
         HostConfig = new HostConfig
         {
             NetworkMode = "none",

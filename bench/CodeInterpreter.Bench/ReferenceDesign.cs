@@ -110,11 +110,7 @@ internal sealed class ReferenceDesign(IDockerClient docker, string executorImage
         Image = executorImage,
         Cmd = ["sleep", "infinity"],
         NetworkDisabled = true,
-        Labels = new Dictionary<string, string>
-        {
-            [BenchLabels.Bench] = BenchLabels.ReferenceValue,
-            [BenchLabels.BenchRun] = runId,
-        },
+        Labels = BenchLabels.OfReferenceRun(runId),
         HostConfig = new HostConfig
         {
             NetworkMode = "none",
