@@ -2,7 +2,7 @@ using CodeInterpreter.Api.Contracts;
 using CodeInterpreter.Api.Mapping;
 using Mediator;
 using CodeInterpreter.Api.Streaming;
-using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Application.Common;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -59,10 +59,7 @@ public sealed partial class ExecutionsController(
         {
             // The stream has begun: the failure can only be told as an event now.
             LogStreamFailed(ex);
-            var message = ex is SandboxFailedException or ServiceUnavailableException or TooManyRequestsException
-                ? ex.Message
-                : "The execution failed inside the service; the error has been logged.";
-            await events.WriteEventAsync("error", new StreamErrorEvent(message), cancellationToken);
+            await events.WriteEventAsync("error", new StreamErrorEvent(ExecutionOutcomes.ClientMessage(ex)), cancellationToken);
             return;
         }
 

@@ -31,9 +31,12 @@ public enum ExecutionOutcome
     Error,
 }
 
-/// <summary>How results and failures map to an <see cref="ExecutionOutcome"/>.</summary>
+/// <summary>How results and failures map to an <see cref="ExecutionOutcome"/>, and what a client is told of a failure.</summary>
 public static class ExecutionOutcomes
 {
+    /// <summary>What a client may read of a failure that can no longer be a problem response (a started stream, a background execution).</summary>
+    public const string UnexpectedFailureMessage = "The execution failed inside the service; the error has been logged.";
+
     public static ExecutionOutcome Of(ExecutionResult result) => result switch
     {
         { TimedOut: true } => ExecutionOutcome.TimedOut,
@@ -49,4 +52,14 @@ public static class ExecutionOutcomes
         OperationCanceledException => ExecutionOutcome.Cancelled,
         _ => ExecutionOutcome.Error,
     };
+
+    /// <summary>
+    /// The message a client may see for <paramref name="error"/>: the service's own words for the
+    /// failures it expects (the sandbox failed, the engine is away, the service is busy), and
+    /// <see cref="UnexpectedFailureMessage"/> for anything else, whose details stay in the log.
+    /// </summary>
+    public static string ClientMessage(Exception error) =>
+        error is SandboxFailedException or ServiceUnavailableException or TooManyRequestsException
+            ? error.Message
+            : UnexpectedFailureMessage;
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Application.Executions;
@@ -107,11 +108,7 @@ internal sealed partial class BackgroundExecutionJobs(
         catch (Exception ex)
         {
             LogFailed(ex, job.Id);
-            job.Fail(ex is Application.Common.Exceptions.SandboxFailedException
-                or Application.Common.Exceptions.ServiceUnavailableException
-                or Application.Common.Exceptions.TooManyRequestsException
-                ? ex.Message
-                : "The execution failed inside the service; the error has been logged.", clock.GetUtcNow());
+            job.Fail(ExecutionOutcomes.ClientMessage(ex), clock.GetUtcNow());
         }
     }
 
