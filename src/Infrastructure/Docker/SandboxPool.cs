@@ -14,8 +14,8 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// Keeps POOL_SIZE sandboxes started, their runner booted with SANDBOX_PRELOAD imported, each waiting
 /// for exactly one request. A lease takes one out for good (it is destroyed after its request) and
 /// the pool refills in the background once the lease's call is over, so that creating, booting and
-/// preloading the replacement does not compete with the call for the same cores. Sandboxes that die while parked (an engine restart) are
-/// dropped and replaced.
+/// preloading the replacement does not compete with the call for the same cores. Sandboxes that
+/// die while parked (an engine restart) are dropped and replaced.
 /// <para>
 /// When the pool is empty a request waits for the next sandbox rather than starting its own: more
 /// are started for the waiting requests, and a sandbox that boots while a request waits is handed
