@@ -1,9 +1,14 @@
-"""The executor image's command: runs the runner (runner.py, PROTOCOL.md) from its compiled module.
+"""The executor image's command: runs the runner (the codeinterpreter_runner package, PROTOCOL.md).
 
-A script named on the command line is compiled from source at every start (~6 ms for runner.py,
-paid by every sandbox); an imported module is loaded from the __pycache__ the image build wrote.
+A script named on the command line is compiled from source at every start; the package's modules
+are loaded from the __pycache__ the image build wrote, so this file stays a few lines. Each mode
+imports only its own modules.
 """
 
-import runner
+import os
 
-runner.main()
+if os.environ.get('RUNNER_MODE') == 'session':  # persistent interpreter (PROTOCOL.md, "Session mode")
+    from codeinterpreter_runner import session as mode
+else:
+    from codeinterpreter_runner import oneshot as mode
+mode.main()  # never returns

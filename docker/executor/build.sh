@@ -18,7 +18,11 @@ log() { echo "[executor-image] $*" >&2; }
 
 input_hash() { cat "$@" | sha256sum | cut -c1-16; }
 
-tag="$name:$(input_hash "$here/Dockerfile" "$here/packages.txt" "$here/boot.py" "$here/runner.py" "$here/session.py" "$here/mpl/codeinterpreter_show.py" "$here/build.sh")"
+# The image's inputs: every file the Dockerfile copies (the runner package's files in name order,
+# byte code excluded as in .dockerignore), and their names, so a rename changes the tag too.
+mapfile -t package_files < <(cd "$here" && find codeinterpreter_runner -type f ! -name '*.pyc' ! -path '*/__pycache__/*' | LC_ALL=C sort)
+inputs=(Dockerfile .dockerignore packages.txt boot.py "${package_files[@]}" mpl/codeinterpreter_show.py build.sh)
+tag="$name:$(cd "$here" && input_hash <(printf '%s\n' "${inputs[@]}") "${inputs[@]}")"
 
 apt_mirror() {
   if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi

@@ -48,7 +48,8 @@ public sealed class SandboxSecurityTests
     {
         var result = await _sandbox.RunAsync(
             "import os\n" +
-            "for path in ['/etc/evil', '/usr/lib/evil', '/opt/runner/runner.py', '/root/evil', '/evil']:\n" +
+            "for path in ['/etc/evil', '/usr/lib/evil', '/opt/runner/codeinterpreter_runner/child.py',\n" +
+            "             '/opt/runner/codeinterpreter_runner/__pycache__/evil.pyc', '/root/evil', '/evil']:\n" +
             "    try:\n" +
             "        open(path, 'w').write('x')\n" +
             "        print('WROTE', path)\n" +

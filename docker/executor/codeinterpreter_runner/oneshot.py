@@ -1,0 +1,78 @@
+"""One-shot mode: one program per sandbox, from boot to result (PROTOCOL.md).
+
+Shape of one run:
+  boot (matplotlib cache, preloads) -> fork the code's process (it waits) -> `R` -> read one
+  request -> write input files -> snapshot the workspace -> `S` -> hand the request to the child
+  -> relay the child's pipes as `o`/`e` frames -> child announces its exit status (or dies) ->
+  kill its process group -> drain pipes (bounded) -> `f` frames -> `r`.
+
+The runner only uses the standard library and keeps its own imports light: it is started once per
+execution, so its startup CPU is paid on every request (modules only some requests need are
+imported where they are used, in the runner itself, never in the code's child, whose sys.path
+starts with the workspace).
+"""
+
+import os
+import sys
+
+from .program import execute, spawn_child
+from .protocol import (
+    EXIT_RUNNER_FAILED, FrameWriter, RequestError, open_protocol_stream, parse_request,
+    read_frame_length, read_request, report_failure,
+)
+from .startup import prepare_mplconfig, preload_modules, preload_spec
+from .workspace import create_workspace, snapshot_workspace, write_input_files
+
+
+def prepare_workspace(request):
+    try:
+        workspace = create_workspace()
+    except OSError as exc:
+        raise RequestError(f'workspace unusable: {exc}') from None
+    write_input_files(workspace, request['files'])
+    return workspace
+
+
+def serve(writer, protocol_fd):
+    """One execution from boot to result."""
+    prepare_mplconfig()
+    preloads = preload_spec()
+    length = None
+    if preloads.strip():
+        # Booted: the service either sends the request now (it is needed at once, so the
+        # preloads are skipped) or an empty frame meaning "import the preloads, then wait".
+        writer.write(b'B')
+        length = read_frame_length(0)
+        if length == 0:
+            preload_modules(preloads)
+            length = None
+    spawned = None
+    if length is None:
+        # Nobody waits yet: fork the code's process now, off the request's path.
+        spawned = spawn_child(protocol_fd)
+        writer.write(b'R')
+    request = parse_request(read_request(0, length))
+    workspace = prepare_workspace(request)
+    snapshot = snapshot_workspace(workspace)
+    return execute(writer, request, workspace, snapshot, protocol_fd, spawned)
+
+
+def main():
+    """Entry point of one-shot mode (boot.py calls it). Never returns."""
+    stream = open_protocol_stream()
+    writer = FrameWriter(stream)
+    try:
+        result = serve(writer, stream.fileno())
+        writer.write_json(b'r', result)
+        status = 0
+    except BrokenPipeError:
+        status = EXIT_RUNNER_FAILED  # the service is gone; nobody to report to
+    except RequestError as exc:
+        status = report_failure(writer, str(exc))
+    except Exception as exc:  # never die silently: the service waits for `r` or `x`
+        status = report_failure(writer, f'runner failure: {type(exc).__name__}: {exc}')
+    try:
+        sys.stderr.flush()
+    finally:
+        # os._exit: interpreter teardown of preloaded libraries (thread pools...) must not hang.
+        os._exit(status)
