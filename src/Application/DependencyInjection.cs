@@ -1,8 +1,4 @@
-using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Behaviours;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Application.Common.Validation;
 using CodeInterpreter.Application.Executions;
 using CodeInterpreter.Application.Sessions;
 using Microsoft.Extensions.Configuration;

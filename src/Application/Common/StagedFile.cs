@@ -1,5 +1,3 @@
-using CodeInterpreter.Domain.Files;
-
 namespace CodeInterpreter.Application.Common;
 
 /// <summary>A stored file resolved for staging: the (checked) workspace path it goes to and what the store holds.</summary>

@@ -1,8 +1,3 @@
-using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Files;
-
 namespace CodeInterpreter.Application.Common;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>

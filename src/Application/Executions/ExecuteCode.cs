@@ -1,10 +1,3 @@
-using CodeInterpreter.Application.Common;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Executions;
-using Mediator;
-using Microsoft.Extensions.Options;
-
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>Run <see cref="Code"/> (or the project in <see cref="Sources"/>) once in a fresh sandbox.</summary>

@@ -1,7 +1,3 @@
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Application.Common.Validation;
-using Microsoft.Extensions.Options;
-
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>What <see cref="ExecuteCodeCommand"/> must satisfy: refused with the field named (422) or as not allowed (403).</summary>

@@ -1,7 +1,4 @@
 using System.Text;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Files;
 
 namespace CodeInterpreter.Application.Executions;
 

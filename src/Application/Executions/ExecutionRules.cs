@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Files;
 
 namespace CodeInterpreter.Application.Executions;
 

@@ -1,10 +1,3 @@
-using CodeInterpreter.Application.Common;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Executions;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>

@@ -1,12 +1,3 @@
-using CodeInterpreter.Application.Common;
-using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Executions;
-using Mediator;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>Start <see cref="Execution"/> in the background; poll it by the returned job's id.</summary>

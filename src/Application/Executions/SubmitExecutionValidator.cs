@@ -1,5 +1,3 @@
-using CodeInterpreter.Application.Common.Validation;
-
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>A submission is refused up front for whatever its execution would be refused for.</summary>

@@ -1,7 +1,4 @@
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Application.Common.Validation;
 using CodeInterpreter.Application.Executions;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Application.Sessions;
 

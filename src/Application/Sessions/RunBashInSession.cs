@@ -1,10 +1,3 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Sessions;
-using Mediator;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace CodeInterpreter.Application.Sessions;
 
 /// <summary>Run the shell command <see cref="Cmd"/> in session <see cref="SessionId"/>'s workspace.</summary>

@@ -1,7 +1,3 @@
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Application.Common.Validation;
-using Microsoft.Extensions.Options;
-
 namespace CodeInterpreter.Application.Sessions;
 
 /// <summary>A shell command: not empty, within MAX_CODE_BYTES, and a timeout within MAX_EXEC_TIMEOUT_MS.</summary>

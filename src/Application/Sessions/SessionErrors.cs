@@ -1,5 +1,3 @@
-using CodeInterpreter.Application.Common.Exceptions;
-
 namespace CodeInterpreter.Application.Sessions;
 
 /// <summary>Expected failures of the session use cases, in the words clients match.</summary>

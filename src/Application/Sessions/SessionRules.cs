@@ -1,6 +1,4 @@
 using System.Text;
-using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Application.Executions;
 
 namespace CodeInterpreter.Application.Sessions;

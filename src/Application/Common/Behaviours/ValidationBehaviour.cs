@@ -1,6 +1,3 @@
-using CodeInterpreter.Application.Common.Validation;
-using Mediator;
-
 namespace CodeInterpreter.Application.Common.Behaviours;
 
 /// <summary>

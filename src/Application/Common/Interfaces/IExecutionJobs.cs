@@ -1,5 +1,3 @@
-using CodeInterpreter.Domain.Executions;
-
 namespace CodeInterpreter.Application.Common.Interfaces;
 
 /// <summary>Schedules submitted executions in the background and keeps them until they expire.</summary>

@@ -1,5 +1,3 @@
-using CodeInterpreter.Application.Common.Exceptions;
-
 namespace CodeInterpreter.Application.Common.Interfaces;
 
 /// <summary>
