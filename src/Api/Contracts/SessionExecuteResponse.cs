@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using NJsonSchema.Annotations;
 
 namespace CodeInterpreter.Api.Contracts;
@@ -11,5 +12,7 @@ public sealed class SessionExecuteResponse : ExecutionOutput
     /// took its place: it ignored the interrupt of a timeout, ran out of memory or CPU time, or the
     /// code ended it. Variables and imports of earlier calls are then gone; workspace files are kept.
     /// </summary>
+    /// <remarks>Last on the wire, after the shared fields: System.Text.Json would write a derived type's own properties first.</remarks>
+    [JsonPropertyOrder(1)]
     public required bool InterpreterRestarted { get; init; }
 }
