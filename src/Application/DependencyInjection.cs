@@ -1,6 +1,6 @@
-using CodeInterpreter.Application.Common;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
+using CodeInterpreter.Application.Common.Behaviours;
+using CodeInterpreter.Application.Executions;
+using CodeInterpreter.Application.Sessions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -8,10 +8,19 @@ namespace CodeInterpreter.Application;
 
 public static class DependencyInjection
 {
-    /// <summary>Use cases (through the source-generated mediator), their options and shared state.</summary>
+    /// <summary>Use cases (through the source-generated mediator, each command checked by its validator first), their options and shared state.</summary>
     public static IServiceCollection AddApplication(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddMediator(options => options.ServiceLifetime = ServiceLifetime.Singleton);
+        services.AddMediator(options =>
+        {
+            options.ServiceLifetime = ServiceLifetime.Singleton;
+            options.PipelineBehaviors = [typeof(ValidationBehaviour<,>)];
+        });
+        services.AddSingleton<IValidator<ExecuteCodeCommand>, ExecuteCodeValidator>();
+        services.AddSingleton<IValidator<SubmitExecutionCommand>, SubmitExecutionValidator>();
+        services.AddSingleton<IValidator<CreateSessionCommand>, CreateSessionValidator>();
+        services.AddSingleton<IValidator<ExecuteInSessionCommand>, ExecuteInSessionValidator>();
+        services.AddSingleton<IValidator<RunBashInSessionCommand>, RunBashInSessionValidator>();
         services.AddOptions<ExecutionOptions>()
             .Bind(configuration)
             .ValidateDataAnnotations()
@@ -34,6 +43,7 @@ public static class DependencyInjection
             .ValidateOnStart();
         services.AddSingleton<ServiceReadiness>();
         services.AddSingleton<ExecutionSlots>();
+        services.AddSingleton<ExecutionRunner>();
         return services;
     }
 }

@@ -1005,11 +1005,11 @@ export interface ExecutionJobResponse {
 export interface ExecuteResponse {
     /** Standard output, cut at MAX_OUTPUT_BYTES and then ending with \n...[truncated]. */
     stdout: string;
-    /** Standard error (tracebacks land here), cut like Stdout. */
+    /** Standard error (tracebacks land here), cut like Stdout. In a session, a restart of the interpreter is noted at its end. */
     stderr: string;
-    /** Exit status of the code; 128 + n when killed by signal n; null when timed out. */
+    /** Exit status of the code: 0, 1 for an uncaught exception, n for sys.exit(n); 128 + n when killed by signal n (in a session: the interpreter); null when timed out. */
     exit_code: number | undefined;
-    /** True when the code ran past timeout_ms and was killed. */
+    /** True when the code ran past timeout_ms and was killed (in a session: interrupted). */
     timed_out: boolean;
     /** How long the code ran, in milliseconds. */
     duration_ms: number;
@@ -1022,7 +1022,7 @@ listed). Every file is stored: download it with GET /v1/files/{file_id}. */
     stdout_truncated: boolean;
     /** True when Stderr was cut at MAX_OUTPUT_BYTES. */
     stderr_truncated: boolean;
-    /** True when the code was killed for exceeding the memory limit. */
+    /** True when the code was killed for exceeding the memory limit (a session's, in a session). */
     oom_killed: boolean;
     /** The uncaught exception of the code (syntax errors included), or null. */
     error: ExecutionErrorInfo | undefined;
@@ -1210,16 +1210,16 @@ export interface SessionCreateRequest {
 export interface SessionExecuteResponse {
     /** Standard output, cut at MAX_OUTPUT_BYTES and then ending with \n...[truncated]. */
     stdout: string;
-    /** Standard error (tracebacks land here), cut like Stdout. A restart of the interpreter is noted at its end. */
+    /** Standard error (tracebacks land here), cut like Stdout. In a session, a restart of the interpreter is noted at its end. */
     stderr: string;
-    /** Exit status of the call: 0, 1 for an uncaught exception, n for sys.exit(n), 128 + n when the interpreter was killed by signal n; null when timed out. */
+    /** Exit status of the code: 0, 1 for an uncaught exception, n for sys.exit(n); 128 + n when killed by signal n (in a session: the interpreter); null when timed out. */
     exit_code: number | undefined;
-    /** True when the call ran past timeout_ms and was interrupted. */
+    /** True when the code ran past timeout_ms and was killed (in a session: interrupted). */
     timed_out: boolean;
     /** How long the code ran, in milliseconds. */
     duration_ms: number;
-    /** Files and directories this call created or changed in the workspace. Every file is stored:
-download it with GET /v1/files/{file_id}. */
+    /** Files and directories the code created or changed in the workspace (unchanged inputs are not
+listed). Every file is stored: download it with GET /v1/files/{file_id}. */
     files: ExecutionFile[];
     /** Generated files that were not returned (over MAX_FILES_PER_EXECUTION or MAX_FILES_MB_PER_EXECUTION, or an invalid path). */
     files_dropped: DroppedExecutionFile[];
@@ -1227,7 +1227,7 @@ download it with GET /v1/files/{file_id}. */
     stdout_truncated: boolean;
     /** True when Stderr was cut at MAX_OUTPUT_BYTES. */
     stderr_truncated: boolean;
-    /** True when the code was killed for exceeding the session's memory limit. */
+    /** True when the code was killed for exceeding the memory limit (a session's, in a session). */
     oom_killed: boolean;
     /** The uncaught exception of the code (syntax errors included), or null. */
     error: ExecutionErrorInfo | undefined;

@@ -1,6 +1,3 @@
-using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Domain.Executions;
-
 namespace CodeInterpreter.Application.Common;
 
 /// <summary>What one execution came to, as operators count it.</summary>

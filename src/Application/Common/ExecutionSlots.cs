@@ -1,7 +1,3 @@
-using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Options;
-using Microsoft.Extensions.Options;
-
 namespace CodeInterpreter.Application.Common;
 
 /// <summary>

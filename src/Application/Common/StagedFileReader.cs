@@ -1,41 +1,42 @@
-using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Files;
-
 namespace CodeInterpreter.Application.Common;
 
 /// <summary>
-/// Reads stored files that are to be staged into a workspace: every id is resolved first (404 for an
-/// unknown one, before anything is read), then the total is bounded, then the contents are read.
+/// Reads stored files that are to be staged into a workspace, in two steps that may lie apart (a
+/// submitted execution resolves at submit and reads when it runs): every id is resolved first (404 for
+/// an unknown one, before anything is read); then the total is bounded and the contents are read.
 /// </summary>
 internal static class StagedFileReader
 {
-    /// <param name="files">The store the ids refer to.</param>
-    /// <param name="staged">Each file's id with the (already validated) workspace path it goes to.</param>
-    /// <param name="limits">MAX_FILES_MB_PER_EXECUTION bounds the total.</param>
-    /// <param name="cancellationToken">Aborts the reading.</param>
-    public static async Task<IReadOnlyList<SandboxInputFile>> ReadAsync(
-        IFileStore files, IReadOnlyList<(WorkspacePath Path, string FileId)> staged, ExecutionOptions limits,
-        CancellationToken cancellationToken)
+    /// <summary>Each staged file's stored file, with the (already checked) workspace path it goes to.</summary>
+    /// <exception cref="NotFoundException">An id is unknown.</exception>
+    public static async Task<IReadOnlyList<StagedFile>> ResolveAsync(
+        IFileStore files, IReadOnlyList<(WorkspacePath Path, string FileId)> staged, CancellationToken cancellationToken)
     {
-        var stored = new List<(WorkspacePath Path, StoredFile File)>(staged.Count);
-        long total = 0;
+        var resolved = new List<StagedFile>(staged.Count);
         foreach (var (path, fileId) in staged)
         {
             var file = await files.GetAsync(fileId, cancellationToken).ConfigureAwait(false)
                 ?? throw NotFound(fileId);
-            total += file.SizeBytes;
-            stored.Add((path, file));
+            resolved.Add(new StagedFile(path, file));
         }
 
-        if (total > limits.MaxFilesBytesPerExecution)
+        return resolved;
+    }
+
+    /// <summary>The contents of <paramref name="resolved"/>, once MAX_FILES_MB_PER_EXECUTION bounded their total.</summary>
+    /// <exception cref="RequestValidationException">The files exceed MAX_FILES_MB_PER_EXECUTION together.</exception>
+    /// <exception cref="NotFoundException">A file went away since it was resolved.</exception>
+    public static async Task<IReadOnlyList<SandboxInputFile>> ReadAsync(
+        IFileStore files, IReadOnlyList<StagedFile> resolved, ExecutionOptions limits,
+        CancellationToken cancellationToken)
+    {
+        if (resolved.Sum(r => r.File.SizeBytes) > limits.MaxFilesBytesPerExecution)
         {
             throw new RequestValidationException("files", $"files exceed maximum of {limits.MaxFilesMbPerExecution} MB per execution");
         }
 
-        var inputs = new List<SandboxInputFile>(stored.Count);
-        foreach (var (path, file) in stored)
+        var inputs = new List<SandboxInputFile>(resolved.Count);
+        foreach (var (path, file) in resolved)
         {
             var content = await files.OpenReadAsync(file.FileId, cancellationToken).ConfigureAwait(false)
                 ?? throw NotFound(file.FileId);

@@ -1,7 +1,3 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Domain.Executions;
-using Mediator;
-
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>Kill a submitted execution that is still queued or running (a finished one stays as it is).</summary>

@@ -1,24 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Files;
 
 namespace CodeInterpreter.Application.Executions;
-
-/// <summary>
-/// What a valid execution request becomes: paths parsed, sources as workspace files, limits and the
-/// image resolved. Anything invalid is refused with the field named (422) or as not allowed (403).
-/// </summary>
-internal sealed record ExecutionPlan(
-    IReadOnlyList<WorkspacePath> FilePaths,
-    IReadOnlyList<(WorkspacePath Path, byte[] Content)> Sources,
-    string? Entrypoint,
-    int MemoryLimitMb,
-    double? CpuLimit,
-    bool Network,
-    string? Image);
 
 /// <summary>The rules a request to execute must satisfy, against the server's limits.</summary>
 internal static partial class ExecutionRules
@@ -37,33 +21,27 @@ internal static partial class ExecutionRules
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
     private static partial Regex EnvName();
 
-    public static ExecutionPlan Check(ExecuteCodeCommand command, ExecutionOptions limits)
+    /// <summary>
+    /// What every request to run code carries (a one-off execution and a call into a session alike):
+    /// code (or, for an execution, an <paramref name="entrypoint"/> instead), stdin, timeout, env and args.
+    /// </summary>
+    public static void CheckCodeRequest(ICodeRequest request, ExecutionOptions limits, string? entrypoint = null)
     {
-        CheckCode(command, limits);
-        if (command.Stdin is not null && Encoding.UTF8.GetByteCount(command.Stdin) > limits.MaxStdinBytes)
+        CheckCode(request.Code, entrypoint, limits);
+        if (request.Stdin is not null && Encoding.UTF8.GetByteCount(request.Stdin) > limits.MaxStdinBytes)
         {
             throw new RequestValidationException("stdin", $"stdin exceeds maximum of {limits.MaxStdinBytes} bytes");
         }
 
-        CheckTimeout(command.TimeoutMs, limits);
-        CheckEnv(command.Env);
-        CheckArgs(command.Args);
-        var filePaths = CheckFilePaths(command.Files, limits);
-        var sources = CheckSources(command, limits, filePaths);
-        return new ExecutionPlan(
-            filePaths,
-            sources,
-            command.Entrypoint,
-            CheckMemory(command.MemoryLimitMb, limits),
-            CheckCpu(command.CpuLimit, limits),
-            CheckNetwork(command.Network, limits),
-            ResolveImage(command, limits));
+        CheckTimeout(request.TimeoutMs, limits);
+        CheckEnv(request.Env);
+        CheckArgs(request.Args);
     }
 
-    private static void CheckCode(ExecuteCodeCommand command, ExecutionOptions limits)
+    private static void CheckCode(string? code, string? entrypoint, ExecutionOptions limits)
     {
-        var hasCode = !string.IsNullOrWhiteSpace(command.Code);
-        if (command.Entrypoint is not null)
+        var hasCode = !string.IsNullOrWhiteSpace(code);
+        if (entrypoint is not null)
         {
             if (hasCode)
             {
@@ -78,13 +56,14 @@ internal static partial class ExecutionRules
             throw new RequestValidationException("code", "code must not be empty");
         }
 
-        if (Encoding.UTF8.GetByteCount(command.Code!) > limits.MaxCodeBytes)
+        if (Encoding.UTF8.GetByteCount(code!) > limits.MaxCodeBytes)
         {
             throw new RequestValidationException("code", $"code exceeds maximum of {limits.MaxCodeBytes} bytes");
         }
     }
 
-    private static void CheckTimeout(int timeoutMs, ExecutionOptions limits)
+    /// <summary>A wall-clock limit of code or of a shell command: 1 ms .. MAX_EXEC_TIMEOUT_MS.</summary>
+    public static void CheckTimeout(int timeoutMs, ExecutionOptions limits)
     {
         if (timeoutMs < 1)
         {
@@ -150,11 +129,15 @@ internal static partial class ExecutionRules
         }
     }
 
-    private static List<WorkspacePath> CheckFilePaths(IReadOnlyList<WorkspaceFileReference> files, ExecutionOptions limits)
+    /// <summary>
+    /// Stored files to stage into a workspace (of an execution or a session, as <paramref name="per"/> says):
+    /// at most MAX_FILES_PER_EXECUTION, each path valid and given once. Returns the paths taken.
+    /// </summary>
+    public static List<WorkspacePath> CheckFiles(IReadOnlyList<WorkspaceFileReference> files, ExecutionOptions limits, string per)
     {
         if (files.Count > limits.MaxFilesPerExecution)
         {
-            throw new RequestValidationException("files", $"files exceed maximum of {limits.MaxFilesPerExecution} per execution");
+            throw new RequestValidationException("files", $"files exceed maximum of {limits.MaxFilesPerExecution} per {per}");
         }
 
         var paths = new List<WorkspacePath>(files.Count);
@@ -166,24 +149,24 @@ internal static partial class ExecutionRules
         return paths;
     }
 
-    private static List<(WorkspacePath, byte[])> CheckSources(
-        ExecuteCodeCommand command, ExecutionOptions limits, List<WorkspacePath> filePaths)
+    /// <summary>
+    /// The inline sources of a project: at most <see cref="MaxSources"/> and MAX_CODE_BYTES in total, each
+    /// path valid and not <paramref name="taken"/> by a staged file, the entrypoint one of them.
+    /// </summary>
+    public static void CheckSources(
+        IReadOnlyList<SourceFile> sources, string? entrypoint, ExecutionOptions limits, IReadOnlyList<WorkspacePath> taken)
     {
-        if (command.Sources.Count > MaxSources)
+        if (sources.Count > MaxSources)
         {
             throw new RequestValidationException("sources", $"sources exceed maximum of {MaxSources} files");
         }
 
-        var taken = new List<WorkspacePath>(filePaths);
-        var sources = new List<(WorkspacePath, byte[])>(command.Sources.Count);
+        var paths = new List<WorkspacePath>(taken);
         long total = 0;
-        foreach (var source in command.Sources)
+        foreach (var source in sources)
         {
-            var path = ParseUnique("sources", source.Path, taken);
-            taken.Add(path);
-            var content = Encoding.UTF8.GetBytes(source.Content);
-            total += content.Length;
-            sources.Add((path, content));
+            paths.Add(ParseUnique("sources", source.Path, paths));
+            total += Encoding.UTF8.GetByteCount(source.Content);
         }
 
         if (total > limits.MaxCodeBytes)
@@ -191,12 +174,10 @@ internal static partial class ExecutionRules
             throw new RequestValidationException("sources", $"sources exceed maximum of {limits.MaxCodeBytes} bytes in total");
         }
 
-        if (command.Entrypoint is not null && !sources.Any(s => s.Item1.Value == command.Entrypoint))
+        if (entrypoint is not null && !paths.Skip(taken.Count).Any(p => p.Value == entrypoint))
         {
-            throw new RequestValidationException("entrypoint", $"entrypoint '{Printable(command.Entrypoint)}' must be the path of one of the sources");
+            throw new RequestValidationException("entrypoint", $"entrypoint '{Printable(entrypoint)}' must be the path of one of the sources");
         }
-
-        return sources;
     }
 
     private static WorkspacePath ParseUnique(string field, string path, List<WorkspacePath> taken)
@@ -214,75 +195,89 @@ internal static partial class ExecutionRules
         return parsed;
     }
 
-    /// <summary>A sandbox's memory (executions and sessions alike): the server's default, or 16 MB .. MAX_MEMORY_LIMIT_MB.</summary>
-    public static int CheckMemory(int? memoryLimitMb, ExecutionOptions limits)
+    /// <summary>A sandbox's memory (executions and sessions alike): null (the server's default), or 16 MB .. MAX_MEMORY_LIMIT_MB.</summary>
+    public static void CheckMemory(int? memoryLimitMb, ExecutionOptions limits)
     {
-        if (memoryLimitMb is null)
-        {
-            return limits.MemoryLimitMb;
-        }
-
         if (memoryLimitMb < MinMemoryLimitMb)
         {
             throw new RequestValidationException("memory_limit_mb", $"memory_limit_mb must be at least {MinMemoryLimitMb} MB");
         }
 
-        return memoryLimitMb <= limits.MaxMemoryLimitMb
-            ? memoryLimitMb.Value
-            : throw new RequestValidationException("memory_limit_mb", $"memory_limit_mb exceeds maximum of {limits.MaxMemoryLimitMb} MB");
+        if (memoryLimitMb > limits.MaxMemoryLimitMb)
+        {
+            throw new RequestValidationException("memory_limit_mb", $"memory_limit_mb exceeds maximum of {limits.MaxMemoryLimitMb} MB");
+        }
     }
 
-    private static double? CheckCpu(double? cpuLimit, ExecutionOptions limits)
+    /// <summary>CPU cores: null (the server's default), or 0.01 .. MAX_CPU_LIMIT.</summary>
+    public static void CheckCpu(double? cpuLimit, ExecutionOptions limits)
     {
-        if (cpuLimit is null)
-        {
-            return null;
-        }
-
         if (cpuLimit < 0.01)
         {
             throw new RequestValidationException("cpu_limit", "cpu_limit must be at least 0.01 cores");
         }
 
-        return cpuLimit <= limits.MaxCpuLimit
-            ? cpuLimit
-            : throw new RequestValidationException(
+        if (cpuLimit > limits.MaxCpuLimit)
+        {
+            throw new RequestValidationException(
                 "cpu_limit", string.Create(CultureInfo.InvariantCulture, $"cpu_limit exceeds maximum of {limits.MaxCpuLimit} cores"));
+        }
     }
 
-    private static bool CheckNetwork(bool network, ExecutionOptions limits) =>
-        !network || limits.AllowNetwork
-            ? network
-            : throw new ForbiddenException("network access is not allowed on this server (ALLOW_NETWORK=false)");
-
-    private static string? ResolveImage(ExecuteCodeCommand command, ExecutionOptions limits)
+    /// <summary>A network only when the server allows it (ALLOW_NETWORK).</summary>
+    public static void CheckNetwork(bool network, ExecutionOptions limits)
     {
-        if (command.PythonVersion is null && command.Image is null)
+        if (network && !limits.AllowNetwork)
         {
-            return null;
+            throw new ForbiddenException("network access is not allowed on this server (ALLOW_NETWORK=false)");
+        }
+    }
+
+    /// <summary>At most one of <paramref name="pythonVersion"/> and <paramref name="image"/>, and only one on the server's allow-list.</summary>
+    public static void CheckImage(string? pythonVersion, string? image, ExecutionOptions limits)
+    {
+        if (pythonVersion is null && image is null)
+        {
+            return;
         }
 
-        if (command.PythonVersion is not null && command.Image is not null)
+        if (pythonVersion is not null && image is not null)
         {
             throw new RequestValidationException("image", "python_version and image are mutually exclusive: send one of them");
         }
 
-        var allowed = limits.AllowedImages();
-        var match = command.PythonVersion is not null
-            ? allowed.Where(a => a.Key == command.PythonVersion)
-            : allowed.Where(a => a.Value == command.Image || a.Key == command.Image);
-        if (match.Any())
+        if (FindImage(pythonVersion, image, limits) is not null)
         {
-            return match.First().Value;
+            return;
         }
 
-        var (field, value, choices) = command.PythonVersion is not null
-            ? ("python_version", command.PythonVersion, allowed.Select(a => a.Key))
-            : ("image", command.Image!, allowed.Select(a => a.Value));
+        var allowed = limits.AllowedImages();
+        var (field, value, choices) = pythonVersion is not null
+            ? ("python_version", pythonVersion, allowed.Select(a => a.Key))
+            : ("image", image!, allowed.Select(a => a.Value));
         var list = string.Join(", ", choices);
         throw new RequestValidationException(field,
             $"{field} '{Printable(value)}' is not allowed; allowed: {(list.Length == 0 ? "none (only the default image)" : list)}");
     }
+
+    /// <summary>
+    /// The allowed image that <paramref name="pythonVersion"/> (its key) or <paramref name="image"/> (its
+    /// reference or key) names; null when neither is given (the default image) or it is not allowed.
+    /// </summary>
+    public static string? FindImage(string? pythonVersion, string? image, ExecutionOptions limits)
+    {
+        var allowed = limits.AllowedImages();
+        var match = pythonVersion is not null
+            ? allowed.Where(a => a.Key == pythonVersion)
+            : allowed.Where(a => a.Value == image || a.Key == image);
+        return match.Select(a => a.Value).FirstOrDefault();
+    }
+
+    /// <summary>The workspace path of a request its rules passed (a rule-breaking one here is a bug, not a bad request).</summary>
+    public static WorkspacePath CheckedPath(string path) =>
+        WorkspacePath.TryParse(path, out var parsed, out var error)
+            ? parsed
+            : throw new InvalidOperationException($"A path that was not checked reached a use case: {error}");
 
     private static string Printable(string text) =>
         new([.. text.Take(100).Select(c => char.IsControl(c) ? '?' : c)]);

@@ -1,6 +1,3 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Domain.Files;
-
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>Keeps the files an execution generated in the file store, like uploads, named after their path.</summary>

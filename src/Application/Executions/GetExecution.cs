@@ -1,9 +1,3 @@
-using CodeInterpreter.Application.Common;
-using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Domain.Executions;
-using Mediator;
-
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>Where a submitted execution stands, with its result once finished.</summary>

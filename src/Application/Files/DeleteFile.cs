@@ -1,7 +1,3 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using Mediator;
-using Microsoft.Extensions.Logging;
-
 namespace CodeInterpreter.Application.Files;
 
 /// <summary>Delete a stored file.</summary>

@@ -1,5 +1,3 @@
-using CodeInterpreter.Application.Common.Exceptions;
-
 namespace CodeInterpreter.Application.Files;
 
 /// <summary>Expected failures of the file use cases, in the words clients match.</summary>

@@ -1,7 +1,3 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Domain.Files;
-using Mediator;
-
 namespace CodeInterpreter.Application.Files;
 
 /// <summary>A stored file's metadata and content.</summary>

@@ -1,10 +1,3 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Files;
-using Mediator;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace CodeInterpreter.Application.Files;
 
 /// <summary>Store <see cref="Content"/>, read to its end, as a new file named <see cref="FileName"/>.</summary>

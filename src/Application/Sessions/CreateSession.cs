@@ -1,11 +1,4 @@
-using CodeInterpreter.Application.Common;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Application.Executions;
-using CodeInterpreter.Domain.Sessions;
-using Mediator;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Application.Sessions;
 
@@ -19,6 +12,7 @@ public sealed record CreateSessionCommand(IReadOnlyList<WorkspaceFileReference> 
     public int? MemoryLimitMb { get; init; }
 }
 
+/// <remarks>Reaches here only past <see cref="CreateSessionValidator"/>.</remarks>
 public sealed partial class CreateSessionHandler(
     ISessionProvider sessions,
     IFileStore files,
@@ -29,11 +23,12 @@ public sealed partial class CreateSessionHandler(
     public async ValueTask<OpenedSession> Handle(CreateSessionCommand command, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        var ttl = SessionRules.CheckTtl(command.TtlSeconds);
-        var memoryLimitMb = ExecutionRules.CheckMemory(command.MemoryLimitMb, limits);
-        var staged = SessionRules.CheckFiles(command.Files, limits);
+        var ttl = TimeSpan.FromSeconds(command.TtlSeconds);
+        var memoryLimitMb = command.MemoryLimitMb ?? limits.MemoryLimitMb;
+        var staged = await StagedFileReader.ResolveAsync(files, ExecutionPlan.StagedFiles(command.Files), cancellationToken)
+            .ConfigureAwait(false);
         var inputs = await StagedFileReader.ReadAsync(files, staged, limits, cancellationToken).ConfigureAwait(false);
-        SessionErrors.EnsureReady(readiness);
+        readiness.EnsureReady("open sessions");
 
         var opened = await sessions.OpenAsync(new SessionSpec(ttl, memoryLimitMb) { InputFiles = inputs }, cancellationToken)
             .ConfigureAwait(false);

@@ -1,7 +1,3 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using Mediator;
-using Microsoft.Extensions.Logging;
-
 namespace CodeInterpreter.Application.Sessions;
 
 /// <summary>Close a session and remove its sandbox (its workspace goes with it).</summary>

@@ -1,10 +1,4 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Application.Executions;
-using CodeInterpreter.Domain.Sessions;
-using Mediator;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Application.Sessions;
 
@@ -17,7 +11,7 @@ public sealed record ExecuteInSessionCommand(
     string? Code,
     string? Stdin,
     int TimeoutMs,
-    bool LastLineInteractive) : ICommand<SessionExecutionResult>
+    bool LastLineInteractive) : ICommand<SessionExecutionResult>, ICodeRequest
 {
     /// <summary>Environment variables set for this call only.</summary>
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
@@ -26,6 +20,7 @@ public sealed record ExecuteInSessionCommand(
     public IReadOnlyList<string> Args { get; init; } = [];
 }
 
+/// <remarks>Reaches here only past <see cref="ExecuteInSessionValidator"/>.</remarks>
 public sealed partial class ExecuteInSessionHandler(
     ISessionProvider sessions,
     IFileStore files,
@@ -35,31 +30,8 @@ public sealed partial class ExecuteInSessionHandler(
     public async ValueTask<SessionExecutionResult> Handle(ExecuteInSessionCommand command, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        // The same rules as a one-off execution for what a call can carry (code, stdin, timeout, env, args).
-        ExecutionRules.Check(
-            new ExecuteCodeCommand(command.Code, command.Stdin, command.TimeoutMs, command.LastLineInteractive, [])
-            {
-                Env = command.Env,
-                Args = command.Args,
-            },
-            limits);
-
-        var request = new SandboxRequest(
-            ExecutionId: Guid.NewGuid().ToString("N")[..16],
-            command.Code!,
-            command.Stdin,
-            command.LastLineInteractive,
-            TimeSpan.FromMilliseconds(command.TimeoutMs),
-            new SandboxLimits(limits.MemoryLimitMb, limits.CpuTimeLimitSec, limits.MaxOutputBytes)
-            {
-                MaxGeneratedFiles = limits.MaxFilesPerExecution,
-                MaxGeneratedBytes = limits.MaxFilesBytesPerExecution,
-            })
-        {
-            GeneratedFiles = new GeneratedFileStore(files),
-            Argv = command.Args,
-            Env = command.Env,
-        };
+        // The session's sandbox keeps its own memory, files and image; the call's output and generated files are bounded like an execution's.
+        var request = CodeCall.Of(command).ToSandboxRequest(limits, limits.MemoryLimitMb, cpus: null, files);
 
         // No execution slot: each session runs one call at a time and MAX_SESSIONS bounds the sessions,
         // while a slot held by a call queued behind a busy session would starve one-off executions.

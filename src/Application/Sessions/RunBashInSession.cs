@@ -1,15 +1,9 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Domain.Sessions;
-using Mediator;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace CodeInterpreter.Application.Sessions;
 
 /// <summary>Run the shell command <see cref="Cmd"/> in session <see cref="SessionId"/>'s workspace.</summary>
 public sealed record RunBashInSessionCommand(string SessionId, string? Cmd, int TimeoutMs) : ICommand<ShellResult>;
 
+/// <remarks>Reaches here only past <see cref="RunBashInSessionValidator"/>.</remarks>
 public sealed partial class RunBashInSessionHandler(
     ISessionProvider sessions,
     IOptions<ExecutionOptions> options,
@@ -17,9 +11,7 @@ public sealed partial class RunBashInSessionHandler(
 {
     public async ValueTask<ShellResult> Handle(RunBashInSessionCommand command, CancellationToken cancellationToken)
     {
-        var limits = options.Value;
-        var timeout = SessionRules.CheckShell(command.Cmd, command.TimeoutMs, limits);
-        var shell = new ShellCommand(command.Cmd!, timeout, limits.MaxOutputBytes);
+        var shell = new ShellCommand(command.Cmd!, TimeSpan.FromMilliseconds(command.TimeoutMs), options.Value.MaxOutputBytes);
 
         var result = await sessions.RunShellAsync(command.SessionId, shell, cancellationToken).ConfigureAwait(false)
             ?? throw SessionErrors.NotFound(command.SessionId);

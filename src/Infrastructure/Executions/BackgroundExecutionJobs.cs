@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
-using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Application.Executions;
 using CodeInterpreter.Domain.Executions;
-using Mediator;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,13 +9,12 @@ using Microsoft.Extensions.Options;
 namespace CodeInterpreter.Infrastructure.Executions;
 
 /// <summary>
-/// Runs submitted executions in the background through the same use case as <c>/v1/execute</c>
-/// (same validation, limits, slots and sandboxes), keeps each finished one for
+/// Schedules submitted executions in the background (what a job does is the Application's: the same
+/// runner, limits, slots and sandboxes as <c>/v1/execute</c>), keeps each finished one for
 /// EXECUTION_RESULT_TTL_SEC, and removes expired ones on a timer. The embedded single-machine store:
 /// jobs live in this process.
 /// </summary>
 internal sealed partial class BackgroundExecutionJobs(
-    IServiceProvider services,
     TimeProvider clock,
     IOptions<AsyncExecutionOptions> options,
     ILogger<BackgroundExecutionJobs> logger) : BackgroundService, IExecutionJobs
@@ -33,11 +28,11 @@ internal sealed partial class BackgroundExecutionJobs(
 
     public int Unfinished => _jobs.Values.Count(e => !e.Job.IsFinished);
 
-    public void Start(ExecutionJob job, ExecuteCodeCommand command)
+    public void Start(ExecutionJob job, ExecutionJobWork work)
     {
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var entry = new Entry(job, cancel);
-        entry.Run = Task.Run(() => RunAsync(job, command, cancel.Token), CancellationToken.None);
+        entry.Run = Task.Run(() => work(cancel.Token, _stopping.Token), CancellationToken.None);
         _jobs[job.Id] = entry;
     }
 
@@ -93,25 +88,6 @@ internal sealed partial class BackgroundExecutionJobs(
     // The token sources are left to the garbage collector: a second, late StopAsync of the host
     // may still cancel them after disposal, and at shutdown nothing is gained by disposing them.
 
-    private async Task RunAsync(ExecutionJob job, ExecuteCodeCommand command, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var sender = services.GetRequiredService<ISender>();
-            var result = await sender.Send(command with { Observer = new JobObserver(job, clock) }, cancellationToken).ConfigureAwait(false);
-            job.Complete(result, clock.GetUtcNow());
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            job.Cancel(_stopping.IsCancellationRequested ? "cancelled: the service shut down" : "cancelled by the client", clock.GetUtcNow());
-        }
-        catch (Exception ex)
-        {
-            LogFailed(ex, job.Id);
-            job.Fail(ExecutionOutcomes.ClientMessage(ex), clock.GetUtcNow());
-        }
-    }
-
     private void RemoveExpired()
     {
         var cutoff = clock.GetUtcNow() - TimeSpan.FromSeconds(options.Value.ResultTtlSec);
@@ -130,9 +106,6 @@ internal sealed partial class BackgroundExecutionJobs(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Background execution {ExecutionId} failed")]
-    private partial void LogFailed(Exception ex, string executionId);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} expired execution result(s)")]
     private partial void LogExpired(int count);
 
@@ -143,17 +116,5 @@ internal sealed partial class BackgroundExecutionJobs(
         public CancellationTokenSource Cancel { get; } = cancel;
 
         public Task? Run { get; set; }
-    }
-
-    /// <summary>Moves the job to running when its code starts (until then it waits for a slot).</summary>
-    private sealed class JobObserver(ExecutionJob job, TimeProvider clock) : IExecutionObserver
-    {
-        public ValueTask OnStartedAsync(CancellationToken cancellationToken)
-        {
-            job.MarkRunning(clock.GetUtcNow());
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask OnOutputAsync(OutputChannel stream, string text, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 }

@@ -1,5 +1,6 @@
 using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Domain.Executions;
 
 namespace CodeInterpreter.Application.Tests.Common;
 
@@ -31,4 +32,12 @@ public sealed class ExecutionOutcomesTests
         ExecutionOutcomes.Of(new OperationCanceledException()).Should().Be(ExecutionOutcome.Cancelled);
         ExecutionOutcomes.Of(new SandboxFailedException("broke")).Should().Be(ExecutionOutcome.Error);
     }
+
+    [TestCase(0, false, false, ExecutionOutcome.Completed)]
+    [TestCase(1, false, false, ExecutionOutcome.Failed)]
+    [TestCase(137, false, true, ExecutionOutcome.OomKilled)]
+    [TestCase(null, true, false, ExecutionOutcome.TimedOut)]
+    public void Results_map_to_outcomes(int? exitCode, bool timedOut, bool oomKilled, ExecutionOutcome expected) =>
+        ExecutionOutcomes.Of(new ExecutionResult("", "", exitCode, timedOut, TimeSpan.Zero, false, false, oomKilled, null))
+            .Should().Be(expected);
 }

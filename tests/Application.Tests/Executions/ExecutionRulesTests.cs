@@ -4,25 +4,32 @@ using CodeInterpreter.Application.Executions;
 
 namespace CodeInterpreter.Application.Tests.Executions;
 
+/// <summary>The rules of a request to execute (<see cref="ExecuteCodeValidator"/>) and the plan a valid one becomes.</summary>
 public sealed class ExecutionRulesTests
 {
     private static readonly ExecutionOptions Defaults = new();
+
+    private static ExecutionPlan Check(ExecuteCodeCommand command, ExecutionOptions limits)
+    {
+        new ExecuteCodeValidator(Microsoft.Extensions.Options.Options.Create(limits)).Validate(command);
+        return ExecutionPlan.Of(command, limits);
+    }
 
     private static ExecuteCodeCommand Command(string? code = "print(1)", int timeoutMs = 2000, params WorkspaceFileReference[] files) =>
         new(code, Stdin: null, timeoutMs, LastLineInteractive: true, files);
 
     private static RequestValidationException Refused(ExecuteCodeCommand command, ExecutionOptions? limits = null)
     {
-        var check = () => ExecutionRules.Check(command, limits ?? Defaults);
+        var check = () => Check(command, limits ?? Defaults);
         return check.Should().Throw<RequestValidationException>().Which;
     }
 
     [Test]
     public void A_valid_request_becomes_a_plan_with_the_servers_defaults()
     {
-        var plan = ExecutionRules.Check(Command(files: new WorkspaceFileReference("in/a.csv", "id")), new ExecutionOptions { MemoryLimitMb = 300 });
+        var plan = Check(Command(files: new WorkspaceFileReference("in/a.csv", "id")), new ExecutionOptions { MemoryLimitMb = 300 });
 
-        plan.FilePaths.Select(p => p.Value).Should().Equal("in/a.csv");
+        plan.Files.Select(f => f.Path.Value).Should().Equal("in/a.csv");
         plan.MemoryLimitMb.Should().Be(300);
         plan.CpuLimit.Should().BeNull();
         plan.Network.Should().BeFalse();
@@ -93,7 +100,7 @@ public sealed class ExecutionRulesTests
 
     [Test]
     public void A_memory_limit_within_bounds_is_kept() =>
-        ExecutionRules.Check(Command() with { MemoryLimitMb = 512 }, Defaults).MemoryLimitMb.Should().Be(512);
+        Check(Command() with { MemoryLimitMb = 512 }, Defaults).MemoryLimitMb.Should().Be(512);
 
     [TestCase(0.001, "cpu_limit must be at least 0.01 cores")]
     [TestCase(2.5, "cpu_limit exceeds maximum of 2 cores")]
@@ -103,10 +110,10 @@ public sealed class ExecutionRulesTests
     [Test]
     public void Network_is_forbidden_unless_the_server_allows_it()
     {
-        var check = () => ExecutionRules.Check(Command() with { Network = true }, Defaults);
+        var check = () => Check(Command() with { Network = true }, Defaults);
 
         check.Should().Throw<ForbiddenException>();
-        ExecutionRules.Check(Command() with { Network = true }, new ExecutionOptions { AllowNetwork = true }).Network.Should().BeTrue();
+        Check(Command() with { Network = true }, new ExecutionOptions { AllowNetwork = true }).Network.Should().BeTrue();
     }
 
     [Test]
@@ -114,11 +121,30 @@ public sealed class ExecutionRulesTests
     {
         var limits = new ExecutionOptions { ExecutorImages = "3.12=registry.local/py:3.12" };
 
-        ExecutionRules.Check(Command() with { PythonVersion = "3.12" }, limits).Image.Should().Be("registry.local/py:3.12");
+        Check(Command() with { PythonVersion = "3.12" }, limits).Image.Should().Be("registry.local/py:3.12");
     }
 
     [Test]
     public void An_image_not_on_the_allow_list_is_refused_listing_the_allowed_ones() =>
         Refused(Command() with { Image = "evil:latest" }, new ExecutionOptions { ExecutorImages = "3.12=registry.local/py:3.12" })
             .Message.Should().Be("image 'evil:latest' is not allowed; allowed: registry.local/py:3.12");
+
+    [Test]
+    public void The_plan_carries_the_checked_timeout() =>
+        Check(Command(timeoutMs: 1500), Defaults).Timeout.Should().Be(TimeSpan.FromMilliseconds(1500));
+
+    [Test]
+    public void Sources_become_workspace_files_with_their_utf8_bytes()
+    {
+        var plan = Check(Command(code: null) with { Entrypoint = "app/main.py", Sources = [new SourceFile("app/main.py", "print('é')")] }, Defaults);
+
+        var source = plan.Sources.Should().ContainSingle().Subject;
+        source.Path.Value.Should().Be("app/main.py");
+        source.Content.ToArray().Should().Equal(System.Text.Encoding.UTF8.GetBytes("print('é')"));
+    }
+
+    [Test]
+    public void More_staged_files_than_the_maximum_are_refused_per_execution() =>
+        Refused(Command(files: [new WorkspaceFileReference("a", "1"), new WorkspaceFileReference("b", "2")]), new ExecutionOptions { MaxFilesPerExecution = 1 })
+            .Message.Should().Be("files exceed maximum of 1 per execution");
 }

@@ -1,95 +1,164 @@
 using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Application.Executions;
 using CodeInterpreter.Application.Tests.Fakes;
 using CodeInterpreter.Domain.Executions;
 
 namespace CodeInterpreter.Application.Tests.Executions;
 
-/// <summary>Submitting a background execution: refused up front for what the run would refuse, else started.</summary>
+/// <summary>
+/// Submitting a background execution: refused up front for what the run would refuse, else started;
+/// then the job's run (what Infrastructure schedules), which moves the job through its states.
+/// </summary>
 [FixtureLifeCycle(LifeCycle.InstancePerTestCase)]
-public sealed class SubmitExecutionHandlerTests
+public sealed class SubmitExecutionHandlerTests : IDisposable
 {
-    private sealed class RecordingJobs : IExecutionJobs
-    {
-        public List<(ExecutionJob Job, ExecuteCodeCommand Command)> Started { get; } = [];
+    private readonly ApplicationUnderTest _app = new();
 
-        public int Unfinished { get; set; }
+    public SubmitExecutionHandlerTests() => _app.AsyncLimits.MaxPending = 10;
 
-        public void Start(ExecutionJob job, ExecuteCodeCommand command) => Started.Add((job, command));
-
-        public ExecutionJob? Find(string id) => Started.Select(s => s.Job).FirstOrDefault(j => j.Id == id);
-
-        public Task CancelAsync(ExecutionJob job, CancellationToken cancellationToken) => Task.CompletedTask;
-    }
-
-    private readonly RecordingJobs _jobs = new();
-    private readonly InMemoryFileStore _files = new();
-    private readonly ServiceReadiness _readiness = new();
-
-    private SubmitExecutionHandler Handler(int maxPending = 10) => new(
-        _jobs, _files, _readiness,
-        Microsoft.Extensions.Options.Options.Create(new ExecutionOptions()),
-        Microsoft.Extensions.Options.Options.Create(new AsyncExecutionOptions { MaxPending = maxPending }),
-        TimeProvider.System);
+    public void Dispose() => _app.Dispose();
 
     private static SubmitExecutionCommand Submit(string code = "print(1)", int timeoutMs = 2000, params WorkspaceFileReference[] files) =>
         new(new ExecuteCodeCommand(code, null, timeoutMs, true, files));
 
-    [Test]
-    public async Task A_valid_submission_starts_a_job_with_its_command()
-    {
-        _readiness.MarkReady();
-        var command = Submit();
+    private Func<Task<ExecutionJob>> Call(SubmitExecutionCommand command) => async () => await _app.Send(command);
 
-        var job = await Handler().Handle(command, CancellationToken.None);
+    /// <summary>Submits a valid execution and returns its job with the work the job store was given.</summary>
+    private async Task<(ExecutionJob Job, ExecutionJobWork Run)> SubmittedAsync(SubmitExecutionCommand? command = null)
+    {
+        _app.Readiness.MarkReady();
+        var job = await _app.Send(command ?? Submit());
+        return (job, _app.Jobs.Started.Should().ContainSingle().Subject.Work);
+    }
+
+    [Test]
+    public async Task A_valid_submission_starts_a_job_without_running_it_yet()
+    {
+        _app.Readiness.MarkReady();
+
+        var job = await _app.Send(Submit());
 
         job.Id.Should().MatchRegex("^exec-[0-9a-f]{32}$");
-        _jobs.Started.Should().ContainSingle().Which.Should().Be((job, command.Execution));
+        job.Status.Should().Be(ExecutionJobStatus.Queued);
+        _app.Jobs.Started.Should().ContainSingle().Which.Job.Should().BeSameAs(job);
+        _app.Sandbox.Received.Should().BeNull();
     }
 
     [Test]
     public async Task An_invalid_execution_is_refused_at_submit_and_never_started()
     {
-        _readiness.MarkReady();
+        _app.Readiness.MarkReady();
 
-        var call = () => Handler().Handle(Submit(timeoutMs: 60_001), CancellationToken.None).AsTask();
-
-        (await call.Should().ThrowAsync<RequestValidationException>()).Which.Field.Should().Be("timeout_ms");
-        _jobs.Started.Should().BeEmpty();
+        (await Call(Submit(timeoutMs: 60_001)).Should().ThrowAsync<RequestValidationException>()).Which.Field.Should().Be("timeout_ms");
+        _app.Jobs.Started.Should().BeEmpty();
     }
 
     [Test]
     public async Task An_unknown_file_is_refused_at_submit_as_not_found()
     {
-        _readiness.MarkReady();
+        _app.Readiness.MarkReady();
 
-        var call = () => Handler().Handle(Submit(files: new WorkspaceFileReference("a.csv", new string('0', 32))), CancellationToken.None).AsTask();
-
-        await call.Should().ThrowAsync<NotFoundException>().WithMessage($"File with ID '{new string('0', 32)}' not found");
-        _jobs.Started.Should().BeEmpty();
+        await Call(Submit(files: new WorkspaceFileReference("a.csv", new string('0', 32))))
+            .Should().ThrowAsync<NotFoundException>().WithMessage($"File with ID '{new string('0', 32)}' not found");
+        _app.Jobs.Started.Should().BeEmpty();
     }
 
     [Test]
     public async Task A_submission_before_the_service_is_ready_is_unavailable()
     {
-        var call = () => Handler().Handle(Submit(), CancellationToken.None).AsTask();
-
-        await call.Should().ThrowAsync<ServiceUnavailableException>();
-        _jobs.Started.Should().BeEmpty();
+        await Call(Submit()).Should().ThrowAsync<ServiceUnavailableException>();
+        _app.Jobs.Started.Should().BeEmpty();
     }
 
     [Test]
     public async Task A_submission_beyond_the_unfinished_maximum_is_refused_with_retry_after()
     {
-        _readiness.MarkReady();
-        _jobs.Unfinished = 2;
+        _app.Readiness.MarkReady();
+        _app.AsyncLimits.MaxPending = 2;
+        _app.Jobs.Unfinished = 2;
 
-        var call = () => Handler(maxPending: 2).Handle(Submit(), CancellationToken.None).AsTask();
+        (await Call(Submit()).Should().ThrowAsync<TooManyRequestsException>()).Which.RetryAfter.Should().BePositive();
+        _app.Jobs.Started.Should().BeEmpty();
+    }
 
-        (await call.Should().ThrowAsync<TooManyRequestsException>()).Which.RetryAfter.Should().BePositive();
-        _jobs.Started.Should().BeEmpty();
+    [Test]
+    public async Task The_run_executes_the_submitted_plan_with_its_staged_file_and_completes_the_job()
+    {
+        _app.Readiness.MarkReady();
+        var id = await _app.StoreAsync([4, 2]);
+        var (job, run) = await SubmittedAsync(Submit(timeoutMs: 1500, files: new WorkspaceFileReference("in.bin", id)));
+
+        await run(CancellationToken.None, CancellationToken.None);
+
+        job.Status.Should().Be(ExecutionJobStatus.Completed);
+        job.StartedAt.Should().NotBeNull("the job ran once its code started");
+        job.Result.Should().Be(RecordingSandbox.Finished);
+        var request = _app.Sandbox.Received!;
+        request.Timeout.Should().Be(TimeSpan.FromMilliseconds(1500));
+        request.InputFiles.Should().ContainSingle().Which.Content.ToArray().Should().Equal(4, 2);
+        _app.Metrics.Recorded.Should().Equal((ExecutionOutcome.Completed, TimeSpan.FromMilliseconds(5)));
+    }
+
+    [Test]
+    public async Task A_run_that_times_out_ends_the_job_timed_out_with_its_result()
+    {
+        var timedOut = RecordingSandbox.Finished with { ExitCode = null, TimedOut = true };
+        _app.Sandbox.Run = (_, _) => Task.FromResult(timedOut);
+        var (job, run) = await SubmittedAsync();
+
+        await run(CancellationToken.None, CancellationToken.None);
+
+        job.Status.Should().Be(ExecutionJobStatus.TimedOut);
+        job.Result.Should().Be(timedOut);
+    }
+
+    [Test]
+    public async Task A_failed_run_fails_the_job_with_what_a_client_may_read()
+    {
+        _app.Sandbox.Run = (_, _) => throw new InvalidOperationException("/var/lib/secret");
+        var (job, run) = await SubmittedAsync();
+
+        await run(CancellationToken.None, CancellationToken.None);
+
+        job.Status.Should().Be(ExecutionJobStatus.Failed);
+        job.Error.Should().Be(ExecutionOutcomes.UnexpectedFailureMessage);
+    }
+
+    [Test]
+    public async Task A_run_of_a_file_deleted_since_the_submit_fails_the_job()
+    {
+        _app.Readiness.MarkReady();
+        var id = await _app.StoreAsync([1]);
+        var (job, run) = await SubmittedAsync(Submit(files: new WorkspaceFileReference("in.bin", id)));
+        await _app.Files.DeleteAsync(id, CancellationToken.None);
+
+        await run(CancellationToken.None, CancellationToken.None);
+
+        job.Status.Should().Be(ExecutionJobStatus.Failed);
+        _app.Sandbox.Received.Should().BeNull();
+    }
+
+    [Test]
+    public async Task A_run_cancelled_by_the_client_says_so()
+    {
+        var (job, run) = await SubmittedAsync();
+
+        await run(new CancellationToken(canceled: true), CancellationToken.None);
+
+        job.Status.Should().Be(ExecutionJobStatus.Cancelled);
+        job.Error.Should().Be("cancelled by the client");
+    }
+
+    [Test]
+    public async Task A_run_cancelled_because_the_service_stops_says_so()
+    {
+        var (job, run) = await SubmittedAsync();
+
+        await run(new CancellationToken(canceled: true), new CancellationToken(canceled: true));
+
+        job.Status.Should().Be(ExecutionJobStatus.Cancelled);
+        job.Error.Should().Be("cancelled: the service shut down");
     }
 }

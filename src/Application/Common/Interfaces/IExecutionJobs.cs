@@ -1,13 +1,10 @@
-using CodeInterpreter.Application.Executions;
-using CodeInterpreter.Domain.Executions;
-
 namespace CodeInterpreter.Application.Common.Interfaces;
 
-/// <summary>Runs submitted executions in the background and keeps them until they expire.</summary>
+/// <summary>Schedules submitted executions in the background and keeps them until they expire.</summary>
 public interface IExecutionJobs
 {
-    /// <summary>Starts <paramref name="command"/> in the background as <paramref name="job"/>.</summary>
-    void Start(ExecutionJob job, ExecuteCodeCommand command);
+    /// <summary>Keeps <paramref name="job"/> and runs <paramref name="work"/> for it in the background.</summary>
+    void Start(ExecutionJob job, ExecutionJobWork work);
 
     /// <summary>The job, or null when unknown or expired.</summary>
     ExecutionJob? Find(string id);

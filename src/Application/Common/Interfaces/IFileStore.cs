@@ -1,5 +1,3 @@
-using CodeInterpreter.Domain.Files;
-
 namespace CodeInterpreter.Application.Common.Interfaces;
 
 /// <summary>

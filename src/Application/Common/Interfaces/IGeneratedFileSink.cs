@@ -1,5 +1,3 @@
-using CodeInterpreter.Domain.Files;
-
 namespace CodeInterpreter.Application.Common.Interfaces;
 
 /// <summary>Keeps a generated file and says under which id.</summary>

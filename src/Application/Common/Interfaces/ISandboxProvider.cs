@@ -1,5 +1,3 @@
-using CodeInterpreter.Domain.Executions;
-
 namespace CodeInterpreter.Application.Common.Interfaces;
 
 /// <summary>Runs one request in a fresh, single-use, locked-down sandbox.</summary>

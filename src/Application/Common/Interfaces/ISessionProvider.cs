@@ -1,5 +1,3 @@
-using CodeInterpreter.Domain.Sessions;
-
 namespace CodeInterpreter.Application.Common.Interfaces;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using CodeInterpreter.Domain.Files;
-
 namespace CodeInterpreter.Application.Common.Interfaces;
 
 /// <summary>A file to place at <see cref="Path"/> in the workspace.</summary>

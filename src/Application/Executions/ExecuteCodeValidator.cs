@@ -1,0 +1,17 @@
+namespace CodeInterpreter.Application.Executions;
+
+/// <summary>What <see cref="ExecuteCodeCommand"/> must satisfy: refused with the field named (422) or as not allowed (403).</summary>
+internal sealed class ExecuteCodeValidator(IOptions<ExecutionOptions> options) : IValidator<ExecuteCodeCommand>
+{
+    public void Validate(ExecuteCodeCommand message)
+    {
+        var limits = options.Value;
+        ExecutionRules.CheckCodeRequest(message, limits, message.Entrypoint);
+        var staged = ExecutionRules.CheckFiles(message.Files, limits, per: "execution");
+        ExecutionRules.CheckSources(message.Sources, message.Entrypoint, limits, staged);
+        ExecutionRules.CheckMemory(message.MemoryLimitMb, limits);
+        ExecutionRules.CheckCpu(message.CpuLimit, limits);
+        ExecutionRules.CheckNetwork(message.Network, limits);
+        ExecutionRules.CheckImage(message.PythonVersion, message.Image, limits);
+    }
+}

@@ -1,0 +1,44 @@
+using System.Text;
+
+namespace CodeInterpreter.Application.Executions;
+
+/// <summary>
+/// What a valid <see cref="ExecuteCodeCommand"/> becomes: the call with its checked timeout, staged files'
+/// paths parsed, sources as workspace files, limits and the image resolved.
+/// </summary>
+/// <remarks>
+/// The rules and the plan are apart on purpose: <see cref="ExecuteCodeValidator"/> (run by the pipeline
+/// before the handler) refuses what breaks a rule, and <see cref="Of"/> is a total function of a request it
+/// passed, so nothing is checked twice. The other way, a validator that returns the plan, would need the
+/// pipeline to smuggle the plan to the handler inside the message (state the Api could forge, and a
+/// handler that no longer runs without its pipeline); here the pipeline stays generic and each handler
+/// stays a plain function of its command.
+/// </remarks>
+internal sealed record ExecutionPlan(
+    CodeCall Call,
+    IReadOnlyList<(WorkspacePath Path, string FileId)> Files,
+    IReadOnlyList<SandboxInputFile> Sources,
+    string? Entrypoint,
+    int MemoryLimitMb,
+    double? CpuLimit,
+    bool Network,
+    string? Image)
+{
+    /// <summary>The checked wall-clock limit.</summary>
+    public TimeSpan Timeout => Call.Timeout;
+
+    /// <summary>The plan of a request that passed <see cref="ExecuteCodeValidator"/>; it cannot fail.</summary>
+    public static ExecutionPlan Of(ExecuteCodeCommand command, ExecutionOptions limits) => new(
+        CodeCall.Of(command),
+        StagedFiles(command.Files),
+        [.. command.Sources.Select(s => new SandboxInputFile(ExecutionRules.CheckedPath(s.Path), Encoding.UTF8.GetBytes(s.Content)))],
+        command.Entrypoint,
+        command.MemoryLimitMb ?? limits.MemoryLimitMb,
+        command.CpuLimit,
+        command.Network,
+        ExecutionRules.FindImage(command.PythonVersion, command.Image, limits));
+
+    /// <summary>Each staged file's checked path with its id (an execution's or a session's).</summary>
+    public static IReadOnlyList<(WorkspacePath Path, string FileId)> StagedFiles(IReadOnlyList<WorkspaceFileReference> files) =>
+        [.. files.Select(f => (ExecutionRules.CheckedPath(f.Path), f.FileId))];
+}
