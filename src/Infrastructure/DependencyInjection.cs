@@ -45,6 +45,7 @@ public static class DependencyInjection
                 .Build();
         });
         services.AddSingleton<EngineResilience>();
+        services.AddSingleton<ContainerOperations>();
         services.AddSingleton<SandboxReaper>();
         services.AddSingleton<BackgroundExecutionJobs>();
         services.AddSingleton<IExecutionJobs>(provider => provider.GetRequiredService<BackgroundExecutionJobs>());

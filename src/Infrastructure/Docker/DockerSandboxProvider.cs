@@ -3,7 +3,6 @@ using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
 using CodeInterpreter.Infrastructure.Options;
-using Docker.DotNet;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -15,8 +14,7 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// the code started is replaced by a cold one, so an engine restart never fails a request.
 /// </summary>
 internal sealed partial class DockerSandboxProvider(
-    IDockerClient docker,
-    EngineResilience resilience,
+    ContainerOperations containers,
     SandboxPool pool,
     SandboxNetwork network,
     SandboxRemovals removals,
@@ -54,7 +52,7 @@ internal sealed partial class DockerSandboxProvider(
 
         // Cold sandboxes import nothing ahead: the code pays only for what it imports itself.
         var cold = await SandboxContainer.StartAsync(
-            docker, resilience, settings, shape with { Preload = "" }, request.ExecutionId,
+            containers, settings, shape with { Preload = "" }, request.ExecutionId,
             logger, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -84,9 +82,9 @@ internal sealed partial class DockerSandboxProvider(
             LogProtocolViolation(request.ExecutionId, ex.Message);
             throw new SandboxFailedException($"The sandbox broke the runner protocol: {ex.Message}", ex);
         }
-        catch (Exception ex) when (SandboxContainer.IsEngineUnreachable(ex))
+        catch (Exception ex) when (ContainerOperations.IsEngineUnreachable(ex))
         {
-            throw SandboxContainer.EngineUnavailable(ex);
+            throw ContainerOperations.EngineUnavailable(ex);
         }
     }
 

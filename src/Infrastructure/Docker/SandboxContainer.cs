@@ -21,10 +21,8 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     private const int SigKill = 9;
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ExitOnItsOwnWait = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan EngineRetryAfter = TimeSpan.FromSeconds(5);
 
-    private readonly IDockerClient _docker;
-    private readonly EngineResilience _resilience;
+    private readonly ContainerOperations _containers;
     private readonly ILogger _logger;
     private readonly MultiplexedStream _stream;
     private readonly RunnerFrameReader _reader = new(new RunnerFrameLimits());
@@ -35,11 +33,9 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     private bool _used;
     private bool _exitsOnItsOwn;
 
-    private SandboxContainer(
-        IDockerClient docker, EngineResilience resilience, ILogger logger, string id, SandboxShape shape, MultiplexedStream stream)
+    private SandboxContainer(ContainerOperations containers, ILogger logger, string id, SandboxShape shape, MultiplexedStream stream)
     {
-        _docker = docker;
-        _resilience = resilience;
+        _containers = containers;
         _logger = logger;
         Id = id;
         Shape = shape;
@@ -62,93 +58,12 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
 
     /// <summary>Creates, attaches and starts a sandbox (the runner then boots and waits for a request).</summary>
     public static async Task<SandboxContainer> StartAsync(
-        IDockerClient docker, EngineResilience resilience, SandboxOptions options, SandboxShape shape, string label,
+        ContainerOperations containers, SandboxOptions options, SandboxShape shape, string label,
         ILogger logger, CancellationToken cancellationToken)
     {
         var parameters = SandboxContainerSpec.Build(options, shape, label);
-        var (id, stream) = await CreateAttachStartAsync(
-            docker, resilience, parameters, "sandbox", logger, cancellationToken).ConfigureAwait(false);
-        return new SandboxContainer(docker, resilience, logger, id, shape, stream);
-    }
-
-    /// <summary>
-    /// Creates a container from <paramref name="parameters"/>, attaches to its stdio and starts it; a
-    /// container that cannot be attached or started is removed. Engine failures become the service's
-    /// own exceptions (503 for a missing image or an unreachable engine, 502 for a refusal), naming
-    /// <paramref name="what"/> ("sandbox", "session's sandbox").
-    /// </summary>
-    internal static async Task<(string Id, MultiplexedStream Stream)> CreateAttachStartAsync(
-        IDockerClient docker, EngineResilience resilience, CreateContainerParameters parameters, string what,
-        ILogger logger, CancellationToken cancellationToken)
-    {
-        // A unique name makes the create safe to retry and lets a create whose answer was lost be
-        // cleaned up. The create itself is never cancelled by the caller: a cancelled request can
-        // leave the engine creating a container nobody knows about. Attach (below) observes the
-        // caller's token, and a container that is never started is removed there.
-        var name = parameters.Name ??= $"code-interpreter-{Guid.NewGuid():N}";
-        string id;
-        try
-        {
-            id = await resilience.Pipeline.ExecuteAsync(
-                async ct => await CreateOnceAsync(docker, parameters, name, ct).ConfigureAwait(false),
-                CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (DockerImageNotFoundException ex)
-        {
-            throw new ServiceUnavailableException($"The executor image '{parameters.Image}' is missing.", EngineRetryAfter, ex);
-        }
-        catch (DockerApiException ex)
-        {
-            throw new SandboxFailedException($"The Docker engine refused to create the {what}: {ex.ResponseBody}", ex);
-        }
-        catch (Exception ex) when (IsEngineUnreachable(ex) || ex is OperationCanceledException or Polly.Timeout.TimeoutRejectedException)
-        {
-            // No answer: the engine may have created it all the same.
-            await RemoveAsync(docker, resilience, logger, name).ConfigureAwait(false);
-            throw EngineUnavailable(ex);
-        }
-
-        MultiplexedStream? stream = null;
-        try
-        {
-            stream = await docker.Containers.AttachContainerAsync(
-                id,
-                new ContainerAttachParameters { Stream = true, Stdin = true, Stdout = true, Stderr = true },
-                cancellationToken).ConfigureAwait(false);
-            await docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken)
-                .ConfigureAwait(false);
-            return (id, stream);
-        }
-        catch (Exception ex)
-        {
-            stream?.Dispose();
-            await RemoveAsync(docker, resilience, logger, id).ConfigureAwait(false);
-            if (IsEngineUnreachable(ex))
-            {
-                throw EngineUnavailable(ex);
-            }
-
-            if (ex is DockerApiException api)
-            {
-                throw new SandboxFailedException($"The Docker engine could not start the {what}: {api.ResponseBody}", ex);
-            }
-
-            throw;
-        }
-    }
-
-    /// <summary>One create; a name conflict means an earlier attempt whose answer was lost succeeded.</summary>
-    private static async Task<string> CreateOnceAsync(
-        IDockerClient docker, CreateContainerParameters parameters, string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await docker.Containers.CreateContainerAsync(parameters, cancellationToken).ConfigureAwait(false)).ID;
-        }
-        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
-        {
-            return (await docker.Containers.InspectContainerAsync(name, cancellationToken).ConfigureAwait(false)).ID;
-        }
+        var (id, stream) = await containers.CreateAttachStartAsync(parameters, "sandbox", cancellationToken).ConfigureAwait(false);
+        return new SandboxContainer(containers, logger, id, shape, stream);
     }
 
     /// <summary>
@@ -359,49 +274,15 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     private async Task<ExecutionResult> ResultOfVanishedRunnerAsync(SandboxRun run)
     {
         // The runner ended without a result: killed by the OOM killer or by the code itself.
-        using var wait = new CancellationTokenSource(ExitWait);
-        try
-        {
-            await _docker.Containers.WaitContainerAsync(Id, wait.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Still running after the grace period: report what there is; removal kills it.
-        }
-
+        await _containers.WaitForExitAsync(Id, ExitWait).ConfigureAwait(false);
         var state = await InspectStateAsync().ConfigureAwait(false);
         LogRunnerVanished(Id, state?.ExitCode, state?.OOMKilled, _diagnostics.ToText());
         return run.ToResult(state is null ? null : (int)state.ExitCode, state?.OOMKilled == true);
     }
 
-    private async Task<State?> InspectStateAsync()
-    {
-        try
-        {
-            var inspected = await _resilience.Pipeline.ExecuteAsync(
-                async ct => await _docker.Containers.InspectContainerAsync(Id, ct).ConfigureAwait(false),
-                CancellationToken.None).ConfigureAwait(false);
-            return inspected.State;
-        }
-        catch (DockerContainerNotFoundException)
-        {
-            return null;
-        }
-    }
+    private Task<State?> InspectStateAsync() => _containers.InspectStateAsync(Id);
 
-    private async Task KillAsync()
-    {
-        try
-        {
-            await _docker.Containers.KillContainerAsync(Id, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None)
-                .ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is DockerApiException || IsEngineUnreachable(ex))
-        {
-            // Already stopped or gone: removal settles it either way.
-            LogKillFailed(Id, ex.Message);
-        }
-    }
+    private Task KillAsync() => _containers.KillAsync(Id);
 
     public async ValueTask DisposeAsync()
     {
@@ -413,7 +294,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         }
 
         _stream.Dispose();
-        await RemoveAsync(_docker, _resilience, _logger, Id).ConfigureAwait(false);
+        await _containers.RemoveAsync(Id).ConfigureAwait(false);
     }
 
     /// <summary>Reads (and drops) what is left on the stream until it ends, for a short while at most.</summary>
@@ -439,40 +320,6 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         }
     }
 
-    /// <summary>Force-removes a sandbox or session container; a failure is logged (the reaper removes it later).</summary>
-    internal static async Task RemoveAsync(IDockerClient docker, EngineResilience resilience, ILogger logger, string id)
-    {
-        try
-        {
-            await resilience.Pipeline.ExecuteAsync(
-                async ct => await docker.Containers.RemoveContainerAsync(
-                    id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false),
-                CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (DockerContainerNotFoundException)
-        {
-            // Already gone.
-        }
-        catch (Exception ex) when (ex is DockerApiException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException
-                                   || IsEngineUnreachable(ex))
-        {
-            // The reaper removes it: once stopped for a while (SandboxReaper.RemoveLeftoversAsync), or at the next start.
-            LogRemoveFailed(logger, ex, id);
-        }
-    }
-
-    public static bool IsEngineUnreachable(Exception ex) =>
-        ex is HttpRequestException or SocketException || ex.InnerException is SocketException;
-
-    public static ServiceUnavailableException EngineUnavailable(Exception ex) =>
-        new("The Docker engine is unavailable; try again shortly.", EngineRetryAfter, ex);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {ContainerId}: the runner ended without a result (exit {ExitCode}, oom {OomKilled}). Runner stderr: {Diagnostics}")]
     private partial void LogRunnerVanished(string containerId, long? exitCode, bool? oomKilled, string diagnostics);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Kill of sandbox {ContainerId} failed: {Reason}")]
-    private partial void LogKillFailed(string containerId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {ContainerId} could not be removed; the reaper removes it once it has been stopped for a while, or at the next start")]
-    private static partial void LogRemoveFailed(ILogger logger, Exception ex, string containerId);
 }

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Infrastructure.Options;
-using Docker.DotNet;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,8 +29,7 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// </para>
 /// </summary>
 internal sealed partial class SandboxPool(
-    IDockerClient docker,
-    EngineResilience resilience,
+    ContainerOperations containers,
     ServiceReadiness readiness,
     IOptions<SandboxOptions> sandboxOptions,
     IOptions<PoolOptions> poolOptions,
@@ -447,7 +445,7 @@ internal sealed partial class SandboxPool(
         SandboxContainer? sandbox = null;
         try
         {
-            sandbox = await SandboxContainer.StartAsync(docker, resilience, sandboxOptions.Value, Shape, PoolLabel, logger, stoppingToken)
+            sandbox = await SandboxContainer.StartAsync(containers, sandboxOptions.Value, Shape, PoolLabel, logger, stoppingToken)
                 .ConfigureAwait(false);
             var boot = await sandbox.WaitUntilBootedAsync(BootTimeout, stoppingToken).ConfigureAwait(false);
             if (boot == SandboxBoot.Booted)

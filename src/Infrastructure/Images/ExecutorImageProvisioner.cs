@@ -91,7 +91,7 @@ internal sealed partial class ExecutorImageProvisioner(
                 catch (Exception ex)
                 {
                     var reason = Describe(ex);
-                    if (SandboxContainer.IsEngineUnreachable(ex) && delay > MaxEngineRetryDelay)
+                    if (ContainerOperations.IsEngineUnreachable(ex) && delay > MaxEngineRetryDelay)
                     {
                         delay = MaxEngineRetryDelay;
                     }

@@ -4,7 +4,6 @@ using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Sessions;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Options;
-using Docker.DotNet;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,8 +17,7 @@ namespace CodeInterpreter.Infrastructure.Sessions;
 /// removes its container.
 /// </summary>
 internal sealed partial class DockerSessionProvider(
-    IDockerClient docker,
-    EngineResilience resilience,
+    ContainerOperations containers,
     SessionRegistry registry,
     IOptions<SandboxOptions> sandboxOptions,
     IOptions<PoolOptions> poolOptions,
@@ -42,7 +40,7 @@ internal sealed partial class DockerSessionProvider(
         {
             // The preloads of the warm pool: the interpreter starts with them imported.
             var shape = new SandboxShape(spec.MemoryLimitMb, poolOptions.Value.Preload.Replace(" ", "", StringComparison.Ordinal));
-            container = await SessionContainer.StartAsync(docker, resilience, settings, shape, sessionId, logger, cancellationToken)
+            container = await SessionContainer.StartAsync(containers, settings, shape, sessionId, cancellationToken)
                 .ConfigureAwait(false);
             await container.WaitUntilReadyAsync(bootTimeout, cancellationToken).ConfigureAwait(false);
             if (spec.InputFiles.Count > 0)

@@ -9,8 +9,6 @@ using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
 using CodeInterpreter.Infrastructure.Options;
 using Docker.DotNet;
-using Docker.DotNet.Models;
-using Microsoft.Extensions.Logging;
 
 namespace CodeInterpreter.Infrastructure.Sessions;
 
@@ -20,7 +18,7 @@ namespace CodeInterpreter.Infrastructure.Sessions;
 /// only stdin stays open after the first op. Ops run one at a time (the caller serialises them).
 /// Everything read from it is hostile, as from any sandbox.
 /// </summary>
-internal sealed partial class SessionContainer : IAsyncDisposable
+internal sealed class SessionContainer : IAsyncDisposable
 {
     /// <summary>How long the code may ignore an interrupt before the interpreter is killed and restarted.</summary>
     public static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(2);
@@ -31,9 +29,7 @@ internal sealed partial class SessionContainer : IAsyncDisposable
     // After an interrupt: the grace, a restart of the interpreter, the workspace scan and file frames.
     private static readonly TimeSpan RecoveryAllowance = TimeSpan.FromSeconds(30);
 
-    private readonly IDockerClient _docker;
-    private readonly EngineResilience _resilience;
-    private readonly ILogger _logger;
+    private readonly ContainerOperations _containers;
     private readonly MultiplexedStream _stream;
     private readonly RunnerFrameReader _reader = new(new RunnerFrameLimits());
     private readonly byte[] _buffer = new byte[ReadBufferBytes];
@@ -42,11 +38,9 @@ internal sealed partial class SessionContainer : IAsyncDisposable
     private Task<Chunk>? _pendingRead;
     private bool _inStep = true;
 
-    private SessionContainer(IDockerClient docker, EngineResilience resilience, ILogger logger, string id, MultiplexedStream stream)
+    private SessionContainer(ContainerOperations containers, string id, MultiplexedStream stream)
     {
-        _docker = docker;
-        _resilience = resilience;
-        _logger = logger;
+        _containers = containers;
         Id = id;
         _stream = stream;
     }
@@ -62,17 +56,17 @@ internal sealed partial class SessionContainer : IAsyncDisposable
 
     /// <summary>Creates, attaches and starts the sandbox of session <paramref name="sessionId"/>.</summary>
     public static async Task<SessionContainer> StartAsync(
-        IDockerClient docker, EngineResilience resilience, SandboxOptions options, SandboxShape shape, string sessionId,
-        ILogger logger, CancellationToken cancellationToken)
+        ContainerOperations containers, SandboxOptions options, SandboxShape shape, string sessionId,
+        CancellationToken cancellationToken)
     {
         var parameters = SandboxContainerSpec.Build(options, shape, sessionId);
         // Many ops travel over the one attached stdin, so it must not close after the first attach.
         parameters.StdinOnce = false;
         parameters.Env.Add("RUNNER_MODE=session");
         parameters.Labels[SessionLabels.SessionId] = sessionId;
-        var (id, stream) = await SandboxContainer.CreateAttachStartAsync(
-            docker, resilience, parameters, "session's sandbox", logger, cancellationToken).ConfigureAwait(false);
-        return new SessionContainer(docker, resilience, logger, id, stream);
+        var (id, stream) = await containers.CreateAttachStartAsync(parameters, "session's sandbox", cancellationToken)
+            .ConfigureAwait(false);
+        return new SessionContainer(containers, id, stream);
     }
 
     /// <summary>Waits for the runner's ready frame: its preloads are imported and its interpreter forked.</summary>
@@ -212,7 +206,7 @@ internal sealed partial class SessionContainer : IAsyncDisposable
 
     /// <summary>Runs a shell command in this sandbox (a docker exec, not the attached stream).</summary>
     public Task<ShellResult> RunShellAsync(ShellCommand command, CancellationToken cancellationToken) =>
-        SessionShell.RunAsync(_docker, Id, command, cancellationToken);
+        SessionShell.RunAsync(_containers.Client, Id, command, cancellationToken);
 
     private static string FailureMessage(RunnerFrame frame)
     {
@@ -332,27 +326,12 @@ internal sealed partial class SessionContainer : IAsyncDisposable
     }
 
     /// <summary>Kills the container, which ends a call in progress at once; removal follows in <see cref="DisposeAsync"/>.</summary>
-    public async Task KillAsync()
-    {
-        try
-        {
-            await _docker.Containers.KillContainerAsync(Id, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None)
-                .ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is DockerApiException || SandboxContainer.IsEngineUnreachable(ex))
-        {
-            // Already stopped or gone: removal settles it either way.
-            LogKillFailed(Id, ex.Message);
-        }
-    }
+    public Task KillAsync() => _containers.KillAsync(Id);
 
     public async ValueTask DisposeAsync()
     {
         // A read still pending ends with the stream (ReadChunkAsync never throws).
         _stream.Dispose();
-        await SandboxContainer.RemoveAsync(_docker, _resilience, _logger, Id).ConfigureAwait(false);
+        await _containers.RemoveAsync(Id).ConfigureAwait(false);
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Kill of session sandbox {ContainerId} failed: {Reason}")]
-    private partial void LogKillFailed(string containerId, string reason);
 }
