@@ -1,48 +1,37 @@
-using System.Net.Sockets;
-using CodeInterpreter.Application.Common.Exceptions;
+using System.Diagnostics;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
 using CodeInterpreter.Infrastructure.Options;
-using Docker.DotNet;
-using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 
 /// <summary>
-/// One started sandbox container with its attached stream. It serves exactly one request and is
+/// One started sandbox container with its runner's connection. It serves exactly one request and is
 /// removed when disposed; nothing ever runs in it twice.
 /// </summary>
 internal sealed partial class SandboxContainer : IAsyncDisposable
 {
-    private const int ReadBufferBytes = (64 * 1024) + 5;
-    private const int MaxRunnerDiagnosticsBytes = 16 * 1024;
     private const int SigKill = 9;
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ExitOnItsOwnWait = TimeSpan.FromSeconds(1);
 
     private readonly ContainerOperations _containers;
+    private readonly RunnerConnection _runner;
     private readonly ILogger _logger;
-    private readonly MultiplexedStream _stream;
-    private readonly RunnerFrameReader _reader = new(new RunnerFrameLimits());
-    private readonly byte[] _buffer = new byte[ReadBufferBytes];
-    private readonly OutputCapture _diagnostics = new(MaxRunnerDiagnosticsBytes);
-    private readonly List<RunnerFrame> _frames = [];
-    private Task<MultiplexedStream.ReadResult>? _pendingRead;
     private bool _used;
     private bool _exitsOnItsOwn;
 
-    private SandboxContainer(ContainerOperations containers, ILogger logger, string id, SandboxShape shape, MultiplexedStream stream)
+    private SandboxContainer(ContainerOperations containers, RunnerConnection runner, SandboxShape shape, ILogger logger)
     {
         _containers = containers;
-        _logger = logger;
-        Id = id;
+        _runner = runner;
         Shape = shape;
-        _stream = stream;
+        _logger = logger;
     }
 
-    public string Id { get; }
+    public string Id => _runner.ContainerId;
 
     public SandboxShape Shape { get; }
 
@@ -53,8 +42,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     public SandboxBoot? Boot { get; private set; }
 
     /// <summary>False once a parked (booted or ready) sandbox's stream has ended: it died while waiting.</summary>
-    public bool IsAlive => _pendingRead is not { IsCompleted: true } read
-        || (read.IsCompletedSuccessfully && !read.Result.EOF);
+    public bool IsAlive => _runner.IsAlive;
 
     /// <summary>Creates, attaches and starts a sandbox (the runner then boots and waits for a request).</summary>
     public static async Task<SandboxContainer> StartAsync(
@@ -62,8 +50,8 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         ILogger logger, CancellationToken cancellationToken)
     {
         var parameters = SandboxContainerSpec.Build(options, shape, label);
-        var (id, stream) = await containers.CreateAttachStartAsync(parameters, "sandbox", cancellationToken).ConfigureAwait(false);
-        return new SandboxContainer(containers, logger, id, shape, stream);
+        var runner = await RunnerConnection.StartAsync(containers, parameters, "sandbox", cancellationToken).ConfigureAwait(false);
+        return new SandboxContainer(containers, runner, shape, logger);
     }
 
     /// <summary>
@@ -75,78 +63,53 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         WaitForBootFrameAsync(acceptBooted: true, bootTimeout, cancellationToken);
 
     /// <summary>Tells a booted runner to import its preloads before it waits for the request.</summary>
-    public async Task PreloadAsync(CancellationToken cancellationToken)
-    {
+    public Task PreloadAsync(CancellationToken cancellationToken) =>
         // An empty frame: a request frame is never empty.
-        var frame = new byte[4];
-        await _stream.WriteAsync(frame, 0, frame.Length, cancellationToken).ConfigureAwait(false);
-    }
+        _runner.WriteAsync(new byte[4], cancellationToken);
 
     /// <summary>Waits for the runner's ready frame (its preloads imported).</summary>
     public Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         WaitForBootFrameAsync(acceptBooted: false, timeout, cancellationToken);
 
     /// <summary>
-    /// Reads the runner's next boot frame. After it one read is kept pending, so a sandbox that
-    /// dies while parked is noticed at once.
+    /// Reads the runner's next boot frame; at the deadline the container is killed. After the frame
+    /// one read is kept pending, so a sandbox that dies while parked is noticed at once.
     /// </summary>
     private async Task<SandboxBoot> WaitForBootFrameAsync(bool acceptBooted, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        SandboxBoot? boot = null;
-        Task? kill = null;
-        await using (deadline.Token.Register(() => kill = KillAsync()).ConfigureAwait(false))
+        if (await _runner.NextFrameAsync(timeout, cancellationToken).ConfigureAwait(false) is not { } frame)
         {
-            while (boot is null)
+            if (_runner.Ended)
             {
-                var read = await ReadAsync(deadline).ConfigureAwait(false);
-                if (read is null)
-                {
-                    throw new SandboxNotStartedException($"the sandbox did not become ready within {timeout.TotalSeconds} s");
-                }
-
-                if (read.Value.Eof)
-                {
-                    throw new SandboxNotStartedException($"the sandbox ended while booting. {_diagnostics.ToText()}");
-                }
-
-                if (read.Value.IsStderr)
-                {
-                    _diagnostics.Append(_buffer.AsSpan(0, read.Value.Count));
-                    continue;
-                }
-
-                _frames.Clear();
-                _reader.Feed(_buffer.AsSpan(0, read.Value.Count), _frames);
-                foreach (var frame in _frames)
-                {
-                    // The runner waits on its stdin after either frame: nothing may follow it.
-                    boot = (frame.Type, boot) switch
-                    {
-                        (RunnerFrameType.Booted, null) when acceptBooted => SandboxBoot.Booted,
-                        (RunnerFrameType.Ready, null) => SandboxBoot.Ready,
-                        _ => throw new RunnerProtocolException($"frame '{(char)frame.Type}' while booting"),
-                    };
-                }
+                throw new SandboxNotStartedException($"the sandbox ended while booting. {_runner.Diagnostics}");
             }
+
+            await _runner.KillAsync().ConfigureAwait(false);
+            throw new SandboxNotStartedException($"the sandbox did not become ready within {timeout.TotalSeconds} s");
         }
 
-        if (kill is not null)
+        var boot = frame.Type switch
         {
-            await kill.ConfigureAwait(false);
+            RunnerFrameType.Booted when acceptBooted => SandboxBoot.Booted,
+            RunnerFrameType.Ready => SandboxBoot.Ready,
+            _ => throw new RunnerProtocolException($"frame '{(char)frame.Type}' while booting"),
+        };
+
+        // The runner waits on its stdin after either frame: nothing may follow it.
+        if (await _runner.NextFrameAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false) is { } extra)
+        {
+            throw new RunnerProtocolException($"frame '{(char)extra.Type}' while booting");
         }
 
-        // The runner now waits on its stdin: a read kept pending tells a parked sandbox's death at once.
-        _pendingRead = _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None);
+        _runner.ReadAhead();
         Boot = boot;
-        return boot.Value;
+        return boot;
     }
 
     /// <summary>
     /// Sends the request and relays frames under the service's deadline: the request's timeout
     /// from the runner's start frame, <paramref name="bootTimeout"/> before it. When a deadline
-    /// passes the container is killed, which also ends a read that does not observe cancellation.
+    /// passes the container is killed.
     /// </summary>
     /// <exception cref="SandboxNotStartedException">The sandbox ended before the code started.</exception>
     public async Task<ExecutionResult> RunAsync(
@@ -158,131 +121,83 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         }
 
         _used = true;
-        var frame = runnerRequest.ToFrame();
         try
         {
-            await _stream.WriteAsync(frame, 0, frame.Length, cancellationToken).ConfigureAwait(false);
-            _stream.CloseWrite();
+            await _runner.WriteAsync(runnerRequest.ToFrame(), cancellationToken).ConfigureAwait(false);
+            _runner.CloseInput();
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        catch (RunnerInputClosedException ex)
         {
             throw new SandboxNotStartedException("the sandbox's input is closed", ex);
         }
 
         var run = new SandboxRun(request);
-        _reader.Limits = run.FrameLimits;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task? kill = null;
-        await using (deadline.Token.Register(() => kill = KillAsync()).ConfigureAwait(false))
-        {
-            deadline.CancelAfter(bootTimeout);
-            await RelayAsync(run, request.Timeout, deadline, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (kill is not null)
-        {
-            await kill.ConfigureAwait(false);
-        }
-
+        _runner.Expect(run.FrameLimits);
+        var deadlinePassed = await RelayAsync(run, request.Timeout, bootTimeout, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (!run.Started)
         {
-            throw new SandboxNotStartedException(deadline.IsCancellationRequested
-                ? $"the sandbox did not start the code within {bootTimeout.TotalSeconds} s. {_diagnostics.ToText()}"
-                : $"the sandbox ended before the code started. {_diagnostics.ToText()}");
+            throw new SandboxNotStartedException(deadlinePassed
+                ? $"the sandbox did not start the code within {bootTimeout.TotalSeconds} s. {_runner.Diagnostics}"
+                : $"the sandbox ended before the code started. {_runner.Diagnostics}");
         }
 
         if (run.Result is null)
         {
-            return deadline.IsCancellationRequested ? run.ToTimedOutResult() : await ResultOfVanishedRunnerAsync(run).ConfigureAwait(false);
+            return deadlinePassed ? run.ToTimedOutResult() : await ResultOfVanishedRunnerAsync(run).ConfigureAwait(false);
         }
 
         var oomKilled = run.Result.OomKills > 0;
         if (!oomKilled && run.Result.Signal == SigKill)
         {
             // The runner's cgroup reading can miss a kill it raced with; the engine's record settles it.
-            oomKilled = (await InspectStateAsync().ConfigureAwait(false))?.OOMKilled == true;
+            oomKilled = (await _containers.InspectStateAsync(Id).ConfigureAwait(false))?.OOMKilled == true;
         }
 
         _exitsOnItsOwn = true;
         return run.ToResult(run.Result.ExitCode, oomKilled);
     }
 
-    private async Task RelayAsync(SandboxRun run, TimeSpan timeout, CancellationTokenSource deadline, CancellationToken cancellationToken)
+    /// <summary>
+    /// Relays frames until the result. True when a deadline passed (or the caller went away) first:
+    /// the container is killed then. False when the result came or the stream ended without it.
+    /// </summary>
+    private async Task<bool> RelayAsync(SandboxRun run, TimeSpan timeout, TimeSpan bootTimeout, CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
+        var deadline = bootTimeout;
         while (run.Result is null)
         {
-            var read = await ReadAsync(deadline).ConfigureAwait(false);
-            if (read is null)
+            if (await _runner.NextFrameAsync(deadline - clock.Elapsed, cancellationToken).ConfigureAwait(false) is not { } frame)
             {
-                return;
-            }
+                if (!_runner.Ended)
+                {
+                    await _runner.KillAsync().ConfigureAwait(false);
+                    return true;
+                }
 
-            if (read.Value.Eof)
-            {
-                if (!_reader.AtFrameBoundary && !deadline.IsCancellationRequested)
+                if (!_runner.AtFrameBoundary)
                 {
                     throw new RunnerProtocolException("the stream ended inside a frame");
                 }
 
-                return;
+                return false;
             }
 
-            if (read.Value.IsStderr)
-            {
-                _diagnostics.Append(_buffer.AsSpan(0, read.Value.Count));
-                continue;
-            }
-
-            _frames.Clear();
-            _reader.Feed(_buffer.AsSpan(0, read.Value.Count), _frames);
-            foreach (var frame in _frames)
-            {
-                await run.AcceptAsync(frame, () => deadline.CancelAfter(timeout), cancellationToken).ConfigureAwait(false);
-                if (run.Result is not null)
-                {
-                    break;
-                }
-            }
+            await run.AcceptAsync(frame, () => deadline = clock.Elapsed + timeout, cancellationToken).ConfigureAwait(false);
         }
+
+        return false;
     }
-
-    /// <summary>The next chunk (the parked read first), or null once the deadline has ended the stream.</summary>
-    private async Task<Chunk?> ReadAsync(CancellationTokenSource deadline)
-    {
-        var pending = _pendingRead;
-        _pendingRead = null;
-        try
-        {
-            var read = await (pending ?? _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, deadline.Token)).ConfigureAwait(false);
-            return new Chunk(read.Count, read.EOF, read.Target == MultiplexedStream.TargetStream.StandardError);
-        }
-        catch (Exception ex) when (deadline.IsCancellationRequested && ex is OperationCanceledException or IOException)
-        {
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or SocketException)
-        {
-            // The connection to the engine broke: the container is gone or the engine restarted.
-            return new Chunk(0, Eof: true, IsStderr: false);
-        }
-    }
-
-    /// <summary>One read from the attached stream: <see cref="Count"/> bytes in the buffer.</summary>
-    private readonly record struct Chunk(int Count, bool Eof, bool IsStderr);
 
     private async Task<ExecutionResult> ResultOfVanishedRunnerAsync(SandboxRun run)
     {
         // The runner ended without a result: killed by the OOM killer or by the code itself.
         await _containers.WaitForExitAsync(Id, ExitWait).ConfigureAwait(false);
-        var state = await InspectStateAsync().ConfigureAwait(false);
-        LogRunnerVanished(Id, state?.ExitCode, state?.OOMKilled, _diagnostics.ToText());
+        var state = await _containers.InspectStateAsync(Id).ConfigureAwait(false);
+        LogRunnerVanished(Id, state?.ExitCode, state?.OOMKilled, _runner.Diagnostics);
         return run.ToResult(state is null ? null : (int)state.ExitCode, state?.OOMKilled == true);
     }
-
-    private Task<State?> InspectStateAsync() => _containers.InspectStateAsync(Id);
-
-    private Task KillAsync() => _containers.KillAsync(Id);
 
     public async ValueTask DisposeAsync()
     {
@@ -290,34 +205,10 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         {
             // The runner sent its result and exits right after: removing a container that has
             // stopped costs the engine less than killing a running one (no extra runtime call).
-            await WaitForStreamEndAsync().ConfigureAwait(false);
+            await _runner.DrainAsync(ExitOnItsOwnWait).ConfigureAwait(false);
         }
 
-        _stream.Dispose();
-        await _containers.RemoveAsync(Id).ConfigureAwait(false);
-    }
-
-    /// <summary>Reads (and drops) what is left on the stream until it ends, for a short while at most.</summary>
-    private async Task WaitForStreamEndAsync()
-    {
-        try
-        {
-            // WaitAsync bounds the wait even if a read ignored cancellation; disposing the stream
-            // afterwards ends such a read.
-            await DrainToEndAsync().WaitAsync(ExitOnItsOwnWait).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException or IOException or SocketException or ObjectDisposedException)
-        {
-            // Still running after the wait, or the connection is gone: the forced removal settles it.
-        }
-    }
-
-    private async Task DrainToEndAsync()
-    {
-        while (!(await _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None).ConfigureAwait(false)).EOF)
-        {
-            // Nothing after the result matters.
-        }
+        await _runner.DisposeAsync().ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {ContainerId}: the runner ended without a result (exit {ExitCode}, oom {OomKilled}). Runner stderr: {Diagnostics}")]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text.Json;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
@@ -8,7 +7,6 @@ using CodeInterpreter.Domain.Sessions;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
 using CodeInterpreter.Infrastructure.Options;
-using Docker.DotNet;
 
 namespace CodeInterpreter.Infrastructure.Sessions;
 
@@ -23,30 +21,21 @@ internal sealed class SessionContainer : IAsyncDisposable
     /// <summary>How long the code may ignore an interrupt before the interpreter is killed and restarted.</summary>
     public static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(2);
 
-    private const int ReadBufferBytes = (64 * 1024) + 5;
-    private const int MaxDiagnosticsBytes = 16 * 1024;
-
     // After an interrupt: the grace, a restart of the interpreter, the workspace scan and file frames.
     private static readonly TimeSpan RecoveryAllowance = TimeSpan.FromSeconds(30);
 
     private readonly ContainerOperations _containers;
-    private readonly MultiplexedStream _stream;
-    private readonly RunnerFrameReader _reader = new(new RunnerFrameLimits());
-    private readonly byte[] _buffer = new byte[ReadBufferBytes];
-    private readonly OutputCapture _diagnostics = new(MaxDiagnosticsBytes);
-    private readonly List<RunnerFrame> _frames = [];
-    private Task<Chunk>? _pendingRead;
+    private readonly RunnerConnection _runner;
     private bool _inStep = true;
 
-    private SessionContainer(ContainerOperations containers, string id, MultiplexedStream stream)
+    private SessionContainer(ContainerOperations containers, RunnerConnection runner)
     {
         _containers = containers;
-        Id = id;
-        _stream = stream;
+        _runner = runner;
     }
 
     /// <summary>The container's id.</summary>
-    public string Id { get; }
+    public string Id => _runner.ContainerId;
 
     /// <summary>
     /// False once an op ended without its last frame read (the stream broke, the caller's store failed
@@ -64,9 +53,9 @@ internal sealed class SessionContainer : IAsyncDisposable
         parameters.StdinOnce = false;
         parameters.Env.Add("RUNNER_MODE=session");
         parameters.Labels[SessionLabels.SessionId] = sessionId;
-        var (id, stream) = await containers.CreateAttachStartAsync(parameters, "session's sandbox", cancellationToken)
+        var runner = await RunnerConnection.StartAsync(containers, parameters, "session's sandbox", cancellationToken)
             .ConfigureAwait(false);
-        return new SessionContainer(containers, id, stream);
+        return new SessionContainer(containers, runner);
     }
 
     /// <summary>Waits for the runner's ready frame: its preloads are imported and its interpreter forked.</summary>
@@ -77,7 +66,7 @@ internal sealed class SessionContainer : IAsyncDisposable
         if (frame is not { } first)
         {
             throw new SandboxFailedException(
-                $"The session's sandbox did not become ready within {bootTimeout.TotalSeconds} s. {_diagnostics.ToText()}");
+                $"The session's sandbox did not become ready within {bootTimeout.TotalSeconds} s. {_runner.Diagnostics}");
         }
 
         if (first.Type != RunnerFrameType.Ready)
@@ -121,7 +110,7 @@ internal sealed class SessionContainer : IAsyncDisposable
         // Never cancelled half-way: a partly written op would leave the stream out of step.
         await WriteAsync(op.ToFrame(), CancellationToken.None).ConfigureAwait(false);
         var run = new SandboxRun(request);
-        _reader.Limits = run.FrameLimits;
+        _runner.Expect(run.FrameLimits);
         var clock = Stopwatch.StartNew();
         var deadline = startTimeout;
         var interrupted = false;
@@ -147,7 +136,7 @@ internal sealed class SessionContainer : IAsyncDisposable
             if (interrupted)
             {
                 throw new SessionLostException(
-                    $"the session did not recover within {(InterruptGrace + RecoveryAllowance).TotalSeconds} s of an interrupt. {_diagnostics.ToText()}");
+                    $"the session did not recover within {(InterruptGrace + RecoveryAllowance).TotalSeconds} s of an interrupt. {_runner.Diagnostics}");
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -157,7 +146,7 @@ internal sealed class SessionContainer : IAsyncDisposable
             else if (!run.Started)
             {
                 throw new SessionLostException(
-                    $"the session did not start the code within {startTimeout.TotalSeconds} s. {_diagnostics.ToText()}");
+                    $"the session did not start the code within {startTimeout.TotalSeconds} s. {_runner.Diagnostics}");
             }
             else
             {
@@ -169,7 +158,7 @@ internal sealed class SessionContainer : IAsyncDisposable
             deadline = clock.Elapsed + InterruptGrace + RecoveryAllowance;
         }
 
-        if (_frames.Count > 0 || !_reader.AtFrameBoundary)
+        if (!_runner.AtFrameBoundary)
         {
             throw new SessionLostException("the session sent more after the result of a call");
         }
@@ -234,7 +223,7 @@ internal sealed class SessionContainer : IAsyncDisposable
         catch (SandboxFailedException) when (frame.Type == RunnerFrameType.RunnerError)
         {
             // The runner refused this op and sent nothing else: the session is intact.
-            _inStep = _frames.Count == 0 && _reader.AtFrameBoundary;
+            _inStep = _runner.AtFrameBoundary;
             throw;
         }
     }
@@ -246,92 +235,35 @@ internal sealed class SessionContainer : IAsyncDisposable
     /// <exception cref="SessionLostException">The stream ended or broke the protocol.</exception>
     private async Task<RunnerFrame?> NextFrameAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
-        while (_frames.Count == 0)
-        {
-            if (wait <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
-            {
-                return null;
-            }
-
-            var started = Stopwatch.GetTimestamp();
-            var read = _pendingRead ??= ReadChunkAsync();
-            if (!read.IsCompleted)
-            {
-                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var delay = Task.Delay(wait, stop.Token);
-                var first = await Task.WhenAny(read, delay).ConfigureAwait(false);
-                await stop.CancelAsync().ConfigureAwait(false);
-                if (first != read)
-                {
-                    return null;
-                }
-            }
-
-            _pendingRead = null;
-            var chunk = await read.ConfigureAwait(false);
-            wait -= Stopwatch.GetElapsedTime(started);
-            if (chunk.Eof)
-            {
-                throw new SessionLostException($"the session's sandbox ended. {_diagnostics.ToText()}");
-            }
-
-            if (chunk.IsStderr)
-            {
-                _diagnostics.Append(_buffer.AsSpan(0, chunk.Count));
-                continue;
-            }
-
-            try
-            {
-                _reader.Feed(_buffer.AsSpan(0, chunk.Count), _frames);
-            }
-            catch (RunnerProtocolException ex)
-            {
-                throw new SessionLostException($"the session broke the runner protocol: {ex.Message}", ex);
-            }
-        }
-
-        var frame = _frames[0];
-        _frames.RemoveAt(0);
-        return frame;
-    }
-
-    private async Task<Chunk> ReadChunkAsync()
-    {
+        RunnerFrame? frame;
         try
         {
-            var read = await _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None).ConfigureAwait(false);
-            return new Chunk(read.Count, read.EOF, read.Target == MultiplexedStream.TargetStream.StandardError);
+            frame = await _runner.NextFrameAsync(wait, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (RunnerProtocolException ex)
         {
-            // The connection to the engine broke: the container is gone or the engine restarted.
-            return new Chunk(0, Eof: true, IsStderr: false);
+            throw new SessionLostException($"the session broke the runner protocol: {ex.Message}", ex);
         }
-    }
 
-    /// <summary>One read from the attached stream: <see cref="Count"/> bytes in the buffer.</summary>
-    private readonly record struct Chunk(int Count, bool Eof, bool IsStderr);
+        return frame is null && _runner.Ended
+            ? throw new SessionLostException($"the session's sandbox ended. {_runner.Diagnostics}")
+            : frame;
+    }
 
     private async Task WriteAsync(byte[] frame, CancellationToken cancellationToken)
     {
         try
         {
-            await _stream.WriteAsync(frame, 0, frame.Length, cancellationToken).ConfigureAwait(false);
+            await _runner.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        catch (RunnerInputClosedException ex)
         {
             throw new SessionLostException("the session's sandbox no longer takes input", ex);
         }
     }
 
     /// <summary>Kills the container, which ends a call in progress at once; removal follows in <see cref="DisposeAsync"/>.</summary>
-    public Task KillAsync() => _containers.KillAsync(Id);
+    public Task KillAsync() => _runner.KillAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        // A read still pending ends with the stream (ReadChunkAsync never throws).
-        _stream.Dispose();
-        await _containers.RemoveAsync(Id).ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _runner.DisposeAsync();
 }
