@@ -24,7 +24,7 @@ internal sealed partial class DockerSandboxProvider(
     public async Task<ExecutionResult> RunAsync(SandboxRequest request, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var runnerRequest = ToRunnerRequest(settings, request);
+        var runnerRequest = RunnerRequest.For(request, settings);
         var shape = new SandboxShape(
             request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Network, request.Image);
         var warm = await pool.LeaseAsync(shape, cancellationToken).ConfigureAwait(false);
@@ -87,22 +87,6 @@ internal sealed partial class DockerSandboxProvider(
             throw ContainerOperations.EngineUnavailable(ex);
         }
     }
-
-    private static RunnerRequest ToRunnerRequest(SandboxOptions settings, SandboxRequest request) => new(
-        request.Code,
-        request.Stdin,
-        request.LastLineInteractive,
-        request.Argv,
-        request.Env,
-        request.Limits.CpuTimeLimitSec,
-        // One byte over the cap lets the service see for itself that output was cut.
-        request.Limits.MaxOutputBytes + 1,
-        FsizeLimitBytes: settings.WorkspaceSizeMb * 1024L * 1024L,
-        settings.NofileLimit,
-        Files: [.. request.InputFiles.Select(f => new RunnerInputFile(f.Path.Value, Convert.ToBase64String(f.Content.Span)))],
-        MaxFiles: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedFiles,
-        MaxFilesBytes: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedBytes,
-        request.Entrypoint);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Execution {ExecutionId}: the sandbox broke the runner protocol: {Reason}")]
     private partial void LogProtocolViolation(string executionId, string reason);

@@ -63,9 +63,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         WaitForBootFrameAsync(acceptBooted: true, bootTimeout, cancellationToken);
 
     /// <summary>Tells a booted runner to import its preloads before it waits for the request.</summary>
-    public Task PreloadAsync(CancellationToken cancellationToken) =>
-        // An empty frame: a request frame is never empty.
-        _runner.WriteAsync(new byte[4], cancellationToken);
+    public Task PreloadAsync(CancellationToken cancellationToken) => _runner.WriteAsync(RunnerInputFrame.Empty, cancellationToken);
 
     /// <summary>Waits for the runner's ready frame (its preloads imported).</summary>
     public Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken) =>

@@ -69,20 +69,7 @@ internal sealed partial class DockerSessionProvider(
     public async Task<SessionExecutionResult?> ExecuteAsync(string sessionId, SandboxRequest request, CancellationToken cancellationToken)
     {
         var settings = sandboxOptions.Value;
-        var op = new SessionExecuteOp(
-            request.Code,
-            request.Stdin,
-            request.LastLineInteractive,
-            request.Argv,
-            request.Env,
-            request.Limits.CpuTimeLimitSec,
-            // One byte over the cap lets the service see for itself that output was cut.
-            request.Limits.MaxOutputBytes + 1,
-            FsizeLimitBytes: settings.WorkspaceSizeMb * 1024L * 1024L,
-            settings.NofileLimit,
-            MaxFiles: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedFiles,
-            MaxFilesBytes: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedBytes,
-            InterruptGraceMs: (int)SessionContainer.InterruptGrace.TotalMilliseconds);
+        var op = SessionExecuteOp.For(request, settings, SessionContainer.InterruptGrace);
         var startTimeout = TimeSpan.FromSeconds(settings.BootTimeoutSec);
         return await CallAsync(
             sessionId,

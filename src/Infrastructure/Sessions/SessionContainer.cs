@@ -78,7 +78,7 @@ internal sealed class SessionContainer : IAsyncDisposable
     /// <summary>Writes <paramref name="files"/> into the workspace.</summary>
     public async Task StageFilesAsync(IReadOnlyList<SandboxInputFile> files, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var op = new SessionFilesOp([.. files.Select(f => new RunnerInputFile(f.Path.Value, Convert.ToBase64String(f.Content.Span)))]);
+        var op = new SessionFilesOp([.. files.Select(RunnerInputFile.Of)]);
         await WriteAsync(op.ToFrame(), cancellationToken).ConfigureAwait(false);
         var frame = await NextFrameAsync(timeout, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
