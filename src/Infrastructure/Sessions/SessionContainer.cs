@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
@@ -90,7 +89,7 @@ internal sealed class SessionContainer : IAsyncDisposable
         if (answer.Type != RunnerFrameType.Result)
         {
             throw new SandboxFailedException(answer.Type == RunnerFrameType.RunnerError
-                ? $"The session's sandbox could not write its files: {FailureMessage(answer)}"
+                ? $"The session's sandbox could not write its files: {SandboxRun.FailureMessage(answer)}"
                 : $"The session's sandbox answered the files with frame '{(char)answer.Type}'.");
         }
     }
@@ -196,19 +195,6 @@ internal sealed class SessionContainer : IAsyncDisposable
     /// <summary>Runs a shell command in this sandbox (a docker exec, not the attached stream).</summary>
     public Task<ShellResult> RunShellAsync(ShellCommand command, CancellationToken cancellationToken) =>
         SessionShell.RunAsync(_containers.Client, Id, command, cancellationToken);
-
-    private static string FailureMessage(RunnerFrame frame)
-    {
-        try
-        {
-            var failure = JsonSerializer.Deserialize(frame.Payload, RunnerJsonContext.Default.RunnerFailure);
-            return SandboxRun.Truncate(failure?.Message ?? "no message", SandboxRun.MaxErrorMessageChars);
-        }
-        catch (JsonException)
-        {
-            return "an unreadable message";
-        }
-    }
 
     private async Task AcceptAsync(SandboxRun run, RunnerFrame frame, Action onStarted)
     {
