@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
@@ -67,21 +66,21 @@ internal sealed class RunnerConnection : IAsyncDisposable
     public void ReadAhead() => _pendingRead ??= ReadChunkAsync();
 
     /// <summary>
-    /// The next frame, or null when <paramref name="wait"/> passes, the token is cancelled or the
-    /// stream ends (<see cref="Ended"/>) first. A frame already read is returned even when the wait is
-    /// over, so a zero wait takes what is buffered without reading.
+    /// The next frame, or null when <paramref name="deadline"/> passes, the token is cancelled or the
+    /// stream ends (<see cref="Ended"/>) first. A frame already read is returned even when the deadline
+    /// has passed. A read still pending at the deadline is kept for the next wait.
     /// </summary>
     /// <exception cref="RunnerProtocolException">The bytes are not a valid frame stream.</exception>
-    public async Task<RunnerFrame?> NextFrameAsync(TimeSpan wait, CancellationToken cancellationToken)
+    public async Task<RunnerFrame?> NextFrameAsync(RunnerDeadline deadline, CancellationToken cancellationToken)
     {
         while (_frames.Count == 0)
         {
+            var wait = deadline.Remaining;
             if (Ended || wait <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
             {
                 return null;
             }
 
-            var started = Stopwatch.GetTimestamp();
             var read = _pendingRead ??= ReadChunkAsync();
             if (!read.IsCompleted)
             {
@@ -97,7 +96,6 @@ internal sealed class RunnerConnection : IAsyncDisposable
 
             _pendingRead = null;
             var chunk = await read.ConfigureAwait(false);
-            wait -= Stopwatch.GetElapsedTime(started);
             if (chunk.Eof)
             {
                 Ended = true;
@@ -117,6 +115,10 @@ internal sealed class RunnerConnection : IAsyncDisposable
         _frames.RemoveAt(0);
         return frame;
     }
+
+    /// <summary>The next frame within <paramref name="wait"/> (see the overload); a zero wait takes what is buffered without reading.</summary>
+    public Task<RunnerFrame?> NextFrameAsync(TimeSpan wait, CancellationToken cancellationToken) =>
+        NextFrameAsync(new RunnerDeadline(wait), cancellationToken);
 
     /// <summary>Writes one frame to the runner's stdin.</summary>
     /// <exception cref="RunnerInputClosedException">The runner's stdin is closed.</exception>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
@@ -162,11 +161,10 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     /// </summary>
     private async Task<bool> RelayAsync(SandboxRun run, TimeSpan timeout, TimeSpan bootTimeout, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
-        var deadline = bootTimeout;
+        var deadline = new RunnerDeadline(bootTimeout);
         while (run.Result is null)
         {
-            if (await _runner.NextFrameAsync(deadline - clock.Elapsed, cancellationToken).ConfigureAwait(false) is not { } frame)
+            if (await _runner.NextFrameAsync(deadline, cancellationToken).ConfigureAwait(false) is not { } frame)
             {
                 if (!_runner.Ended)
                 {
@@ -182,7 +180,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
                 return false;
             }
 
-            await run.AcceptAsync(frame, () => deadline = clock.Elapsed + timeout, cancellationToken).ConfigureAwait(false);
+            await run.AcceptAsync(frame, () => deadline.Reset(timeout), cancellationToken).ConfigureAwait(false);
         }
 
         return false;

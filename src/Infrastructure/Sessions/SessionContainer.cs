@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
@@ -60,7 +59,7 @@ internal sealed class SessionContainer : IAsyncDisposable
     /// <summary>Waits for the runner's ready frame: its preloads are imported and its interpreter forked.</summary>
     public async Task WaitUntilReadyAsync(TimeSpan bootTimeout, CancellationToken cancellationToken)
     {
-        var frame = await NextFrameAsync(bootTimeout, cancellationToken).ConfigureAwait(false);
+        var frame = await NextFrameAsync(new RunnerDeadline(bootTimeout), cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (frame is not { } first)
         {
@@ -79,7 +78,7 @@ internal sealed class SessionContainer : IAsyncDisposable
     {
         var op = new SessionFilesOp([.. files.Select(RunnerInputFile.Of)]);
         await WriteAsync(op.ToFrame(), cancellationToken).ConfigureAwait(false);
-        var frame = await NextFrameAsync(timeout, cancellationToken).ConfigureAwait(false);
+        var frame = await NextFrameAsync(new RunnerDeadline(timeout), cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (frame is not { } answer)
         {
@@ -110,14 +109,13 @@ internal sealed class SessionContainer : IAsyncDisposable
         await WriteAsync(op.ToFrame(), CancellationToken.None).ConfigureAwait(false);
         var run = new SandboxRun(request);
         _runner.Expect(run.FrameLimits);
-        var clock = Stopwatch.StartNew();
-        var deadline = startTimeout;
+        var deadline = new RunnerDeadline(startTimeout);
         var interrupted = false;
         var timedOut = false;
         var cancelled = false;
         while (run.Result is null)
         {
-            var frame = await NextFrameAsync(deadline - clock.Elapsed, cancelled ? CancellationToken.None : cancellationToken)
+            var frame = await NextFrameAsync(deadline, cancelled ? CancellationToken.None : cancellationToken)
                 .ConfigureAwait(false);
             if (frame is { } arrived)
             {
@@ -126,7 +124,7 @@ internal sealed class SessionContainer : IAsyncDisposable
                 {
                     if (!interrupted)
                     {
-                        deadline = clock.Elapsed + request.Timeout;
+                        deadline.Reset(request.Timeout);
                     }
                 }).ConfigureAwait(false);
                 continue;
@@ -154,7 +152,7 @@ internal sealed class SessionContainer : IAsyncDisposable
 
             await WriteAsync(SessionInterruptOp.Frame, CancellationToken.None).ConfigureAwait(false);
             interrupted = true;
-            deadline = clock.Elapsed + InterruptGrace + RecoveryAllowance;
+            deadline.Reset(InterruptGrace + RecoveryAllowance);
         }
 
         if (!_runner.AtFrameBoundary)
@@ -215,16 +213,16 @@ internal sealed class SessionContainer : IAsyncDisposable
     }
 
     /// <summary>
-    /// The next frame, or null when <paramref name="wait"/> passes (or the token is cancelled) first;
+    /// The next frame, or null when <paramref name="deadline"/> passes (or the token is cancelled) first;
     /// a read still pending then is kept for the next call.
     /// </summary>
     /// <exception cref="SessionLostException">The stream ended or broke the protocol.</exception>
-    private async Task<RunnerFrame?> NextFrameAsync(TimeSpan wait, CancellationToken cancellationToken)
+    private async Task<RunnerFrame?> NextFrameAsync(RunnerDeadline deadline, CancellationToken cancellationToken)
     {
         RunnerFrame? frame;
         try
         {
-            frame = await _runner.NextFrameAsync(wait, cancellationToken).ConfigureAwait(false);
+            frame = await _runner.NextFrameAsync(deadline, cancellationToken).ConfigureAwait(false);
         }
         catch (RunnerProtocolException ex)
         {
