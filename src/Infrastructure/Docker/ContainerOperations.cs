@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using CodeInterpreter.Application.Common.Exceptions;
 using Docker.DotNet;
 using Docker.DotNet.Models;
-using Microsoft.Extensions.Logging;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 

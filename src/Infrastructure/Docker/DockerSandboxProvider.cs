@@ -1,10 +1,6 @@
 using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
-using CodeInterpreter.Infrastructure.Options;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 

@@ -1,8 +1,5 @@
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
-using CodeInterpreter.Infrastructure.Options;
-using Microsoft.Extensions.Logging;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 

@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using CodeInterpreter.Infrastructure.Options;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 

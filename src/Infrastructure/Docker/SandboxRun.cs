@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Domain.Files;
 using CodeInterpreter.Infrastructure.Docker.Protocol;

@@ -1,11 +1,7 @@
 using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Sessions;
 using CodeInterpreter.Infrastructure.Docker;
-using CodeInterpreter.Infrastructure.Options;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure.Sessions;
 

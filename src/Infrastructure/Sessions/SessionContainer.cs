@@ -1,10 +1,8 @@
 using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Domain.Sessions;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
-using CodeInterpreter.Infrastructure.Options;
 
 namespace CodeInterpreter.Infrastructure.Sessions;
 

@@ -1,7 +1,5 @@
 using System.Text.Json.Serialization;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
-using CodeInterpreter.Infrastructure.Options;
 
 namespace CodeInterpreter.Infrastructure.Sessions;
 

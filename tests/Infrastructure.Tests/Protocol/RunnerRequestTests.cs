@@ -8,6 +8,8 @@ namespace CodeInterpreter.Infrastructure.Tests.Protocol;
 
 public sealed class RunnerRequestTests
 {
+    private static readonly SandboxOptions Settings = new() { WorkspaceSizeMb = 2 };
+
     [Test]
     public void Request_frame_carries_the_program_the_files_and_the_entrypoint()
     {
@@ -19,7 +21,7 @@ public sealed class RunnerRequestTests
             Entrypoint = "data/x.txt",
         };
 
-        var frame = RunnerRequest.For(request, new SandboxOptions { WorkspaceSizeMb = 2 }).ToFrame();
+        var frame = RunnerRequest.For(request, Settings).ToFrame();
 
         var json = JsonDocument.Parse(frame.AsMemory(4)).RootElement;
         json.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(

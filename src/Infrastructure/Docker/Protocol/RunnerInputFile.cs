@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using CodeInterpreter.Application.Common.Interfaces;
 
 namespace CodeInterpreter.Infrastructure.Docker.Protocol;
 

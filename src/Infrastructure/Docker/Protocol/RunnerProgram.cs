@@ -1,6 +1,4 @@
 using System.Text.Json.Serialization;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Infrastructure.Options;
 
 namespace CodeInterpreter.Infrastructure.Docker.Protocol;
 
