@@ -1,16 +1,12 @@
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Executions;
 using CodeInterpreter.Infrastructure.Files;
 using CodeInterpreter.Infrastructure.Images;
-using CodeInterpreter.Infrastructure.Options;
 using CodeInterpreter.Infrastructure.Sessions;
 using Docker.DotNet;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure;
 
@@ -45,6 +41,7 @@ public static class DependencyInjection
                 .Build();
         });
         services.AddSingleton<EngineResilience>();
+        services.AddSingleton<ContainerOperations>();
         services.AddSingleton<SandboxReaper>();
         services.AddSingleton<BackgroundExecutionJobs>();
         services.AddSingleton<IExecutionJobs>(provider => provider.GetRequiredService<BackgroundExecutionJobs>());

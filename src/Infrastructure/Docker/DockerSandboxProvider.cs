@@ -1,11 +1,6 @@
 using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
-using CodeInterpreter.Infrastructure.Options;
-using Docker.DotNet;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 
@@ -15,8 +10,7 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// the code started is replaced by a cold one, so an engine restart never fails a request.
 /// </summary>
 internal sealed partial class DockerSandboxProvider(
-    IDockerClient docker,
-    EngineResilience resilience,
+    ContainerOperations containers,
     SandboxPool pool,
     SandboxNetwork network,
     SandboxRemovals removals,
@@ -26,7 +20,7 @@ internal sealed partial class DockerSandboxProvider(
     public async Task<ExecutionResult> RunAsync(SandboxRequest request, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var runnerRequest = ToRunnerRequest(settings, request);
+        var runnerRequest = RunnerRequest.For(request, settings);
         var shape = new SandboxShape(
             request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Network, request.Image);
         var warm = await pool.LeaseAsync(shape, cancellationToken).ConfigureAwait(false);
@@ -54,7 +48,7 @@ internal sealed partial class DockerSandboxProvider(
 
         // Cold sandboxes import nothing ahead: the code pays only for what it imports itself.
         var cold = await SandboxContainer.StartAsync(
-            docker, resilience, settings, shape with { Preload = "" }, request.ExecutionId,
+            containers, settings, shape with { Preload = "" }, request.ExecutionId,
             logger, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -84,27 +78,11 @@ internal sealed partial class DockerSandboxProvider(
             LogProtocolViolation(request.ExecutionId, ex.Message);
             throw new SandboxFailedException($"The sandbox broke the runner protocol: {ex.Message}", ex);
         }
-        catch (Exception ex) when (SandboxContainer.IsEngineUnreachable(ex))
+        catch (Exception ex) when (ContainerOperations.IsEngineUnreachable(ex))
         {
-            throw SandboxContainer.EngineUnavailable(ex);
+            throw ContainerOperations.EngineUnavailable(ex);
         }
     }
-
-    private static RunnerRequest ToRunnerRequest(SandboxOptions settings, SandboxRequest request) => new(
-        request.Code,
-        request.Stdin,
-        request.LastLineInteractive,
-        request.Argv,
-        request.Env,
-        request.Limits.CpuTimeLimitSec,
-        // One byte over the cap lets the service see for itself that output was cut.
-        request.Limits.MaxOutputBytes + 1,
-        FsizeLimitBytes: settings.WorkspaceSizeMb * 1024L * 1024L,
-        settings.NofileLimit,
-        Files: [.. request.InputFiles.Select(f => new RunnerInputFile(f.Path.Value, Convert.ToBase64String(f.Content.Span)))],
-        MaxFiles: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedFiles,
-        MaxFilesBytes: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedBytes,
-        request.Entrypoint);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Execution {ExecutionId}: the sandbox broke the runner protocol: {Reason}")]
     private partial void LogProtocolViolation(string executionId, string reason);

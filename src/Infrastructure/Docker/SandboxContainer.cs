@@ -1,52 +1,33 @@
-using System.Net.Sockets;
-using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
-using CodeInterpreter.Infrastructure.Options;
-using Docker.DotNet;
-using Docker.DotNet.Models;
-using Microsoft.Extensions.Logging;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 
 /// <summary>
-/// One started sandbox container with its attached stream. It serves exactly one request and is
+/// One started sandbox container with its runner's connection. It serves exactly one request and is
 /// removed when disposed; nothing ever runs in it twice.
 /// </summary>
 internal sealed partial class SandboxContainer : IAsyncDisposable
 {
-    private const int ReadBufferBytes = (64 * 1024) + 5;
-    private const int MaxRunnerDiagnosticsBytes = 16 * 1024;
     private const int SigKill = 9;
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ExitOnItsOwnWait = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan EngineRetryAfter = TimeSpan.FromSeconds(5);
 
-    private readonly IDockerClient _docker;
-    private readonly EngineResilience _resilience;
+    private readonly ContainerOperations _containers;
+    private readonly RunnerConnection _runner;
     private readonly ILogger _logger;
-    private readonly MultiplexedStream _stream;
-    private readonly RunnerFrameReader _reader = new(new RunnerFrameLimits());
-    private readonly byte[] _buffer = new byte[ReadBufferBytes];
-    private readonly OutputCapture _diagnostics = new(MaxRunnerDiagnosticsBytes);
-    private readonly List<RunnerFrame> _frames = [];
-    private Task<MultiplexedStream.ReadResult>? _pendingRead;
     private bool _used;
     private bool _exitsOnItsOwn;
 
-    private SandboxContainer(
-        IDockerClient docker, EngineResilience resilience, ILogger logger, string id, SandboxShape shape, MultiplexedStream stream)
+    private SandboxContainer(ContainerOperations containers, RunnerConnection runner, SandboxShape shape, ILogger logger)
     {
-        _docker = docker;
-        _resilience = resilience;
-        _logger = logger;
-        Id = id;
+        _containers = containers;
+        _runner = runner;
         Shape = shape;
-        _stream = stream;
+        _logger = logger;
     }
 
-    public string Id { get; }
+    public string Id => _runner.ContainerId;
 
     public SandboxShape Shape { get; }
 
@@ -57,98 +38,16 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     public SandboxBoot? Boot { get; private set; }
 
     /// <summary>False once a parked (booted or ready) sandbox's stream has ended: it died while waiting.</summary>
-    public bool IsAlive => _pendingRead is not { IsCompleted: true } read
-        || (read.IsCompletedSuccessfully && !read.Result.EOF);
+    public bool IsAlive => _runner.IsAlive;
 
     /// <summary>Creates, attaches and starts a sandbox (the runner then boots and waits for a request).</summary>
     public static async Task<SandboxContainer> StartAsync(
-        IDockerClient docker, EngineResilience resilience, SandboxOptions options, SandboxShape shape, string label,
+        ContainerOperations containers, SandboxOptions options, SandboxShape shape, string label,
         ILogger logger, CancellationToken cancellationToken)
     {
         var parameters = SandboxContainerSpec.Build(options, shape, label);
-        var (id, stream) = await CreateAttachStartAsync(
-            docker, resilience, parameters, "sandbox", logger, cancellationToken).ConfigureAwait(false);
-        return new SandboxContainer(docker, resilience, logger, id, shape, stream);
-    }
-
-    /// <summary>
-    /// Creates a container from <paramref name="parameters"/>, attaches to its stdio and starts it; a
-    /// container that cannot be attached or started is removed. Engine failures become the service's
-    /// own exceptions (503 for a missing image or an unreachable engine, 502 for a refusal), naming
-    /// <paramref name="what"/> ("sandbox", "session's sandbox").
-    /// </summary>
-    internal static async Task<(string Id, MultiplexedStream Stream)> CreateAttachStartAsync(
-        IDockerClient docker, EngineResilience resilience, CreateContainerParameters parameters, string what,
-        ILogger logger, CancellationToken cancellationToken)
-    {
-        // A unique name makes the create safe to retry and lets a create whose answer was lost be
-        // cleaned up. The create itself is never cancelled by the caller: a cancelled request can
-        // leave the engine creating a container nobody knows about. Attach (below) observes the
-        // caller's token, and a container that is never started is removed there.
-        var name = parameters.Name ??= $"code-interpreter-{Guid.NewGuid():N}";
-        string id;
-        try
-        {
-            id = await resilience.Pipeline.ExecuteAsync(
-                async ct => await CreateOnceAsync(docker, parameters, name, ct).ConfigureAwait(false),
-                CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (DockerImageNotFoundException ex)
-        {
-            throw new ServiceUnavailableException($"The executor image '{parameters.Image}' is missing.", EngineRetryAfter, ex);
-        }
-        catch (DockerApiException ex)
-        {
-            throw new SandboxFailedException($"The Docker engine refused to create the {what}: {ex.ResponseBody}", ex);
-        }
-        catch (Exception ex) when (IsEngineUnreachable(ex) || ex is OperationCanceledException or Polly.Timeout.TimeoutRejectedException)
-        {
-            // No answer: the engine may have created it all the same.
-            await RemoveAsync(docker, resilience, logger, name).ConfigureAwait(false);
-            throw EngineUnavailable(ex);
-        }
-
-        MultiplexedStream? stream = null;
-        try
-        {
-            stream = await docker.Containers.AttachContainerAsync(
-                id,
-                new ContainerAttachParameters { Stream = true, Stdin = true, Stdout = true, Stderr = true },
-                cancellationToken).ConfigureAwait(false);
-            await docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken)
-                .ConfigureAwait(false);
-            return (id, stream);
-        }
-        catch (Exception ex)
-        {
-            stream?.Dispose();
-            await RemoveAsync(docker, resilience, logger, id).ConfigureAwait(false);
-            if (IsEngineUnreachable(ex))
-            {
-                throw EngineUnavailable(ex);
-            }
-
-            if (ex is DockerApiException api)
-            {
-                throw new SandboxFailedException($"The Docker engine could not start the {what}: {api.ResponseBody}", ex);
-            }
-
-            throw;
-        }
-    }
-
-    /// <summary>One create; a name conflict means an earlier attempt whose answer was lost succeeded.</summary>
-    private static async Task<string> CreateOnceAsync(
-        IDockerClient docker, CreateContainerParameters parameters, string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await docker.Containers.CreateContainerAsync(parameters, cancellationToken).ConfigureAwait(false)).ID;
-        }
-        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
-        {
-            return (await docker.Containers.InspectContainerAsync(name, cancellationToken).ConfigureAwait(false)).ID;
-        }
+        var runner = await RunnerConnection.StartAsync(containers, parameters, "sandbox", cancellationToken).ConfigureAwait(false);
+        return new SandboxContainer(containers, runner, shape, logger);
     }
 
     /// <summary>
@@ -160,78 +59,51 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         WaitForBootFrameAsync(acceptBooted: true, bootTimeout, cancellationToken);
 
     /// <summary>Tells a booted runner to import its preloads before it waits for the request.</summary>
-    public async Task PreloadAsync(CancellationToken cancellationToken)
-    {
-        // An empty frame: a request frame is never empty.
-        var frame = new byte[4];
-        await _stream.WriteAsync(frame, 0, frame.Length, cancellationToken).ConfigureAwait(false);
-    }
+    public Task PreloadAsync(CancellationToken cancellationToken) => _runner.WriteAsync(RunnerInputFrame.Empty, cancellationToken);
 
     /// <summary>Waits for the runner's ready frame (its preloads imported).</summary>
     public Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         WaitForBootFrameAsync(acceptBooted: false, timeout, cancellationToken);
 
     /// <summary>
-    /// Reads the runner's next boot frame. After it one read is kept pending, so a sandbox that
-    /// dies while parked is noticed at once.
+    /// Reads the runner's next boot frame; at the deadline the container is killed. After the frame
+    /// one read is kept pending, so a sandbox that dies while parked is noticed at once.
     /// </summary>
     private async Task<SandboxBoot> WaitForBootFrameAsync(bool acceptBooted, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        SandboxBoot? boot = null;
-        Task? kill = null;
-        await using (deadline.Token.Register(() => kill = KillAsync()).ConfigureAwait(false))
+        if (await _runner.NextFrameAsync(timeout, cancellationToken).ConfigureAwait(false) is not { } frame)
         {
-            while (boot is null)
+            if (_runner.Ended)
             {
-                var read = await ReadAsync(deadline).ConfigureAwait(false);
-                if (read is null)
-                {
-                    throw new SandboxNotStartedException($"the sandbox did not become ready within {timeout.TotalSeconds} s");
-                }
-
-                if (read.Value.Eof)
-                {
-                    throw new SandboxNotStartedException($"the sandbox ended while booting. {_diagnostics.ToText()}");
-                }
-
-                if (read.Value.IsStderr)
-                {
-                    _diagnostics.Append(_buffer.AsSpan(0, read.Value.Count));
-                    continue;
-                }
-
-                _frames.Clear();
-                _reader.Feed(_buffer.AsSpan(0, read.Value.Count), _frames);
-                foreach (var frame in _frames)
-                {
-                    // The runner waits on its stdin after either frame: nothing may follow it.
-                    boot = (frame.Type, boot) switch
-                    {
-                        (RunnerFrameType.Booted, null) when acceptBooted => SandboxBoot.Booted,
-                        (RunnerFrameType.Ready, null) => SandboxBoot.Ready,
-                        _ => throw new RunnerProtocolException($"frame '{(char)frame.Type}' while booting"),
-                    };
-                }
+                throw new SandboxNotStartedException($"the sandbox ended while booting. {_runner.Diagnostics}");
             }
+
+            await _runner.KillAsync().ConfigureAwait(false);
+            throw new SandboxNotStartedException($"the sandbox did not become ready within {timeout.TotalSeconds} s");
         }
 
-        if (kill is not null)
+        var boot = frame.Type switch
         {
-            await kill.ConfigureAwait(false);
+            RunnerFrameType.Booted when acceptBooted => SandboxBoot.Booted,
+            RunnerFrameType.Ready => SandboxBoot.Ready,
+            _ => throw new RunnerProtocolException($"frame '{(char)frame.Type}' while booting"),
+        };
+
+        // The runner waits on its stdin after either frame: nothing may follow it.
+        if (await _runner.NextFrameAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false) is { } extra)
+        {
+            throw new RunnerProtocolException($"frame '{(char)extra.Type}' while booting");
         }
 
-        // The runner now waits on its stdin: a read kept pending tells a parked sandbox's death at once.
-        _pendingRead = _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None);
+        _runner.ReadAhead();
         Boot = boot;
-        return boot.Value;
+        return boot;
     }
 
     /// <summary>
     /// Sends the request and relays frames under the service's deadline: the request's timeout
     /// from the runner's start frame, <paramref name="bootTimeout"/> before it. When a deadline
-    /// passes the container is killed, which also ends a read that does not observe cancellation.
+    /// passes the container is killed.
     /// </summary>
     /// <exception cref="SandboxNotStartedException">The sandbox ended before the code started.</exception>
     public async Task<ExecutionResult> RunAsync(
@@ -243,164 +115,81 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         }
 
         _used = true;
-        var frame = runnerRequest.ToFrame();
         try
         {
-            await _stream.WriteAsync(frame, 0, frame.Length, cancellationToken).ConfigureAwait(false);
-            _stream.CloseWrite();
+            await _runner.WriteAsync(runnerRequest.ToFrame(), cancellationToken).ConfigureAwait(false);
+            _runner.CloseInput();
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        catch (RunnerInputClosedException ex)
         {
             throw new SandboxNotStartedException("the sandbox's input is closed", ex);
         }
 
         var run = new SandboxRun(request);
-        _reader.Limits = run.FrameLimits;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task? kill = null;
-        await using (deadline.Token.Register(() => kill = KillAsync()).ConfigureAwait(false))
-        {
-            deadline.CancelAfter(bootTimeout);
-            await RelayAsync(run, request.Timeout, deadline, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (kill is not null)
-        {
-            await kill.ConfigureAwait(false);
-        }
-
+        _runner.Expect(run.FrameLimits);
+        var deadlinePassed = await RelayAsync(run, request.Timeout, bootTimeout, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (!run.Started)
         {
-            throw new SandboxNotStartedException(deadline.IsCancellationRequested
-                ? $"the sandbox did not start the code within {bootTimeout.TotalSeconds} s. {_diagnostics.ToText()}"
-                : $"the sandbox ended before the code started. {_diagnostics.ToText()}");
+            throw new SandboxNotStartedException(deadlinePassed
+                ? $"the sandbox did not start the code within {bootTimeout.TotalSeconds} s. {_runner.Diagnostics}"
+                : $"the sandbox ended before the code started. {_runner.Diagnostics}");
         }
 
         if (run.Result is null)
         {
-            return deadline.IsCancellationRequested ? run.ToTimedOutResult() : await ResultOfVanishedRunnerAsync(run).ConfigureAwait(false);
+            return deadlinePassed ? run.ToTimedOutResult() : await ResultOfVanishedRunnerAsync(run).ConfigureAwait(false);
         }
 
         var oomKilled = run.Result.OomKills > 0;
         if (!oomKilled && run.Result.Signal == SigKill)
         {
             // The runner's cgroup reading can miss a kill it raced with; the engine's record settles it.
-            oomKilled = (await InspectStateAsync().ConfigureAwait(false))?.OOMKilled == true;
+            oomKilled = (await _containers.InspectStateAsync(Id).ConfigureAwait(false))?.OOMKilled == true;
         }
 
         _exitsOnItsOwn = true;
         return run.ToResult(run.Result.ExitCode, oomKilled);
     }
 
-    private async Task RelayAsync(SandboxRun run, TimeSpan timeout, CancellationTokenSource deadline, CancellationToken cancellationToken)
+    /// <summary>
+    /// Relays frames until the result. True when a deadline passed (or the caller went away) first:
+    /// the container is killed then. False when the result came or the stream ended without it.
+    /// </summary>
+    private async Task<bool> RelayAsync(SandboxRun run, TimeSpan timeout, TimeSpan bootTimeout, CancellationToken cancellationToken)
     {
+        var deadline = new RunnerDeadline(bootTimeout);
         while (run.Result is null)
         {
-            var read = await ReadAsync(deadline).ConfigureAwait(false);
-            if (read is null)
+            if (await _runner.NextFrameAsync(deadline, cancellationToken).ConfigureAwait(false) is not { } frame)
             {
-                return;
-            }
+                if (!_runner.Ended)
+                {
+                    await _runner.KillAsync().ConfigureAwait(false);
+                    return true;
+                }
 
-            if (read.Value.Eof)
-            {
-                if (!_reader.AtFrameBoundary && !deadline.IsCancellationRequested)
+                if (!_runner.AtFrameBoundary)
                 {
                     throw new RunnerProtocolException("the stream ended inside a frame");
                 }
 
-                return;
+                return false;
             }
 
-            if (read.Value.IsStderr)
-            {
-                _diagnostics.Append(_buffer.AsSpan(0, read.Value.Count));
-                continue;
-            }
-
-            _frames.Clear();
-            _reader.Feed(_buffer.AsSpan(0, read.Value.Count), _frames);
-            foreach (var frame in _frames)
-            {
-                await run.AcceptAsync(frame, () => deadline.CancelAfter(timeout), cancellationToken).ConfigureAwait(false);
-                if (run.Result is not null)
-                {
-                    break;
-                }
-            }
+            await run.AcceptAsync(frame, () => deadline.Reset(timeout), cancellationToken).ConfigureAwait(false);
         }
+
+        return false;
     }
-
-    /// <summary>The next chunk (the parked read first), or null once the deadline has ended the stream.</summary>
-    private async Task<Chunk?> ReadAsync(CancellationTokenSource deadline)
-    {
-        var pending = _pendingRead;
-        _pendingRead = null;
-        try
-        {
-            var read = await (pending ?? _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, deadline.Token)).ConfigureAwait(false);
-            return new Chunk(read.Count, read.EOF, read.Target == MultiplexedStream.TargetStream.StandardError);
-        }
-        catch (Exception ex) when (deadline.IsCancellationRequested && ex is OperationCanceledException or IOException)
-        {
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or SocketException)
-        {
-            // The connection to the engine broke: the container is gone or the engine restarted.
-            return new Chunk(0, Eof: true, IsStderr: false);
-        }
-    }
-
-    /// <summary>One read from the attached stream: <see cref="Count"/> bytes in the buffer.</summary>
-    private readonly record struct Chunk(int Count, bool Eof, bool IsStderr);
 
     private async Task<ExecutionResult> ResultOfVanishedRunnerAsync(SandboxRun run)
     {
         // The runner ended without a result: killed by the OOM killer or by the code itself.
-        using var wait = new CancellationTokenSource(ExitWait);
-        try
-        {
-            await _docker.Containers.WaitContainerAsync(Id, wait.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Still running after the grace period: report what there is; removal kills it.
-        }
-
-        var state = await InspectStateAsync().ConfigureAwait(false);
-        LogRunnerVanished(Id, state?.ExitCode, state?.OOMKilled, _diagnostics.ToText());
+        await _containers.WaitForExitAsync(Id, ExitWait).ConfigureAwait(false);
+        var state = await _containers.InspectStateAsync(Id).ConfigureAwait(false);
+        LogRunnerVanished(Id, state?.ExitCode, state?.OOMKilled, _runner.Diagnostics);
         return run.ToResult(state is null ? null : (int)state.ExitCode, state?.OOMKilled == true);
-    }
-
-    private async Task<State?> InspectStateAsync()
-    {
-        try
-        {
-            var inspected = await _resilience.Pipeline.ExecuteAsync(
-                async ct => await _docker.Containers.InspectContainerAsync(Id, ct).ConfigureAwait(false),
-                CancellationToken.None).ConfigureAwait(false);
-            return inspected.State;
-        }
-        catch (DockerContainerNotFoundException)
-        {
-            return null;
-        }
-    }
-
-    private async Task KillAsync()
-    {
-        try
-        {
-            await _docker.Containers.KillContainerAsync(Id, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None)
-                .ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is DockerApiException || IsEngineUnreachable(ex))
-        {
-            // Already stopped or gone: removal settles it either way.
-            LogKillFailed(Id, ex.Message);
-        }
     }
 
     public async ValueTask DisposeAsync()
@@ -409,70 +198,12 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         {
             // The runner sent its result and exits right after: removing a container that has
             // stopped costs the engine less than killing a running one (no extra runtime call).
-            await WaitForStreamEndAsync().ConfigureAwait(false);
+            await _runner.DrainAsync(ExitOnItsOwnWait).ConfigureAwait(false);
         }
 
-        _stream.Dispose();
-        await RemoveAsync(_docker, _resilience, _logger, Id).ConfigureAwait(false);
+        await _runner.DisposeAsync().ConfigureAwait(false);
     }
-
-    /// <summary>Reads (and drops) what is left on the stream until it ends, for a short while at most.</summary>
-    private async Task WaitForStreamEndAsync()
-    {
-        try
-        {
-            // WaitAsync bounds the wait even if a read ignored cancellation; disposing the stream
-            // afterwards ends such a read.
-            await DrainToEndAsync().WaitAsync(ExitOnItsOwnWait).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException or IOException or SocketException or ObjectDisposedException)
-        {
-            // Still running after the wait, or the connection is gone: the forced removal settles it.
-        }
-    }
-
-    private async Task DrainToEndAsync()
-    {
-        while (!(await _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None).ConfigureAwait(false)).EOF)
-        {
-            // Nothing after the result matters.
-        }
-    }
-
-    /// <summary>Force-removes a sandbox or session container; a failure is logged (the reaper removes it later).</summary>
-    internal static async Task RemoveAsync(IDockerClient docker, EngineResilience resilience, ILogger logger, string id)
-    {
-        try
-        {
-            await resilience.Pipeline.ExecuteAsync(
-                async ct => await docker.Containers.RemoveContainerAsync(
-                    id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false),
-                CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (DockerContainerNotFoundException)
-        {
-            // Already gone.
-        }
-        catch (Exception ex) when (ex is DockerApiException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException
-                                   || IsEngineUnreachable(ex))
-        {
-            // The reaper removes it: once stopped for a while (SandboxReaper.RemoveLeftoversAsync), or at the next start.
-            LogRemoveFailed(logger, ex, id);
-        }
-    }
-
-    public static bool IsEngineUnreachable(Exception ex) =>
-        ex is HttpRequestException or SocketException || ex.InnerException is SocketException;
-
-    public static ServiceUnavailableException EngineUnavailable(Exception ex) =>
-        new("The Docker engine is unavailable; try again shortly.", EngineRetryAfter, ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {ContainerId}: the runner ended without a result (exit {ExitCode}, oom {OomKilled}). Runner stderr: {Diagnostics}")]
     private partial void LogRunnerVanished(string containerId, long? exitCode, bool? oomKilled, string diagnostics);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Kill of sandbox {ContainerId} failed: {Reason}")]
-    private partial void LogKillFailed(string containerId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {ContainerId} could not be removed; the reaper removes it once it has been stopped for a while, or at the next start")]
-    private static partial void LogRemoveFailed(ILogger logger, Exception ex, string containerId);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using CodeInterpreter.Infrastructure.Options;
 using Docker.DotNet.Models;
 
 namespace CodeInterpreter.Infrastructure.Docker;

@@ -1,12 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
-using CodeInterpreter.Infrastructure.Options;
-using Docker.DotNet;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 
@@ -28,35 +20,47 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// bounds throughput, so none goes to imports a request may not need; once calm, parked sandboxes
 /// import their preloads and the pool is fully warm for the next burst.
 /// </para>
+/// <para>
+/// The pool coordinates three parts under one gate: leasing (<see cref="SandboxWaiters"/>), parking
+/// (<see cref="ParkedSandboxes"/>) and refilling (<see cref="SandboxRefill"/>).
+/// </para>
 /// </summary>
-internal sealed partial class SandboxPool(
-    IDockerClient docker,
-    EngineResilience resilience,
-    ServiceReadiness readiness,
-    IOptions<SandboxOptions> sandboxOptions,
-    IOptions<PoolOptions> poolOptions,
-    IOptions<ExecutionOptions> executionOptions,
-    ILogger<SandboxPool> logger) : BackgroundService, ISandboxPoolStatus
+internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatus
 {
-    private const string PoolLabel = "pool";
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan FailureBackoff = TimeSpan.FromSeconds(2);
 
+    private readonly ServiceReadiness _readiness;
+    private readonly IOptions<SandboxOptions> _sandboxOptions;
+    private readonly IOptions<PoolOptions> _poolOptions;
+    private readonly ILogger<SandboxPool> _logger;
     private readonly Lock _gate = new();
-    private readonly Queue<SandboxContainer> _warm = new();
-    private readonly Queue<SandboxContainer> _booted = new();
-    private readonly LinkedList<TaskCompletionSource<SandboxContainer?>> _waiters = new();
+    private readonly SandboxWaiters _waiters = new();
+    private readonly ParkedSandboxes _parked;
+    private readonly SandboxRefill _refill;
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private readonly Lock _drainGate = new();
     private Task? _drain;
     private bool _draining;
-    private int _warming;
-    private long _bootedHandovers;
-    private long _lastWaitTimestamp;
+
+    public SandboxPool(
+        ContainerOperations containers,
+        ServiceReadiness readiness,
+        IOptions<SandboxOptions> sandboxOptions,
+        IOptions<PoolOptions> poolOptions,
+        IOptions<ExecutionOptions> executionOptions,
+        ILogger<SandboxPool> logger)
+    {
+        _readiness = readiness;
+        _sandboxOptions = sandboxOptions;
+        _poolOptions = poolOptions;
+        _logger = logger;
+        _parked = new ParkedSandboxes(logger);
+        _refill = new SandboxRefill(this, containers, sandboxOptions, poolOptions, logger);
+        Shape = new(executionOptions.Value.MemoryLimitMb, poolOptions.Value.Preload.Replace(" ", "", StringComparison.Ordinal));
+    }
 
     /// <summary>The shape every pooled sandbox has: the default limits and the preloads.</summary>
-    public SandboxShape Shape { get; } = new(executionOptions.Value.MemoryLimitMb, poolOptions.Value.Preload.Replace(" ", "", StringComparison.Ordinal));
+    public SandboxShape Shape { get; }
 
     /// <summary>Warm sandboxes ready to lease now, their preloads imported.</summary>
     public int WarmCount
@@ -65,7 +69,7 @@ internal sealed partial class SandboxPool(
         {
             lock (_gate)
             {
-                return _warm.Count;
+                return _parked.WarmCount;
             }
         }
     }
@@ -77,25 +81,26 @@ internal sealed partial class SandboxPool(
         {
             lock (_gate)
             {
-                return _booted.Count;
+                return _parked.BootedCount;
             }
         }
     }
+
+    /// <summary>Sandboxes handed to a waiting request as soon as they booted, their preloads skipped.</summary>
+    public long BootedHandovers => _refill.BootedHandovers;
 
     public SandboxPoolSnapshot Snapshot()
     {
         lock (_gate)
         {
             return new SandboxPoolSnapshot(
-                poolOptions.Value.Size, _warm.Count, _booted.Count, Volatile.Read(ref _warming), _waiters.Count);
+                _poolOptions.Value.Size, _parked.WarmCount, _parked.BootedCount, _refill.Warming, _waiters.Count);
         }
     }
 
-    private TimeSpan PreloadAfterIdle => TimeSpan.FromMilliseconds(poolOptions.Value.PreloadAfterIdleMs);
+    private TimeSpan PreloadAfterIdle => TimeSpan.FromMilliseconds(_poolOptions.Value.PreloadAfterIdleMs);
 
-    /// <summary>Nobody waits for a sandbox and nobody did for <see cref="PreloadAfterIdle"/>. Called under the gate.</summary>
-    private bool IsCalm => _waiters.Count == 0
-        && (_lastWaitTimestamp == 0 || Stopwatch.GetElapsedTime(_lastWaitTimestamp) >= PreloadAfterIdle);
+    private TimeSpan BootTimeout => TimeSpan.FromSeconds(_sandboxOptions.Value.BootTimeoutSec);
 
     /// <summary>
     /// Takes a warm sandbox that fits <paramref name="shape"/>; when none is warm, waits for the next
@@ -105,7 +110,7 @@ internal sealed partial class SandboxPool(
     public async Task<SandboxContainer?> LeaseAsync(SandboxShape shape, CancellationToken cancellationToken)
     {
         // Settings fixed at creation (memory, CPU, network, image) must match; the rest travels in the request.
-        if (poolOptions.Value.Size == 0 || shape != Shape)
+        if (_poolOptions.Value.Size == 0 || shape != Shape)
         {
             return null;
         }
@@ -113,28 +118,25 @@ internal sealed partial class SandboxPool(
         TaskCompletionSource<SandboxContainer?> waiter;
         lock (_gate)
         {
-            if ((TakeAlive(_warm) ?? TakeAlive(_booted)) is { } sandbox)
+            if (_parked.TakeAlive() is { } sandbox)
             {
                 // No refill yet: creating and booting its replacement would compete with this call
                 // for the same cores. LeaseEnded starts it once the call is over.
                 return sandbox;
             }
 
-            if (_draining || !readiness.IsReady)
+            if (_draining || !_readiness.IsReady)
             {
                 return null;
             }
 
-            waiter = new TaskCompletionSource<SandboxContainer?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.AddLast(waiter);
-            _lastWaitTimestamp = Stopwatch.GetTimestamp();
+            waiter = _waiters.Add();
         }
 
-        _wake.Release();
+        Wake();
         try
         {
-            return await waiter.Task.WaitAsync(BootTimeout, cancellationToken)
-                .ConfigureAwait(false);
+            return await waiter.Task.WaitAsync(BootTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
@@ -154,7 +156,7 @@ internal sealed partial class SandboxPool(
                 throw;
             }
 
-            LogWaitedInVain(sandboxOptions.Value.BootTimeoutSec);
+            LogWaitedInVain(_sandboxOptions.Value.BootTimeoutSec);
             return null;
         }
     }
@@ -163,103 +165,55 @@ internal sealed partial class SandboxPool(
     /// A leased sandbox's call is over: now its replacement is made. (Requests that wait for a
     /// sandbox wake the refill at once; see <see cref="LeaseAsync"/>.)
     /// </summary>
-    public void LeaseEnded() => _wake.Release();
-
-    /// <summary>Sandboxes handed to a waiting request as soon as they booted, their preloads skipped.</summary>
-    public long BootedHandovers => Interlocked.Read(ref _bootedHandovers);
-
-    /// <summary>Requests waiting for a sandbox.</summary>
-    private int WaiterCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _waiters.Count;
-            }
-        }
-    }
-
-    /// <summary>A dequeued sandbox that is still alive; dead ones are dropped on the way. Called under the gate.</summary>
-    private SandboxContainer? TakeAlive(Queue<SandboxContainer> parked)
-    {
-        while (parked.TryDequeue(out var sandbox))
-        {
-            if (sandbox.IsAlive)
-            {
-                return sandbox;
-            }
-
-            LogDiscarded(sandbox.Id);
-            _ = sandbox.DisposeAsync().AsTask();
-        }
-
-        return null;
-    }
+    public void LeaseEnded() => Wake();
 
     /// <summary>
     /// Hands a sandbox to the longest-waiting request, or parks it: a ready one always, a booted one
     /// while the pool is busy. A booted one in a calm pool is declined if <paramref name="mayDecline"/>
     /// (the caller imports its preloads now), else parked for the pool to preload.
     /// </summary>
-    private Placement Offer(SandboxContainer sandbox, bool mayDecline)
+    public SandboxPlacement Offer(SandboxContainer sandbox, bool mayDecline)
     {
         lock (_gate)
         {
-            if (HandToWaiter(sandbox))
+            if (_waiters.HandOver(sandbox))
             {
-                return Placement.HandedOver;
+                return SandboxPlacement.HandedOver;
             }
 
             if (sandbox.Boot == SandboxBoot.Ready)
             {
-                _warm.Enqueue(sandbox);
-                return Placement.Parked;
+                _parked.Park(sandbox);
+                return SandboxPlacement.Parked;
             }
 
-            if (mayDecline && IsCalm)
+            if (mayDecline && _waiters.IsCalm(PreloadAfterIdle))
             {
-                return Placement.Declined;
+                return SandboxPlacement.Declined;
             }
 
-            _booted.Enqueue(sandbox);
+            _parked.Park(sandbox);
         }
 
-        _wake.Release();  // the loop preloads it once the pool is calm
-        return Placement.Parked;
+        Wake();  // the loop preloads it once the pool is calm
+        return SandboxPlacement.Parked;
     }
 
     /// <summary>Lets one waiting request go (to the cold path) without a sandbox.</summary>
-    private void ReleaseWaiter()
+    public void ReleaseWaiter()
     {
         lock (_gate)
         {
-            HandToWaiter(null);
+            _waiters.HandOver(null);
         }
     }
 
-    /// <summary>
-    /// Completes the longest wait still pending with <paramref name="sandbox"/> (null: go cold);
-    /// false when nobody waits. Waits that ended meanwhile are skipped. Called under the gate.
-    /// </summary>
-    private bool HandToWaiter(SandboxContainer? sandbox)
-    {
-        while (_waiters.First is { } first)
-        {
-            _waiters.RemoveFirst();
-            if (first.Value.TrySetResult(sandbox))
-            {
-                _lastWaitTimestamp = Stopwatch.GetTimestamp();  // the wait lasted until now
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>Has the pool's loop look again now (a sandbox placed or lost, a request waiting, a lease over).</summary>
+    public void Wake() => _wake.Release();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (poolOptions.Value.Size == 0)
+        if (_poolOptions.Value.Size == 0)
         {
             return;
         }
@@ -268,7 +222,7 @@ internal sealed partial class SandboxPool(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                if (readiness.IsReady)
+                if (_readiness.IsReady)
                 {
                     await DropDeadAsync().ConfigureAwait(false);
                     TopUp(stoppingToken);
@@ -307,19 +261,12 @@ internal sealed partial class SandboxPool(
 
     private async Task DrainAsync()
     {
-        await Task.WhenAll(_inFlight.Keys).ConfigureAwait(false);
+        await _refill.WhenIdleAsync().ConfigureAwait(false);
         List<SandboxContainer> warm;
         lock (_gate)
         {
-            warm = [.. _warm, .. _booted];
-            _warm.Clear();
-            _booted.Clear();
-            foreach (var waiter in _waiters)
-            {
-                waiter.TrySetResult(null);
-            }
-
-            _waiters.Clear();
+            warm = _parked.TakeAll();
+            _waiters.ReleaseAll();
         }
 
         foreach (var sandbox in warm)
@@ -338,15 +285,13 @@ internal sealed partial class SandboxPool(
 
     private void TopUp(CancellationToken stoppingToken)
     {
-        // Waiting requests raise both the target and how many may boot at once.
-        var waiting = WaiterCount;
-        var target = poolOptions.Value.Size + waiting;
-        var concurrency = poolOptions.Value.WarmupConcurrency + waiting;
-        while (ParkedCount + Volatile.Read(ref _warming) < target && Volatile.Read(ref _warming) < concurrency)
+        int waiting;
+        lock (_gate)
         {
-            Interlocked.Increment(ref _warming);
-            Track(WarmOneAsync(stoppingToken));
+            waiting = _waiters.Count;
         }
+
+        _refill.TopUp(waiting, () => ParkedCount, stoppingToken);
     }
 
     private int ParkedCount
@@ -355,12 +300,12 @@ internal sealed partial class SandboxPool(
         {
             lock (_gate)
             {
-                return _warm.Count + _booted.Count;
+                return _parked.Count;
             }
         }
     }
 
-    /// <summary>Once the pool is calm, imports the preloads of sandboxes parked as booted (as many at once as a refill).</summary>
+    /// <summary>Once the pool is calm, has sandboxes parked as booted import their preloads.</summary>
     private void PreloadParked(CancellationToken stoppingToken)
     {
         while (true)
@@ -368,17 +313,15 @@ internal sealed partial class SandboxPool(
             SandboxContainer? sandbox;
             lock (_gate)
             {
-                if (!IsCalm || Volatile.Read(ref _warming) >= poolOptions.Value.WarmupConcurrency
-                    || TakeAlive(_booted) is not { } parked)
+                if (!_waiters.IsCalm(PreloadAfterIdle) || !_refill.MayPreload || _parked.TakeAliveBooted() is not { } parked)
                 {
                     return;
                 }
 
                 sandbox = parked;
-                Interlocked.Increment(ref _warming);
             }
 
-            Track(PreloadParkedAsync(sandbox, stoppingToken));
+            _refill.Preload(sandbox, stoppingToken);
         }
     }
 
@@ -387,162 +330,25 @@ internal sealed partial class SandboxPool(
     {
         lock (_gate)
         {
-            if (_booted.Count == 0 || _waiters.Count > 0 || _lastWaitTimestamp == 0)
+            if (_parked.BootedCount == 0 || _waiters.UntilCalm(PreloadAfterIdle) is not { } untilCalm)
             {
                 return CheckInterval;
             }
 
-            var untilCalm = PreloadAfterIdle - Stopwatch.GetElapsedTime(_lastWaitTimestamp);
             return untilCalm <= TimeSpan.Zero ? CheckInterval : TimeSpan.FromTicks(Math.Min(untilCalm.Ticks, CheckInterval.Ticks));
-        }
-    }
-
-    /// <summary>Counts a warm-up task as in flight until it ends (the drain waits for all of them).</summary>
-    private void Track(Task warming)
-    {
-        _inFlight.TryAdd(warming, 0);
-        _ = warming.ContinueWith(done => _inFlight.TryRemove(done, out _), TaskScheduler.Default);
-    }
-
-    private TimeSpan BootTimeout => TimeSpan.FromSeconds(sandboxOptions.Value.BootTimeoutSec);
-
-    /// <summary>Has a booted sandbox import its preloads and waits until it says ready.</summary>
-    private async Task PreloadAsync(SandboxContainer sandbox, CancellationToken stoppingToken)
-    {
-        await sandbox.PreloadAsync(stoppingToken).ConfigureAwait(false);
-        await sandbox.WaitUntilReadyAsync(BootTimeout, stoppingToken).ConfigureAwait(false);
-    }
-
-    private async Task PreloadParkedAsync(SandboxContainer sandbox, CancellationToken stoppingToken)
-    {
-        SandboxContainer? failed = sandbox;
-        try
-        {
-            await PreloadAsync(sandbox, stoppingToken).ConfigureAwait(false);
-            Offer(sandbox, mayDecline: false);
-            failed = null;
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down.
-        }
-        catch (Exception ex)
-        {
-            LogWarmFailed(ex);
-        }
-        finally
-        {
-            if (failed is not null)
-            {
-                await failed.DisposeAsync().ConfigureAwait(false);
-            }
-
-            Interlocked.Decrement(ref _warming);
-            _wake.Release();
-        }
-    }
-
-    private async Task WarmOneAsync(CancellationToken stoppingToken)
-    {
-        SandboxContainer? sandbox = null;
-        try
-        {
-            sandbox = await SandboxContainer.StartAsync(docker, resilience, sandboxOptions.Value, Shape, PoolLabel, logger, stoppingToken)
-                .ConfigureAwait(false);
-            var boot = await sandbox.WaitUntilBootedAsync(BootTimeout, stoppingToken).ConfigureAwait(false);
-            if (boot == SandboxBoot.Booted)
-            {
-                var placement = Offer(sandbox, mayDecline: true);
-                if (placement != Placement.Declined)
-                {
-                    if (placement == Placement.HandedOver)
-                    {
-                        Interlocked.Increment(ref _bootedHandovers);
-                    }
-
-                    sandbox = null;
-                    return;
-                }
-
-                await PreloadAsync(sandbox, stoppingToken).ConfigureAwait(false);
-            }
-
-            Offer(sandbox, mayDecline: false);
-            sandbox = null;
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down.
-        }
-        catch (Exception ex)
-        {
-            LogWarmFailed(ex);
-            // A request waiting for this sandbox goes its own way and meets the failure itself.
-            ReleaseWaiter();
-            try
-            {
-                await Task.Delay(FailureBackoff, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Shutting down: no point backing off.
-            }
-        }
-        finally
-        {
-            if (sandbox is not null)
-            {
-                await sandbox.DisposeAsync().ConfigureAwait(false);
-            }
-
-            Interlocked.Decrement(ref _warming);
-            _wake.Release();
         }
     }
 
     private async Task DropDeadAsync()
     {
-        List<SandboxContainer> dead = [];
+        List<SandboxContainer> dead;
         lock (_gate)
         {
-            foreach (var parked in new[] { _warm, _booted })
-            {
-                // One look at each: a sandbox that dies between two looks must not fall out of both lists.
-                for (var i = parked.Count; i > 0; i--)
-                {
-                    var sandbox = parked.Dequeue();
-                    if (sandbox.IsAlive)
-                    {
-                        parked.Enqueue(sandbox);
-                    }
-                    else
-                    {
-                        dead.Add(sandbox);
-                    }
-                }
-            }
+            dead = _parked.TakeDead();
         }
 
-        foreach (var sandbox in dead)
-        {
-            LogDiscarded(sandbox.Id);
-            await sandbox.DisposeAsync().ConfigureAwait(false);
-        }
+        await _parked.DiscardAsync(dead).ConfigureAwait(false);
     }
-
-    /// <summary>Where <see cref="Offer"/> put a sandbox.</summary>
-    private enum Placement
-    {
-        HandedOver,
-        Parked,
-        Declined,
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Warm sandbox {ContainerId} died while parked; replacing it")]
-    private partial void LogDiscarded(string containerId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not warm a sandbox; retrying")]
-    private partial void LogWarmFailed(Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No warm sandbox came within {Seconds} s; starting a cold one")]
     private partial void LogWaitedInVain(int seconds);

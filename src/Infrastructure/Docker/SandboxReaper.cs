@@ -1,8 +1,5 @@
-using CodeInterpreter.Infrastructure.Options;
 using Docker.DotNet;
 using Docker.DotNet.Models;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 

@@ -6,7 +6,7 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// <summary>
 /// Removes used sandboxes off the request path: a response does not wait for the engine to tear its
 /// container down (that costs as much as the run of a small snippet). Removal itself is the same,
-/// labelled and retried (<see cref="SandboxContainer.DisposeAsync"/>); shutdown waits for every
+/// labelled and retried (<see cref="ContainerOperations.RemoveAsync"/>); shutdown waits for every
 /// pending removal, and the orphan reaper covers a crash in between.
 /// </summary>
 internal sealed class SandboxRemovals : IHostedService

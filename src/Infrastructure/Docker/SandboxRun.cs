@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Domain.Files;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
@@ -187,6 +186,20 @@ internal sealed class SandboxRun(SandboxRequest request)
                 Truncate(error.Type, MaxErrorTypeChars),
                 Truncate(error.Message ?? string.Empty, MaxErrorMessageChars),
                 error.Line is > 0 ? error.Line : null);
+
+    /// <summary>The bounded message of a runner's own failure (an <c>x</c> frame that answers an op); never throws.</summary>
+    public static string FailureMessage(RunnerFrame frame)
+    {
+        try
+        {
+            var failure = JsonSerializer.Deserialize(frame.Payload, RunnerJsonContext.Default.RunnerFailure);
+            return Truncate(failure?.Message ?? "no message", MaxErrorMessageChars);
+        }
+        catch (JsonException)
+        {
+            return "an unreadable message";
+        }
+    }
 
     public static string Truncate(string text, int maxChars) => text.Length <= maxChars ? text : text[..maxChars];
 

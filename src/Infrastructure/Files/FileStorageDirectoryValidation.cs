@@ -1,6 +1,3 @@
-using CodeInterpreter.Application.Common.Options;
-using Microsoft.Extensions.Options;
-
 namespace CodeInterpreter.Infrastructure.Files;
 
 /// <summary>

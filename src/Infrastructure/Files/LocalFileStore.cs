@@ -3,11 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Domain.Files;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure.Files;
 

@@ -1,13 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Infrastructure.Docker;
-using CodeInterpreter.Infrastructure.Options;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Polly.Timeout;
 
 namespace CodeInterpreter.Infrastructure.Images;
@@ -91,7 +87,7 @@ internal sealed partial class ExecutorImageProvisioner(
                 catch (Exception ex)
                 {
                     var reason = Describe(ex);
-                    if (SandboxContainer.IsEngineUnreachable(ex) && delay > MaxEngineRetryDelay)
+                    if (ContainerOperations.IsEngineUnreachable(ex) && delay > MaxEngineRetryDelay)
                     {
                         delay = MaxEngineRetryDelay;
                     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Docker.DotNet.Models;
-using Microsoft.Extensions.Logging;
 
 namespace CodeInterpreter.Infrastructure.Images;
 

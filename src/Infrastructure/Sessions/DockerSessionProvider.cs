@@ -1,12 +1,7 @@
 using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Sessions;
 using CodeInterpreter.Infrastructure.Docker;
-using CodeInterpreter.Infrastructure.Options;
-using Docker.DotNet;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure.Sessions;
 
@@ -18,8 +13,7 @@ namespace CodeInterpreter.Infrastructure.Sessions;
 /// removes its container.
 /// </summary>
 internal sealed partial class DockerSessionProvider(
-    IDockerClient docker,
-    EngineResilience resilience,
+    ContainerOperations containers,
     SessionRegistry registry,
     IOptions<SandboxOptions> sandboxOptions,
     IOptions<PoolOptions> poolOptions,
@@ -42,7 +36,7 @@ internal sealed partial class DockerSessionProvider(
         {
             // The preloads of the warm pool: the interpreter starts with them imported.
             var shape = new SandboxShape(spec.MemoryLimitMb, poolOptions.Value.Preload.Replace(" ", "", StringComparison.Ordinal));
-            container = await SessionContainer.StartAsync(docker, resilience, settings, shape, sessionId, logger, cancellationToken)
+            container = await SessionContainer.StartAsync(containers, settings, shape, sessionId, cancellationToken)
                 .ConfigureAwait(false);
             await container.WaitUntilReadyAsync(bootTimeout, cancellationToken).ConfigureAwait(false);
             if (spec.InputFiles.Count > 0)
@@ -71,20 +65,7 @@ internal sealed partial class DockerSessionProvider(
     public async Task<SessionExecutionResult?> ExecuteAsync(string sessionId, SandboxRequest request, CancellationToken cancellationToken)
     {
         var settings = sandboxOptions.Value;
-        var op = new SessionExecuteOp(
-            request.Code,
-            request.Stdin,
-            request.LastLineInteractive,
-            request.Argv,
-            request.Env,
-            request.Limits.CpuTimeLimitSec,
-            // One byte over the cap lets the service see for itself that output was cut.
-            request.Limits.MaxOutputBytes + 1,
-            FsizeLimitBytes: settings.WorkspaceSizeMb * 1024L * 1024L,
-            settings.NofileLimit,
-            MaxFiles: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedFiles,
-            MaxFilesBytes: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedBytes,
-            InterruptGraceMs: (int)SessionContainer.InterruptGrace.TotalMilliseconds);
+        var op = SessionExecuteOp.For(request, settings, SessionContainer.InterruptGrace);
         var startTimeout = TimeSpan.FromSeconds(settings.BootTimeoutSec);
         return await CallAsync(
             sessionId,

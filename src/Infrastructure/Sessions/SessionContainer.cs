@@ -1,16 +1,8 @@
-using System.Diagnostics;
-using System.Net.Sockets;
-using System.Text.Json;
 using CodeInterpreter.Application.Common.Exceptions;
-using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Domain.Sessions;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
-using CodeInterpreter.Infrastructure.Options;
-using Docker.DotNet;
-using Docker.DotNet.Models;
-using Microsoft.Extensions.Logging;
 
 namespace CodeInterpreter.Infrastructure.Sessions;
 
@@ -20,39 +12,26 @@ namespace CodeInterpreter.Infrastructure.Sessions;
 /// only stdin stays open after the first op. Ops run one at a time (the caller serialises them).
 /// Everything read from it is hostile, as from any sandbox.
 /// </summary>
-internal sealed partial class SessionContainer : IAsyncDisposable
+internal sealed class SessionContainer : IAsyncDisposable
 {
     /// <summary>How long the code may ignore an interrupt before the interpreter is killed and restarted.</summary>
     public static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(2);
 
-    private const int ReadBufferBytes = (64 * 1024) + 5;
-    private const int MaxDiagnosticsBytes = 16 * 1024;
-
     // After an interrupt: the grace, a restart of the interpreter, the workspace scan and file frames.
     private static readonly TimeSpan RecoveryAllowance = TimeSpan.FromSeconds(30);
 
-    private readonly IDockerClient _docker;
-    private readonly EngineResilience _resilience;
-    private readonly ILogger _logger;
-    private readonly MultiplexedStream _stream;
-    private readonly RunnerFrameReader _reader = new(new RunnerFrameLimits());
-    private readonly byte[] _buffer = new byte[ReadBufferBytes];
-    private readonly OutputCapture _diagnostics = new(MaxDiagnosticsBytes);
-    private readonly List<RunnerFrame> _frames = [];
-    private Task<Chunk>? _pendingRead;
+    private readonly ContainerOperations _containers;
+    private readonly RunnerConnection _runner;
     private bool _inStep = true;
 
-    private SessionContainer(IDockerClient docker, EngineResilience resilience, ILogger logger, string id, MultiplexedStream stream)
+    private SessionContainer(ContainerOperations containers, RunnerConnection runner)
     {
-        _docker = docker;
-        _resilience = resilience;
-        _logger = logger;
-        Id = id;
-        _stream = stream;
+        _containers = containers;
+        _runner = runner;
     }
 
     /// <summary>The container's id.</summary>
-    public string Id { get; }
+    public string Id => _runner.ContainerId;
 
     /// <summary>
     /// False once an op ended without its last frame read (the stream broke, the caller's store failed
@@ -62,28 +41,28 @@ internal sealed partial class SessionContainer : IAsyncDisposable
 
     /// <summary>Creates, attaches and starts the sandbox of session <paramref name="sessionId"/>.</summary>
     public static async Task<SessionContainer> StartAsync(
-        IDockerClient docker, EngineResilience resilience, SandboxOptions options, SandboxShape shape, string sessionId,
-        ILogger logger, CancellationToken cancellationToken)
+        ContainerOperations containers, SandboxOptions options, SandboxShape shape, string sessionId,
+        CancellationToken cancellationToken)
     {
         var parameters = SandboxContainerSpec.Build(options, shape, sessionId);
         // Many ops travel over the one attached stdin, so it must not close after the first attach.
         parameters.StdinOnce = false;
         parameters.Env.Add("RUNNER_MODE=session");
         parameters.Labels[SessionLabels.SessionId] = sessionId;
-        var (id, stream) = await SandboxContainer.CreateAttachStartAsync(
-            docker, resilience, parameters, "session's sandbox", logger, cancellationToken).ConfigureAwait(false);
-        return new SessionContainer(docker, resilience, logger, id, stream);
+        var runner = await RunnerConnection.StartAsync(containers, parameters, "session's sandbox", cancellationToken)
+            .ConfigureAwait(false);
+        return new SessionContainer(containers, runner);
     }
 
     /// <summary>Waits for the runner's ready frame: its preloads are imported and its interpreter forked.</summary>
     public async Task WaitUntilReadyAsync(TimeSpan bootTimeout, CancellationToken cancellationToken)
     {
-        var frame = await NextFrameAsync(bootTimeout, cancellationToken).ConfigureAwait(false);
+        var frame = await NextFrameAsync(new RunnerDeadline(bootTimeout), cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (frame is not { } first)
         {
             throw new SandboxFailedException(
-                $"The session's sandbox did not become ready within {bootTimeout.TotalSeconds} s. {_diagnostics.ToText()}");
+                $"The session's sandbox did not become ready within {bootTimeout.TotalSeconds} s. {_runner.Diagnostics}");
         }
 
         if (first.Type != RunnerFrameType.Ready)
@@ -95,9 +74,9 @@ internal sealed partial class SessionContainer : IAsyncDisposable
     /// <summary>Writes <paramref name="files"/> into the workspace.</summary>
     public async Task StageFilesAsync(IReadOnlyList<SandboxInputFile> files, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var op = new SessionFilesOp([.. files.Select(f => new RunnerInputFile(f.Path.Value, Convert.ToBase64String(f.Content.Span)))]);
+        var op = new SessionFilesOp([.. files.Select(RunnerInputFile.Of)]);
         await WriteAsync(op.ToFrame(), cancellationToken).ConfigureAwait(false);
-        var frame = await NextFrameAsync(timeout, cancellationToken).ConfigureAwait(false);
+        var frame = await NextFrameAsync(new RunnerDeadline(timeout), cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (frame is not { } answer)
         {
@@ -107,7 +86,7 @@ internal sealed partial class SessionContainer : IAsyncDisposable
         if (answer.Type != RunnerFrameType.Result)
         {
             throw new SandboxFailedException(answer.Type == RunnerFrameType.RunnerError
-                ? $"The session's sandbox could not write its files: {FailureMessage(answer)}"
+                ? $"The session's sandbox could not write its files: {SandboxRun.FailureMessage(answer)}"
                 : $"The session's sandbox answered the files with frame '{(char)answer.Type}'.");
         }
     }
@@ -127,15 +106,14 @@ internal sealed partial class SessionContainer : IAsyncDisposable
         // Never cancelled half-way: a partly written op would leave the stream out of step.
         await WriteAsync(op.ToFrame(), CancellationToken.None).ConfigureAwait(false);
         var run = new SandboxRun(request);
-        _reader.Limits = run.FrameLimits;
-        var clock = Stopwatch.StartNew();
-        var deadline = startTimeout;
+        _runner.Expect(run.FrameLimits);
+        var deadline = new RunnerDeadline(startTimeout);
         var interrupted = false;
         var timedOut = false;
         var cancelled = false;
         while (run.Result is null)
         {
-            var frame = await NextFrameAsync(deadline - clock.Elapsed, cancelled ? CancellationToken.None : cancellationToken)
+            var frame = await NextFrameAsync(deadline, cancelled ? CancellationToken.None : cancellationToken)
                 .ConfigureAwait(false);
             if (frame is { } arrived)
             {
@@ -144,7 +122,7 @@ internal sealed partial class SessionContainer : IAsyncDisposable
                 {
                     if (!interrupted)
                     {
-                        deadline = clock.Elapsed + request.Timeout;
+                        deadline.Reset(request.Timeout);
                     }
                 }).ConfigureAwait(false);
                 continue;
@@ -153,7 +131,7 @@ internal sealed partial class SessionContainer : IAsyncDisposable
             if (interrupted)
             {
                 throw new SessionLostException(
-                    $"the session did not recover within {(InterruptGrace + RecoveryAllowance).TotalSeconds} s of an interrupt. {_diagnostics.ToText()}");
+                    $"the session did not recover within {(InterruptGrace + RecoveryAllowance).TotalSeconds} s of an interrupt. {_runner.Diagnostics}");
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -163,7 +141,7 @@ internal sealed partial class SessionContainer : IAsyncDisposable
             else if (!run.Started)
             {
                 throw new SessionLostException(
-                    $"the session did not start the code within {startTimeout.TotalSeconds} s. {_diagnostics.ToText()}");
+                    $"the session did not start the code within {startTimeout.TotalSeconds} s. {_runner.Diagnostics}");
             }
             else
             {
@@ -172,10 +150,10 @@ internal sealed partial class SessionContainer : IAsyncDisposable
 
             await WriteAsync(SessionInterruptOp.Frame, CancellationToken.None).ConfigureAwait(false);
             interrupted = true;
-            deadline = clock.Elapsed + InterruptGrace + RecoveryAllowance;
+            deadline.Reset(InterruptGrace + RecoveryAllowance);
         }
 
-        if (_frames.Count > 0 || !_reader.AtFrameBoundary)
+        if (!_runner.AtFrameBoundary)
         {
             throw new SessionLostException("the session sent more after the result of a call");
         }
@@ -212,20 +190,7 @@ internal sealed partial class SessionContainer : IAsyncDisposable
 
     /// <summary>Runs a shell command in this sandbox (a docker exec, not the attached stream).</summary>
     public Task<ShellResult> RunShellAsync(ShellCommand command, CancellationToken cancellationToken) =>
-        SessionShell.RunAsync(_docker, Id, command, cancellationToken);
-
-    private static string FailureMessage(RunnerFrame frame)
-    {
-        try
-        {
-            var failure = JsonSerializer.Deserialize(frame.Payload, RunnerJsonContext.Default.RunnerFailure);
-            return SandboxRun.Truncate(failure?.Message ?? "no message", SandboxRun.MaxErrorMessageChars);
-        }
-        catch (JsonException)
-        {
-            return "an unreadable message";
-        }
-    }
+        SessionShell.RunAsync(_containers.Client, Id, command, cancellationToken);
 
     private async Task AcceptAsync(SandboxRun run, RunnerFrame frame, Action onStarted)
     {
@@ -240,119 +205,47 @@ internal sealed partial class SessionContainer : IAsyncDisposable
         catch (SandboxFailedException) when (frame.Type == RunnerFrameType.RunnerError)
         {
             // The runner refused this op and sent nothing else: the session is intact.
-            _inStep = _frames.Count == 0 && _reader.AtFrameBoundary;
+            _inStep = _runner.AtFrameBoundary;
             throw;
         }
     }
 
     /// <summary>
-    /// The next frame, or null when <paramref name="wait"/> passes (or the token is cancelled) first;
+    /// The next frame, or null when <paramref name="deadline"/> passes (or the token is cancelled) first;
     /// a read still pending then is kept for the next call.
     /// </summary>
     /// <exception cref="SessionLostException">The stream ended or broke the protocol.</exception>
-    private async Task<RunnerFrame?> NextFrameAsync(TimeSpan wait, CancellationToken cancellationToken)
+    private async Task<RunnerFrame?> NextFrameAsync(RunnerDeadline deadline, CancellationToken cancellationToken)
     {
-        while (_frames.Count == 0)
-        {
-            if (wait <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
-            {
-                return null;
-            }
-
-            var started = Stopwatch.GetTimestamp();
-            var read = _pendingRead ??= ReadChunkAsync();
-            if (!read.IsCompleted)
-            {
-                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var delay = Task.Delay(wait, stop.Token);
-                var first = await Task.WhenAny(read, delay).ConfigureAwait(false);
-                await stop.CancelAsync().ConfigureAwait(false);
-                if (first != read)
-                {
-                    return null;
-                }
-            }
-
-            _pendingRead = null;
-            var chunk = await read.ConfigureAwait(false);
-            wait -= Stopwatch.GetElapsedTime(started);
-            if (chunk.Eof)
-            {
-                throw new SessionLostException($"the session's sandbox ended. {_diagnostics.ToText()}");
-            }
-
-            if (chunk.IsStderr)
-            {
-                _diagnostics.Append(_buffer.AsSpan(0, chunk.Count));
-                continue;
-            }
-
-            try
-            {
-                _reader.Feed(_buffer.AsSpan(0, chunk.Count), _frames);
-            }
-            catch (RunnerProtocolException ex)
-            {
-                throw new SessionLostException($"the session broke the runner protocol: {ex.Message}", ex);
-            }
-        }
-
-        var frame = _frames[0];
-        _frames.RemoveAt(0);
-        return frame;
-    }
-
-    private async Task<Chunk> ReadChunkAsync()
-    {
+        RunnerFrame? frame;
         try
         {
-            var read = await _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None).ConfigureAwait(false);
-            return new Chunk(read.Count, read.EOF, read.Target == MultiplexedStream.TargetStream.StandardError);
+            frame = await _runner.NextFrameAsync(deadline, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (RunnerProtocolException ex)
         {
-            // The connection to the engine broke: the container is gone or the engine restarted.
-            return new Chunk(0, Eof: true, IsStderr: false);
+            throw new SessionLostException($"the session broke the runner protocol: {ex.Message}", ex);
         }
-    }
 
-    /// <summary>One read from the attached stream: <see cref="Count"/> bytes in the buffer.</summary>
-    private readonly record struct Chunk(int Count, bool Eof, bool IsStderr);
+        return frame is null && _runner.Ended
+            ? throw new SessionLostException($"the session's sandbox ended. {_runner.Diagnostics}")
+            : frame;
+    }
 
     private async Task WriteAsync(byte[] frame, CancellationToken cancellationToken)
     {
         try
         {
-            await _stream.WriteAsync(frame, 0, frame.Length, cancellationToken).ConfigureAwait(false);
+            await _runner.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        catch (RunnerInputClosedException ex)
         {
             throw new SessionLostException("the session's sandbox no longer takes input", ex);
         }
     }
 
     /// <summary>Kills the container, which ends a call in progress at once; removal follows in <see cref="DisposeAsync"/>.</summary>
-    public async Task KillAsync()
-    {
-        try
-        {
-            await _docker.Containers.KillContainerAsync(Id, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None)
-                .ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is DockerApiException || SandboxContainer.IsEngineUnreachable(ex))
-        {
-            // Already stopped or gone: removal settles it either way.
-            LogKillFailed(Id, ex.Message);
-        }
-    }
+    public Task KillAsync() => _runner.KillAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        // A read still pending ends with the stream (ReadChunkAsync never throws).
-        _stream.Dispose();
-        await SandboxContainer.RemoveAsync(_docker, _resilience, _logger, Id).ConfigureAwait(false);
-    }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Kill of session sandbox {ContainerId} failed: {Reason}")]
-    private partial void LogKillFailed(string containerId, string reason);
+    public ValueTask DisposeAsync() => _runner.DisposeAsync();
 }

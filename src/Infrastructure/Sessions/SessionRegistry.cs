@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using CodeInterpreter.Application.Common.Options;
-using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Infrastructure.Sessions;
 

@@ -29,12 +29,13 @@ internal sealed class SandboxFixture : IAsyncDisposable
         };
         var readiness = new ServiceReadiness();
         readiness.MarkReady();
+        var containers = new ContainerOperations(_client, new EngineResilience(), NullLogger<ContainerOperations>.Instance);
         Pool = new SandboxPool(
-            _client, new EngineResilience(), readiness, MsOptions.Create(Options),
+            containers, readiness, MsOptions.Create(Options),
             MsOptions.Create(PoolOptions),
             MsOptions.Create(new ExecutionOptions()), NullLogger<SandboxPool>.Instance);
         Provider = new DockerSandboxProvider(
-            _client, new EngineResilience(), Pool, new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance), Removals,
+            containers, Pool, new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance), Removals,
             MsOptions.Create(Options), NullLogger<DockerSandboxProvider>.Instance);
     }
 

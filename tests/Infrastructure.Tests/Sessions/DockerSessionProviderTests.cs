@@ -40,7 +40,8 @@ public sealed class DockerSessionProviderTests
         };
         var sessionOptions = MsOptions.Create(new SessionOptions { SweepIntervalSec = 1 });
         var provider = new DockerSessionProvider(
-            _docker, new EngineResilience(), new SessionRegistry(sessionOptions, TimeProvider.System),
+            new ContainerOperations(_docker, new EngineResilience(), NullLogger<ContainerOperations>.Instance),
+            new SessionRegistry(sessionOptions, TimeProvider.System),
             MsOptions.Create(sandboxOptions), MsOptions.Create(new PoolOptions { Preload = "" }), TimeProvider.System,
             NullLogger<DockerSessionProvider>.Instance);
         return (provider, new SessionReaper(provider, sessionOptions, TimeProvider.System, NullLogger<SessionReaper>.Instance));

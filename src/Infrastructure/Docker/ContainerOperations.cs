@@ -1,0 +1,178 @@
+using System.Net.Sockets;
+using CodeInterpreter.Application.Common.Exceptions;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace CodeInterpreter.Infrastructure.Docker;
+
+/// <summary>
+/// What the service asks of the engine for one sandbox or session container: create, attach and
+/// start it, kill it, read its state, remove it. Calls that may fail transiently go through
+/// <see cref="EngineResilience"/>; engine failures become the service's own exceptions.
+/// </summary>
+internal sealed partial class ContainerOperations(IDockerClient docker, EngineResilience resilience, ILogger<ContainerOperations> logger)
+{
+    private static readonly TimeSpan EngineRetryAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>The engine's client, for calls that are not about one container's lifetime (exec).</summary>
+    public IDockerClient Client => docker;
+
+    /// <summary>
+    /// Creates a container from <paramref name="parameters"/>, attaches to its stdio and starts it; a
+    /// container that cannot be attached or started is removed. Engine failures become the service's
+    /// own exceptions (503 for a missing image or an unreachable engine, 502 for a refusal), naming
+    /// <paramref name="what"/> ("sandbox", "session's sandbox").
+    /// </summary>
+    public async Task<(string Id, MultiplexedStream Stream)> CreateAttachStartAsync(
+        CreateContainerParameters parameters, string what, CancellationToken cancellationToken)
+    {
+        // A unique name makes the create safe to retry and lets a create whose answer was lost be
+        // cleaned up. The create itself is never cancelled by the caller: a cancelled request can
+        // leave the engine creating a container nobody knows about. Attach (below) observes the
+        // caller's token, and a container that is never started is removed there.
+        var name = parameters.Name ??= $"code-interpreter-{Guid.NewGuid():N}";
+        string id;
+        try
+        {
+            id = await resilience.Pipeline.ExecuteAsync(
+                async ct => await CreateOnceAsync(parameters, name, ct).ConfigureAwait(false),
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DockerImageNotFoundException ex)
+        {
+            throw new ServiceUnavailableException($"The executor image '{parameters.Image}' is missing.", EngineRetryAfter, ex);
+        }
+        catch (DockerApiException ex)
+        {
+            throw new SandboxFailedException($"The Docker engine refused to create the {what}: {ex.ResponseBody}", ex);
+        }
+        catch (Exception ex) when (IsEngineUnreachable(ex) || ex is OperationCanceledException or Polly.Timeout.TimeoutRejectedException)
+        {
+            // No answer: the engine may have created it all the same.
+            await RemoveAsync(name).ConfigureAwait(false);
+            throw EngineUnavailable(ex);
+        }
+
+        MultiplexedStream? stream = null;
+        try
+        {
+            stream = await docker.Containers.AttachContainerAsync(
+                id,
+                new ContainerAttachParameters { Stream = true, Stdin = true, Stdout = true, Stderr = true },
+                cancellationToken).ConfigureAwait(false);
+            await docker.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken)
+                .ConfigureAwait(false);
+            return (id, stream);
+        }
+        catch (Exception ex)
+        {
+            stream?.Dispose();
+            await RemoveAsync(id).ConfigureAwait(false);
+            if (IsEngineUnreachable(ex))
+            {
+                throw EngineUnavailable(ex);
+            }
+
+            if (ex is DockerApiException api)
+            {
+                throw new SandboxFailedException($"The Docker engine could not start the {what}: {api.ResponseBody}", ex);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>One create; a name conflict means an earlier attempt whose answer was lost succeeded.</summary>
+    private async Task<string> CreateOnceAsync(CreateContainerParameters parameters, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await docker.Containers.CreateContainerAsync(parameters, cancellationToken).ConfigureAwait(false)).ID;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            return (await docker.Containers.InspectContainerAsync(name, cancellationToken).ConfigureAwait(false)).ID;
+        }
+    }
+
+    /// <summary>Kills the container, which ends its attached stream at once; a failure is logged (removal settles it).</summary>
+    public async Task KillAsync(string id)
+    {
+        try
+        {
+            await docker.Containers.KillContainerAsync(id, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DockerApiException || IsEngineUnreachable(ex))
+        {
+            // Already stopped or gone: removal settles it either way.
+            LogKillFailed(id, ex.Message);
+        }
+    }
+
+    /// <summary>Waits for the container to stop, for <paramref name="wait"/> at most.</summary>
+    public async Task WaitForExitAsync(string id, TimeSpan wait)
+    {
+        using var timeout = new CancellationTokenSource(wait);
+        try
+        {
+            await docker.Containers.WaitContainerAsync(id, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Still running after the wait: the caller reports what there is; removal kills it.
+        }
+    }
+
+    /// <summary>The container's state as the engine records it (exit code, OOM kill); null once it is gone.</summary>
+    public async Task<State?> InspectStateAsync(string id)
+    {
+        try
+        {
+            var inspected = await resilience.Pipeline.ExecuteAsync(
+                async ct => await docker.Containers.InspectContainerAsync(id, ct).ConfigureAwait(false),
+                CancellationToken.None).ConfigureAwait(false);
+            return inspected.State;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Force-removes a sandbox or session container; a failure is logged (the reaper removes it later).</summary>
+    public async Task RemoveAsync(string id)
+    {
+        try
+        {
+            await resilience.Pipeline.ExecuteAsync(
+                async ct => await docker.Containers.RemoveContainerAsync(
+                    id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false),
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            // Already gone.
+        }
+        catch (Exception ex) when (ex is DockerApiException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException
+                                   || IsEngineUnreachable(ex))
+        {
+            // The reaper removes it: once stopped for a while (SandboxReaper.RemoveLeftoversAsync), or at the next start.
+            LogRemoveFailed(ex, id);
+        }
+    }
+
+    /// <summary>True when <paramref name="ex"/> says the engine did not answer (down, restarting, socket gone).</summary>
+    public static bool IsEngineUnreachable(Exception ex) =>
+        ex is HttpRequestException or SocketException || ex.InnerException is SocketException;
+
+    /// <summary>The 503 for an engine that did not answer.</summary>
+    public static ServiceUnavailableException EngineUnavailable(Exception ex) =>
+        new("The Docker engine is unavailable; try again shortly.", EngineRetryAfter, ex);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Kill of container {ContainerId} failed: {Reason}")]
+    private partial void LogKillFailed(string containerId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Container {ContainerId} could not be removed; the reaper removes it once it has been stopped for a while, or at the next start")]
+    private partial void LogRemoveFailed(Exception ex, string containerId);
+}
