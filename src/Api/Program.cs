@@ -5,6 +5,7 @@ using CodeInterpreter.Api.Errors;
 using CodeInterpreter.Api.Hosting;
 using CodeInterpreter.Api.Mcp;
 using CodeInterpreter.Api.Metrics;
+using CodeInterpreter.Api.PythonExecutor;
 using CodeInterpreter.Api.Security;
 using CodeInterpreter.Application;
 using CodeInterpreter.Application.Common.Interfaces;
@@ -29,6 +30,8 @@ try
             o.JsonSerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         })
         .ConfigureApiBehaviorOptions(o => o.InvalidModelStateResponseFactory = InvalidRequestResponse.Create);
+    // First of the problem details writers (MVC's own registers with AddControllers): /api/v1 answers errors in its own shape.
+    builder.Services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, PyExecErrorWriter>());
     builder.Services.AddProblemDetails();
     builder.Services.AddExceptionHandler<ApiExceptionHandler>();
     builder.Services.AddOpenApiDocument(document =>
