@@ -1,0 +1,42 @@
+using System.Security.Cryptography;
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Domain.Files;
+using CodeInterpreter.Tests.Shared;
+
+namespace CodeInterpreter.Infrastructure.Tests.Docker;
+
+/// <summary>Binary input files against the real runner: their bytes reach the workspace unchanged.</summary>
+[TestFixture]
+public sealed class ProjectFilesTests
+{
+    private SandboxFixture _sandbox = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        await RealEngine.RequireAsync();
+        _sandbox = new SandboxFixture();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_sandbox is not null)
+        {
+            await _sandbox.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public async Task Every_byte_value_arrives_intact()
+    {
+        var bytes = Enumerable.Range(0, 256).Select(b => (byte)b).ToArray();
+        WorkspacePath.TryParse("data/all.bin", out var path, out _).Should().BeTrue();
+
+        var result = await _sandbox.RunAsync(
+            "import hashlib\nprint(hashlib.sha256(open('data/all.bin', 'rb').read()).hexdigest())",
+            configure: r => r with { InputFiles = [new SandboxInputFile(path!, bytes)] });
+
+        result.Stdout.Should().Be(Convert.ToHexStringLower(SHA256.HashData(bytes)) + "\n");
+    }
+}
