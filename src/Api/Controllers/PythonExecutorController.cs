@@ -1,4 +1,5 @@
 using CodeInterpreter.Api.PythonExecutor;
+using CodeInterpreter.Api.Uploads;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Application.Executions;
@@ -40,11 +41,13 @@ public sealed class PythonExecutorController(
 
     /// <summary>Runs a tar's project and answers its result, also when it failed or timed out.</summary>
     [HttpPost("exec/sync")]
+    [StreamedForm]
     public async Task<PyExecResult> ExecSync(CancellationToken cancellationToken) =>
         await RunAsync(await ReadProjectAsync(cancellationToken), cancellationToken);
 
     /// <summary>Starts a tar's project in the background: 202 with its id, to poll and to kill.</summary>
     [HttpPost("exec/async")]
+    [StreamedForm]
     public async Task<IActionResult> ExecAsync(CancellationToken cancellationToken)
     {
         var command = await ReadProjectAsync(cancellationToken);
