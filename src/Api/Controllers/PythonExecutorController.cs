@@ -30,6 +30,7 @@ public sealed class PythonExecutorController(
 
     /// <summary>Runs code (or a few text files) and answers its result.</summary>
     [HttpPost("eval")]
+    [ReadsOwnBody]
     public async Task<PyExecResult> Eval(CancellationToken cancellationToken)
     {
         var limits = executionOptions.Value;
@@ -41,13 +42,13 @@ public sealed class PythonExecutorController(
 
     /// <summary>Runs a tar's project and answers its result, also when it failed or timed out.</summary>
     [HttpPost("exec/sync")]
-    [StreamedForm]
+    [ReadsOwnBody]
     public async Task<PyExecResult> ExecSync(CancellationToken cancellationToken) =>
         await RunAsync(await ReadProjectAsync(cancellationToken), cancellationToken);
 
     /// <summary>Starts a tar's project in the background: 202 with its id, to poll and to kill.</summary>
     [HttpPost("exec/async")]
-    [StreamedForm]
+    [ReadsOwnBody]
     public async Task<IActionResult> ExecAsync(CancellationToken cancellationToken)
     {
         var command = await ReadProjectAsync(cancellationToken);

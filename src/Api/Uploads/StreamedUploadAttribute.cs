@@ -23,7 +23,7 @@ internal sealed class StreamedUploadAttribute : Attribute, IAsyncResourceFilter
 {
     public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
     {
-        StreamedFormAttribute.RemoveFormBinding(context);
+        ReadsOwnBodyAttribute.RemoveFormBinding(context);
 
         var httpContext = context.HttpContext;
         var limits = new OversizedBody(httpContext.RequestServices.GetRequiredService<IOptions<FileStorageOptions>>().Value.MaxFileSizeBytes);

@@ -44,6 +44,15 @@ public sealed class PyExecApiTests : RealEngineApiTests
     }
 
     [Test]
+    public async Task Eval_reads_a_form_encoded_body_as_json_as_curl_d_sends_it()
+    {
+        var (status, body) = await PostJsonAsync("/api/v1/eval", """{"code": "print(2 + 2)"}""", "application/x-www-form-urlencoded");
+
+        status.Should().Be(200, body.ToString());
+        body.GetProperty("stdout").GetString().Should().Be("4\n");
+    }
+
+    [Test]
     public async Task Eval_of_a_traceback_is_completed_with_exit_code_1_its_type_and_the_users_line()
     {
         var (status, body) = await PostJsonAsync(

@@ -4,11 +4,12 @@ using Microsoft.AspNetCore.Mvc.ModelBinding;
 namespace CodeInterpreter.Api.Uploads;
 
 /// <summary>
-/// For actions that read a multipart body as it streams in (<see cref="MultipartFileReader"/>): model
-/// binding must not read the form first, which would buffer all of it and leave nothing to stream.
+/// For actions that read the request body themselves (a multipart body as it streams in, with
+/// <see cref="MultipartFileReader"/>, or JSON whatever its content type): model binding must not read
+/// a form body first, which would buffer all of it and leave the action nothing to read.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
-internal sealed class StreamedFormAttribute : Attribute, IResourceFilter
+internal sealed class ReadsOwnBodyAttribute : Attribute, IResourceFilter
 {
     public void OnResourceExecuting(ResourceExecutingContext context) => RemoveFormBinding(context);
 
