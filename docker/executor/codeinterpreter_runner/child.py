@@ -138,7 +138,8 @@ def use_entrypoint(request, workspace, module):
     Returns that name (the file's path).
     """
     path = input_file_target(workspace, request['entrypoint'])
-    with open(path, encoding='utf-8') as source:
+    # utf-8-sig: a leading BOM is dropped, as the interpreter does for a script file.
+    with open(path, encoding='utf-8-sig') as source:
         request['code'] = source.read()
     request['last_line_interactive'] = False  # a script is not a REPL session
     module.__file__ = path

@@ -39,4 +39,17 @@ public sealed class ProjectFilesTests
 
         result.Stdout.Should().Be(Convert.ToHexStringLower(SHA256.HashData(bytes)) + "\n");
     }
+
+    [Test]
+    public async Task An_entrypoint_with_a_byte_order_mark_runs_like_a_script()
+    {
+        WorkspacePath.TryParse("app/main.py", out var path, out _).Should().BeTrue();
+        byte[] source = [0xEF, 0xBB, 0xBF, .. "print('caf\u00e9')\n"u8.ToArray()];
+
+        var result = await _sandbox.RunAsync(
+            string.Empty, configure: r => r with { InputFiles = [new SandboxInputFile(path!, source)], Entrypoint = "app/main.py" });
+
+        result.ExitCode.Should().Be(0);
+        result.Stdout.Should().Be("caf\u00e9\n");
+    }
 }
