@@ -103,7 +103,9 @@ def prepare_main(request, workspace):
         sys.path[:1] = [workspace]  # the script's dir (/opt/runner) -> the workspace
     else:
         filename = use_entrypoint(request, workspace, module)
-    register_source(request['code'], filename)
+    code = request['code']
+    # Tracebacks of a script in another encoding show its lines as latin-1 (any bytes decode).
+    register_source(code if isinstance(code, str) else code.decode('latin-1'), filename)
     return module, filename
 
 
@@ -138,8 +140,15 @@ def use_entrypoint(request, workspace, module):
     Returns that name (the file's path).
     """
     path = input_file_target(workspace, request['entrypoint'])
-    with open(path, encoding='utf-8') as source:
-        request['code'] = source.read()
+    with open(path, 'rb') as source:
+        data = source.read()
+    try:
+        # utf-8-sig: a leading BOM is dropped, as the interpreter does for a script file.
+        request['code'] = data.decode('utf-8-sig')
+    except UnicodeDecodeError:
+        # compile() then decodes the bytes by their coding cookie, or raises the SyntaxError the
+        # interpreter gives for such a script (the code's error, not the runner's).
+        request['code'] = data
     request['last_line_interactive'] = False  # a script is not a REPL session
     module.__file__ = path
     sys.argv = [path] + request['argv']

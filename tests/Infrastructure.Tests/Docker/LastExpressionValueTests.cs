@@ -1,4 +1,6 @@
+using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
+using CodeInterpreter.Domain.Files;
 using CodeInterpreter.Tests.Shared;
 
 namespace CodeInterpreter.Infrastructure.Tests.Docker;
@@ -77,6 +79,22 @@ public sealed class LastExpressionValueTests
         result.ExitCode.Should().Be(1);
         result.LastExpressionValue.Should().BeNull();
         result.Error.Should().BeEquivalentTo(new ExecutionError("ValueError", "no repr", 3));
+    }
+
+    [Test]
+    public async Task Applies_to_an_entrypoint_too()
+    {
+        WorkspacePath.TryParse("main.py", out var path, out _).Should().BeTrue();
+
+        var result = await _sandbox.RunAsync(string.Empty, configure: r => r with
+        {
+            EvalLastExpression = true,
+            Entrypoint = "main.py",
+            InputFiles = [new SandboxInputFile(path!, "print('p')\nsum(range(5))\n"u8.ToArray())],
+        });
+
+        result.Stdout.Should().Be("p\n");
+        result.LastExpressionValue.Should().Be("10");
     }
 
     [Test]
