@@ -66,15 +66,17 @@ ensure_test_registry() {
     || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry >&2; }
 }
 
-# The body-first upload test drives the service with Python's http.client, as requests and httpx do.
+# Tests drive the service with Python's own standard library, as python clients do: http.client
+# (the body-first upload), tarfile, json and urllib (python-executor's clients). python3-minimal
+# lacks those modules, so the full python3 package is installed when they are missing.
 ensure_test_python() {
-  command -v python3 >/dev/null 2>&1 && return 0
+  python3 -c 'import http.client, json, tarfile, urllib.request' >/dev/null 2>&1 && return 0
   if [ "$(id -u)" -ne 0 ]; then
-    setup_log "python3 is missing (the body-first upload test needs it) and installing it needs root"; return 0
+    setup_log "python3 with its standard library is missing (the Python client tests need it) and installing it needs root"; return 0
   fi
-  setup_log "installing python3 (Debian package python3-minimal) for the body-first upload test"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-minimal >&2 \
-    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-minimal >&2; }
+  setup_log "installing python3 (Debian package python3) for the Python client tests"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 >&2; }
 }
 
 setup_all() {

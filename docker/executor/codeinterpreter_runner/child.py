@@ -11,14 +11,17 @@ import os
 import sys
 
 from .limits import apply_program_limits
-from .protocol import json_dumps, json_loads
+from .protocol import PRE_COMMANDS_SEPARATOR, json_dumps, json_loads
+from .relay import decode_wait_status
 from .usercode import (
-    CODE_FILENAME, exit_status, flush_open_files, fresh_main_module, install_stdio,
-    register_source, release_frames, run_code, show_figures_as_files,
+    CODE_FILENAME, bounded_value, evaluate_code, exit_status, flush_open_files, fresh_main_module,
+    install_stdio, register_source, release_frames, run_code, show_figures_as_files,
 )
 from .workspace import input_file_target
 
 EXIT_CHILD_SETUP_FAILED = 70         # EX_SOFTWARE: the runner's own child-side setup broke
+EXIT_SHELL_NOT_STARTED = 127         # what a shell answers for a command it cannot run
+SHELL = '/bin/sh'
 # The descriptors the child closes once its stdio is in place (program.make_pipes names them).
 CLOSED_AFTER_SETUP = ('protocol', 'stdin_r', 'stdin_w', 'stdout_r', 'stdout_w', 'stderr_r',
                       'stderr_w', 'error_r')
@@ -36,10 +39,15 @@ def child_main(fds):
         if handover is None:  # the parent did not need us after all
             os._exit(0)
         request, workspace = handover
-        module, filename = child_setup(request, workspace, fds)
-        namespace = module.__dict__
-        status = finish_run(request, namespace, filename, fds['error_w'])
-        interpreter_shutdown(namespace)
+        prepare_process(request, workspace, fds)
+        failed = run_pre_commands(request['pre_commands'])
+        if failed:
+            status = failed
+        else:
+            module, filename = prepare_main(request, workspace)
+            namespace = module.__dict__
+            status = finish_run(request, namespace, filename, fds['error_w'])
+            interpreter_shutdown(namespace)
     except BaseException as exc:
         try:
             os.write(2, f'runner: child failed: {exc!r}\n'.encode('utf-8', 'replace'))
@@ -67,11 +75,8 @@ def receive_handover(fd):
     return message['request'], message['workspace']
 
 
-def child_setup(request, workspace, fds):
-    """Everything between the hand-over and the code: limits, stdio, cwd, env, argv, __main__.
-
-    Returns the code's `__main__` module and the filename its tracebacks show.
-    """
+def prepare_process(request, workspace, fds):
+    """What the pre-commands share with the code: limits, stdio, cwd, env."""
     apply_program_limits(request)  # before dup2, so a clamp warning goes to the container's stderr
     os.dup2(fds['stdin_r'], 0)
     os.dup2(fds['stdout_w'], 1)
@@ -82,8 +87,15 @@ def child_setup(request, workspace, fds):
             os.close(fds[name])
     install_stdio()
     os.chdir(workspace)
-    show_figures_as_files()
     os.environ.update(request['env'])
+
+
+def prepare_main(request, workspace):
+    """The rest of the way to the code: figures as files, argv, sys.path, `__main__`.
+
+    Returns the code's `__main__` module and the filename its tracebacks show.
+    """
+    show_figures_as_files()
     module = fresh_main_module()
     if request['entrypoint'] is None:
         filename = CODE_FILENAME
@@ -91,8 +103,35 @@ def child_setup(request, workspace, fds):
         sys.path[:1] = [workspace]  # the script's dir (/opt/runner) -> the workspace
     else:
         filename = use_entrypoint(request, workspace, module)
-    register_source(request['code'], filename)
+    code = request['code']
+    # Tracebacks of a script in another encoding show its lines as latin-1 (any bytes decode).
+    register_source(code if isinstance(code, str) else code.decode('latin-1'), filename)
     return module, filename
+
+
+def run_pre_commands(commands):
+    """Run the request's shell lines, joined by ` && `, in this process's place; 0 when they succeed.
+
+    They run as a child of this process, so under its limits, in its process group (killed with
+    it), in the workspace with the request's env, writing to the code's stdout and stderr; their
+    stdin is /dev/null (the request's stdin is the code's). Otherwise the status the run ends with:
+    the shell's exit code, 128 + n when it was killed by signal n, 127 when it could not start.
+    Before the entrypoint is read, so the commands may write it.
+    """
+    if not commands:
+        return 0
+    import signal  # only for requests with pre-commands: the warm path imports nothing more
+    try:
+        pid = os.posix_spawn(
+            SHELL, [SHELL, '-c', PRE_COMMANDS_SEPARATOR.join(commands)], os.environ,
+            file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)],
+            # Python ignores these; an ignored signal stays ignored across exec.
+            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
+    except OSError as exc:
+        os.write(2, f'runner: cannot run the pre-commands: {exc}\n'.encode('utf-8', 'replace'))
+        return EXIT_SHELL_NOT_STARTED
+    status = os.waitpid(pid, 0)[1]
+    return decode_wait_status(status)[0]
 
 
 def use_entrypoint(request, workspace, module):
@@ -101,8 +140,15 @@ def use_entrypoint(request, workspace, module):
     Returns that name (the file's path).
     """
     path = input_file_target(workspace, request['entrypoint'])
-    with open(path, encoding='utf-8') as source:
-        request['code'] = source.read()
+    with open(path, 'rb') as source:
+        data = source.read()
+    try:
+        # utf-8-sig: a leading BOM is dropped, as the interpreter does for a script file.
+        request['code'] = data.decode('utf-8-sig')
+    except UnicodeDecodeError:
+        # compile() then decodes the bytes by their coding cookie, or raises the SyntaxError the
+        # interpreter gives for such a script (the code's error, not the runner's).
+        request['code'] = data
     request['last_line_interactive'] = False  # a script is not a REPL session
     module.__file__ = path
     sys.argv = [path] + request['argv']
@@ -113,10 +159,16 @@ def use_entrypoint(request, workspace, module):
 def finish_run(request, namespace, filename, error_fd):
     """Run the code and report how it ended; return the exit status."""
     pid = os.getpid()
-    exc = run_code(request['code'], request['last_line_interactive'], namespace, filename)
+    value = None
+    if request['eval_last_expression']:
+        exc, value = evaluate_code(request['code'], namespace, filename)
+    else:
+        exc = run_code(request['code'], request['last_line_interactive'], namespace, filename)
     status, report = exit_status(exc, filename)
     # A process forked by the code that falls through to here must not report for us.
     if os.getpid() == pid:
+        if value is not None:
+            report = {'value': bounded_value(value)}  # the run raised nothing: no error report
         report_error(error_fd, report)
     if exc is not None:
         release_frames(exc)
@@ -124,6 +176,7 @@ def finish_run(request, namespace, filename, error_fd):
 
 
 def report_error(fd, report):
+    """One JSON line on the report pipe: the error report, or the trailing expression's value."""
     if report is None:
         return
     try:

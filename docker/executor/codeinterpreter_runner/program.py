@@ -12,17 +12,21 @@ import time
 
 from .child import child_main
 from .limits import read_oom_kills
-from .protocol import CHUNK_BYTES, json_dumps
+from .protocol import CHUNK_BYTES, MAX_EXPRESSION_VALUE_BYTES, json_dumps
 from .relay import (
     DRAIN_SECONDS, POLL_SECONDS, POLL_SECONDS_NO_PIDFD, BoundedSink, StdinFeeder, StreamRelay,
     decode_wait_status, kill_group, open_pidfd, parse_error_report,
+    parse_expression_value,
 )
 from .workspace import emit_generated_files
 
-ERROR_PIPE_LIMIT = 64 * 1024         # the child's error report is untrusted; bound what we keep
+# The child's report (its error, or its trailing expression's value as ASCII JSON, at most 6 bytes
+# per UTF-8 byte) is untrusted; bound what we keep.
+ERROR_PIPE_LIMIT = 64 * 1024 + 6 * MAX_EXPRESSION_VALUE_BYTES
 # What the code's process needs of the request (stdin and files stay with the parent).
-CHILD_FIELDS = ('code', 'entrypoint', 'last_line_interactive', 'argv', 'env',
-                'cpu_time_limit_sec', 'fsize_limit_bytes', 'nofile_limit')
+CHILD_FIELDS = ('code', 'entrypoint', 'last_line_interactive', 'eval_last_expression',
+                'pre_commands', 'argv', 'env', 'cpu_time_limit_sec', 'fsize_limit_bytes',
+                'nofile_limit')
 
 
 # --- The child: fork and hand-over -----------------------------------------------------------
@@ -259,6 +263,7 @@ def execute(writer, request, workspace, snapshot, protocol_fd, spawned):
         'stdout_bytes': supervisor.stdout.total,
         'stderr_bytes': supervisor.stderr.total,
         'error': parse_error_report(supervisor.error.data),
+        'last_expression_value': parse_expression_value(supervisor.error.data),
         'directories': directories,
         'files_dropped': dropped,
     }

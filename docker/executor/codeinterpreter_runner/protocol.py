@@ -18,6 +18,12 @@ CHUNK_BYTES = 65536                  # max `o`/`e` payload, also the pipe read s
 MAX_FRAME_PAYLOAD = 0xFFFFFFFF       # 4-byte length field
 MAX_FAILURE_MESSAGE_CHARS = 4000     # `x` frames are bounded by the service as well
 EXIT_RUNNER_FAILED = 2
+# repr() of a trailing expression (`eval_last_expression`) is cut to this many UTF-8 bytes; the
+# service bounds it again (SandboxRun.MaxExpressionValueBytes).
+MAX_EXPRESSION_VALUE_BYTES = 65536
+# The joined pre-commands are one argument of execve(): Linux takes at most 128 KiB per argument.
+MAX_PRE_COMMANDS_BYTES = 128 * 1024 - 1
+PRE_COMMANDS_SEPARATOR = ' && '
 
 
 class RequestError(Exception):
@@ -250,6 +256,19 @@ def parse_files(value):
     return [(entry['path'], entry['data']) for entry in value]
 
 
+def parse_pre_commands(value):
+    """Shell lines run before the code (joined by ` && `): strings the shell can take as one argument."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise RequestError('pre_commands must be a list of strings')
+    for item in value:
+        if '\0' in item:
+            raise RequestError('pre_commands must not contain NUL')
+        check_encodable(item, 'pre_commands')
+    if len(PRE_COMMANDS_SEPARATOR.join(value).encode('utf-8')) > MAX_PRE_COMMANDS_BYTES:
+        raise RequestError(f'pre_commands exceed {MAX_PRE_COMMANDS_BYTES} bytes joined')
+    return list(value)
+
+
 def parse_request(raw):
     """Validate field types and fill in defaults; unknown fields are ignored."""
     code = raw.get('code')
@@ -258,13 +277,18 @@ def parse_request(raw):
     interactive = raw.get('last_line_interactive', True)
     if not isinstance(interactive, bool):
         raise RequestError('last_line_interactive must be a boolean')
+    evaluate = raw.get('eval_last_expression', False)
+    if not isinstance(evaluate, bool):
+        raise RequestError('eval_last_expression must be a boolean')
     entrypoint = raw.get('entrypoint')
     if entrypoint is not None and not isinstance(entrypoint, str):
         raise RequestError('entrypoint must be a string')
     request = {
         'code': code,
         'entrypoint': entrypoint,
-        'last_line_interactive': interactive,
+        'last_line_interactive': interactive and not evaluate,  # the value is reported, not echoed
+        'eval_last_expression': evaluate,
+        'pre_commands': parse_pre_commands(raw.get('pre_commands', [])),
         'stdin': parse_stdin(raw.get('stdin')),
         'argv': parse_argv(raw.get('argv', [])),
         'env': parse_env(raw.get('env', {})),

@@ -7,7 +7,7 @@ _signal instead of signal (which imports enum): every import is paid at every sa
 import _signal
 import os
 
-from .protocol import CHUNK_BYTES, clean_text, is_plain_int, json_loads
+from .protocol import CHUNK_BYTES, MAX_EXPRESSION_VALUE_BYTES, clean_text, is_plain_int, json_loads
 
 DRAIN_SECONDS = 0.2                  # grandchildren may hold the pipes open after the child exits
 POLL_SECONDS = 0.1                   # exit check cadence when no pidfd wakes us up
@@ -87,13 +87,28 @@ def decode_wait_status(status):
     return os.WEXITSTATUS(status), None
 
 
-def parse_error_report(data):
-    """The code's error report, if it is exactly what the runner writes; anything else is dropped."""
+def read_report(data):
+    """The JSON object on the first line of the child's report pipe, or None."""
     try:
         report = json_loads(bytes(data).split(b'\n', 1)[0].decode('ascii'))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
-    if not isinstance(report, dict):
+    return report if isinstance(report, dict) else None
+
+
+def parse_expression_value(data):
+    """The trailing expression's repr from the child's report (bounded again), or None."""
+    report = read_report(data)
+    value = None if report is None else report.get('value')
+    if not isinstance(value, str):
+        return None
+    return clean_text(value).encode('utf-8')[:MAX_EXPRESSION_VALUE_BYTES].decode('utf-8', 'ignore')
+
+
+def parse_error_report(data):
+    """The code's error report, if it is exactly what the runner writes; anything else is dropped."""
+    report = read_report(data)
+    if report is None:
         return None
     kind, message, line = report.get('type'), report.get('message'), report.get('line')
     if not (isinstance(kind, str) and isinstance(message, str)

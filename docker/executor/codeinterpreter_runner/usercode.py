@@ -15,6 +15,8 @@ import io
 import os
 import sys
 
+from .protocol import MAX_EXPRESSION_VALUE_BYTES
+
 CODE_FILENAME = '<code>'
 ERROR_MESSAGE_CHARS = 4000           # keeps the child's report far below any pipe buffer size
 SHOW_BACKEND = 'module://codeinterpreter_show'
@@ -140,27 +142,62 @@ def future_flags(code_object):
     return flags
 
 
-def compile_code(code, interactive, filename):
-    """Compile everything before running anything, like the interpreter does for a script."""
+def compile_code(code, filename, tail_mode=None):
+    """Compile everything before running anything, like the interpreter does for a script.
+
+    Returns (head, tail): with a `tail_mode` and a trailing expression statement, head is the
+    module without it and tail that expression compiled in `tail_mode` ('single' sends its value
+    through sys.displayhook like a REPL; 'eval' gives the value back); otherwise head is the whole
+    module and tail None. Both keep the code's line numbers.
+    """
     tree = compile(code, filename, 'exec', _ast.PyCF_ONLY_AST, dont_inherit=True)  # = ast.parse
-    if not (interactive and tree.body and isinstance(tree.body[-1], _ast.Expr)):
-        return [compile(tree, filename, 'exec', dont_inherit=True)]
-    body = _ast.Module(body=tree.body[:-1], type_ignores=[])
+    if tail_mode is None or not (tree.body and isinstance(tree.body[-1], _ast.Expr)):
+        return compile(tree, filename, 'exec', dont_inherit=True), None
+    body = _ast.Module(body=tree.body[:-1], type_ignores=tree.type_ignores)
     head = compile(body, filename, 'exec', dont_inherit=True)
-    # 'single' mode makes the trailing expression go through sys.displayhook (None: silent).
-    tail = compile(_ast.Interactive(body=[tree.body[-1]]), filename, 'single',
-                   flags=future_flags(head), dont_inherit=True)
-    return [head, tail]
+    last = tree.body[-1]
+    node = _ast.Interactive(body=[last]) if tail_mode == 'single' else _ast.Expression(body=last.value)
+    tail = compile(node, filename, tail_mode, flags=future_flags(head), dont_inherit=True)
+    return head, tail
 
 
 def run_code(code, interactive, namespace, filename):
     """Run the user's code; return the exception that ended it, or None."""
     try:
-        for code_object in compile_code(code, interactive, filename):
-            exec(code_object, namespace)
+        head, tail = compile_code(code, filename, 'single' if interactive else None)
+        exec(head, namespace)
+        if tail is not None:
+            exec(tail, namespace)  # None (silent) is displayhook's business
     except BaseException as exc:  # everything the code raises is its result, not our failure
         return exc
     return None
+
+
+def evaluate_code(code, namespace, filename):
+    """Run the user's code and evaluate its trailing expression statement, if any.
+
+    Returns (the exception that ended the run or None, repr() of that expression's value or None).
+    The value is None when there is no trailing expression, it evaluates to None, or the run (or
+    repr() itself, which counts as the code's error) raised.
+    """
+    try:
+        head, tail = compile_code(code, filename, 'eval')
+        exec(head, namespace)
+        if tail is None:
+            return None, None
+        value = eval(tail, namespace)
+        if value is None:
+            return None, None
+        text = repr(value)
+        return None, str.__str__(text)  # an exact str, whatever subclass __repr__ returned
+    except BaseException as exc:
+        return exc, None
+
+
+def bounded_value(text):
+    """The reported form of a value's repr: valid UTF-8, at most MAX_EXPRESSION_VALUE_BYTES."""
+    data = text.encode('utf-8', 'backslashreplace')[:MAX_EXPRESSION_VALUE_BYTES]
+    return data.decode('utf-8', 'ignore')  # a character cut in two is dropped
 
 
 # --- How the code ended -----------------------------------------------------------------------

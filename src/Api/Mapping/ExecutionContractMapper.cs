@@ -28,6 +28,7 @@ internal static partial class ExecutionContractMapper
     };
 
     [MapProperty(nameof(ExecutionResult.Duration), nameof(ExecuteResponse.DurationMs), Use = nameof(ToMilliseconds))]
+    [MapperIgnoreSource(nameof(ExecutionResult.LastExpressionValue))]
     public static partial ExecuteResponse ToResponse(this ExecutionResult result);
 
     private static partial ExecutionErrorInfo ToErrorInfo(ExecutionError error);

@@ -35,6 +35,7 @@ internal static partial class SessionContractMapper
         ToResponse(result.Execution, result.InterpreterRestarted);
 
     [MapProperty(nameof(ExecutionResult.Duration), nameof(SessionExecuteResponse.DurationMs), Use = nameof(ToMilliseconds))]
+    [MapperIgnoreSource(nameof(ExecutionResult.LastExpressionValue))]
     private static partial SessionExecuteResponse ToResponse(ExecutionResult execution, bool interpreterRestarted);
 
     [MapProperty(nameof(ShellResult.Duration), nameof(SessionBashResponse.DurationMs), Use = nameof(ToMilliseconds))]

@@ -26,20 +26,21 @@ public static class PyExecResultMapper
         StartedAt = PyExecTimestamp.Format(finishedAt - result.Duration),
         FinishedAt = PyExecTimestamp.Format(finishedAt),
         DurationMs = (long)Math.Round(result.Duration.TotalMilliseconds),
+        Result = result.LastExpressionValue,
     };
 
     /// <summary>A background execution as it stands; no output until it has ended.</summary>
-    public static PyExecResult ToPyExecResult(this ExecutionJob job, string executionId, TimeSpan timeout)
+    public static PyExecResult ToPyExecResult(this ExecutionJob job)
     {
         if (job.Result is { } result && job.FinishedAt is { } finishedAt)
         {
-            var finished = result.ToPyExecResult(executionId, finishedAt, timeout);
+            var finished = result.ToPyExecResult(job.Id, finishedAt, job.Timeout);
             return finished with { StartedAt = PyExecTimestamp.Format(job.StartedAt) ?? finished.StartedAt };
         }
 
         return new PyExecResult
         {
-            ExecutionId = executionId,
+            ExecutionId = job.Id,
             Status = PyExecStatus.Of(job.Status),
             Error = job.Error,
             StartedAt = PyExecTimestamp.Format(job.StartedAt),

@@ -18,29 +18,16 @@ internal static class MultipartFileReader
     /// <summary>The part named <paramref name="fieldName"/>; null when the body is not multipart or has none.</summary>
     public static async Task<MultipartFile?> FindAsync(HttpRequest request, string fieldName, CancellationToken cancellationToken)
     {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
-            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        if (Open(request) is not { } reader)
         {
             return null;
         }
 
-        var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value;
-        if (string.IsNullOrWhiteSpace(boundary) || boundary.Length > BoundaryLengthLimit)
-        {
-            throw Malformed($"the multipart boundary is missing or longer than {BoundaryLengthLimit} characters", null);
-        }
-
-        var reader = new MultipartReader(boundary, request.Body);
         while (await NextSectionAsync(reader, cancellationToken).ConfigureAwait(false) is { } section)
         {
-            if (section.GetContentDispositionHeader() is { } disposition
-                && disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
-                && string.Equals(HeaderUtilities.RemoveQuotes(disposition.Name).Value, fieldName, StringComparison.Ordinal))
+            if (FieldOf(section) is { } field && string.Equals(field.Name, fieldName, StringComparison.Ordinal))
             {
-                var fileName = disposition.FileNameStar.HasValue
-                    ? disposition.FileNameStar.Value
-                    : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
-                return new MultipartFile(fileName, new MultipartContentStream(section.Body));
+                return new MultipartFile(field.FileName, new MultipartContentStream(section.Body));
             }
 
             // Other fields are skipped; the reader drains them on the way to the next part.
@@ -49,7 +36,39 @@ internal static class MultipartFileReader
         return null;
     }
 
-    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellationToken)
+    /// <summary>A reader of the body's parts as they stream in; null when the body is not <c>multipart/form-data</c>.</summary>
+    public static MultipartReader? Open(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value;
+        return string.IsNullOrWhiteSpace(boundary) || boundary.Length > BoundaryLengthLimit
+            ? throw Malformed($"the multipart boundary is missing or longer than {BoundaryLengthLimit} characters", null)
+            : new MultipartReader(boundary, request.Body);
+    }
+
+    /// <summary>The form field a part carries (its name, and its file name when it is a file); null for anything else.</summary>
+    public static (string Name, string? FileName)? FieldOf(MultipartSection section)
+    {
+        if (section.GetContentDispositionHeader() is not { } disposition
+            || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(disposition.Name).Value is not { } name)
+        {
+            return null;
+        }
+
+        var fileName = disposition.FileNameStar.HasValue
+            ? disposition.FileNameStar.Value
+            : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+        return (name, fileName);
+    }
+
+    /// <summary>The next part, or null after the last; a broken body is a 400.</summary>
+    public static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellationToken)
     {
         try
         {

@@ -2,7 +2,6 @@ using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Options;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Filters;
-using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Api.Uploads;
@@ -24,9 +23,7 @@ internal sealed class StreamedUploadAttribute : Attribute, IAsyncResourceFilter
 {
     public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
     {
-        context.ValueProviderFactories.RemoveType<FormValueProviderFactory>();
-        context.ValueProviderFactories.RemoveType<FormFileValueProviderFactory>();
-        context.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>();
+        ReadsOwnBodyAttribute.RemoveFormBinding(context);
 
         var httpContext = context.HttpContext;
         var limits = new OversizedBody(httpContext.RequestServices.GetRequiredService<IOptions<FileStorageOptions>>().Value.MaxFileSizeBytes);

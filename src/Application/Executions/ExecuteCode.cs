@@ -17,8 +17,24 @@ public sealed record ExecuteCodeCommand(
     /// <summary>Text files of a multi-file project, written into the workspace.</summary>
     public IReadOnlyList<SourceFile> Sources { get; init; } = [];
 
-    /// <summary>The source to run as <c>__main__</c> (instead of <see cref="Code"/>).</summary>
+    /// <summary>Files of a multi-file project with any bytes, written into the workspace like <see cref="Sources"/>.</summary>
+    public IReadOnlyList<ProjectFile> ProjectFiles { get; init; } = [];
+
+    /// <summary>The source to run as <c>__main__</c> (instead of <see cref="Code"/>): one of <see cref="Sources"/> or <see cref="ProjectFiles"/>.</summary>
     public string? Entrypoint { get; init; }
+
+    /// <summary>
+    /// Report <c>repr()</c> of the trailing expression statement of what runs as <c>__main__</c> as
+    /// <see cref="ExecutionResult.LastExpressionValue"/> instead of printing it (turns <see cref="LastLineInteractive"/>'s echo off).
+    /// </summary>
+    public bool EvalLastExpression { get; init; }
+
+    /// <summary>
+    /// Shell lines run first in the workspace as the sandbox user, joined by <c>&amp;&amp;</c> (<c>sh -c</c>), within the
+    /// same deadline and limits as the code; their output comes first. If they fail, the run ends with their exit
+    /// code and the code does not run.
+    /// </summary>
+    public IReadOnlyList<string> PreCommands { get; init; } = [];
 
     public int? MemoryLimitMb { get; init; }
 
@@ -39,6 +55,9 @@ public sealed record WorkspaceFileReference(string Path, string FileId);
 
 /// <summary>An inline text file of a project.</summary>
 public sealed record SourceFile(string Path, string Content);
+
+/// <summary>A file of a project with its bytes (e.g. a tar member), placed at <see cref="Path"/> (a workspace path) in the workspace.</summary>
+public sealed record ProjectFile(string Path, ReadOnlyMemory<byte> Content);
 
 /// <remarks>Reaches here only past <see cref="ExecuteCodeValidator"/>.</remarks>
 internal sealed class ExecuteCodeHandler(ExecutionRunner runner, IFileStore files, IOptions<ExecutionOptions> options)

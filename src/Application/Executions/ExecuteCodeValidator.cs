@@ -8,7 +8,8 @@ internal sealed class ExecuteCodeValidator(IOptions<ExecutionOptions> options) :
         var limits = options.Value;
         ExecutionRules.CheckCodeRequest(message, limits, message.Entrypoint);
         var staged = ExecutionRules.CheckFiles(message.Files, limits, per: "execution");
-        ExecutionRules.CheckSources(message.Sources, message.Entrypoint, limits, staged);
+        ExecutionRules.CheckSources(message.Sources, message.ProjectFiles, message.Entrypoint, limits, staged);
+        ExecutionRules.CheckPreCommands(message.PreCommands, limits);
         ExecutionRules.CheckMemory(message.MemoryLimitMb, limits);
         ExecutionRules.CheckCpu(message.CpuLimit, limits);
         ExecutionRules.CheckNetwork(message.Network, limits);

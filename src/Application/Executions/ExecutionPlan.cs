@@ -4,7 +4,7 @@ namespace CodeInterpreter.Application.Executions;
 
 /// <summary>
 /// What a valid <see cref="ExecuteCodeCommand"/> becomes: the call with its checked timeout, staged files'
-/// paths parsed, sources as workspace files, limits and the image resolved.
+/// paths parsed, sources and project files as workspace files, limits and the image resolved.
 /// </summary>
 /// <remarks>
 /// The rules and the plan are apart on purpose: <see cref="ExecuteCodeValidator"/> (run by the pipeline
@@ -24,6 +24,12 @@ internal sealed record ExecutionPlan(
     bool Network,
     string? Image)
 {
+    /// <summary>Report the trailing expression's value.</summary>
+    public bool EvalLastExpression { get; init; }
+
+    /// <summary>Shell lines run before the code.</summary>
+    public IReadOnlyList<string> PreCommands { get; init; } = [];
+
     /// <summary>The checked wall-clock limit.</summary>
     public TimeSpan Timeout => Call.Timeout;
 
@@ -31,12 +37,19 @@ internal sealed record ExecutionPlan(
     public static ExecutionPlan Of(ExecuteCodeCommand command, ExecutionOptions limits) => new(
         CodeCall.Of(command),
         StagedFiles(command.Files),
-        [.. command.Sources.Select(s => new SandboxInputFile(ExecutionRules.CheckedPath(s.Path), Encoding.UTF8.GetBytes(s.Content)))],
+        [
+            .. command.Sources.Select(s => new SandboxInputFile(ExecutionRules.CheckedPath(s.Path), Encoding.UTF8.GetBytes(s.Content))),
+            .. command.ProjectFiles.Select(f => new SandboxInputFile(ExecutionRules.CheckedPath(f.Path), f.Content)),
+        ],
         command.Entrypoint,
         command.MemoryLimitMb ?? limits.MemoryLimitMb,
         command.CpuLimit,
         command.Network,
-        ExecutionRules.FindImage(command.PythonVersion, command.Image, limits));
+        ExecutionRules.FindImage(command.PythonVersion, command.Image, limits))
+    {
+        EvalLastExpression = command.EvalLastExpression,
+        PreCommands = command.PreCommands,
+    };
 
     /// <summary>Each staged file's checked path with its id (an execution's or a session's).</summary>
     public static IReadOnlyList<(WorkspacePath Path, string FileId)> StagedFiles(IReadOnlyList<WorkspaceFileReference> files) =>

@@ -13,6 +13,12 @@ internal static partial class ExecutionRules
     public const int MaxArgsBytes = 64 * 1024;
     public const int MaxSources = 100;
     public const int MinMemoryLimitMb = 16;
+    public const int MaxPreCommands = 64;
+
+    /// <summary>Joined, the pre-commands are one argument of <c>execve</c>, which Linux caps at 128 KiB.</summary>
+    public const int MaxPreCommandsBytes = 64 * 1024;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Names the runtime and the runner depend on: setting them could subvert the sandbox's own code.</summary>
     private static readonly string[] ReservedEnvNames = ["PATH", "HOME", "MPLCONFIGDIR", "MPLBACKEND", "LANG", "LC_ALL"];
@@ -150,11 +156,14 @@ internal static partial class ExecutionRules
     }
 
     /// <summary>
-    /// The inline sources of a project: at most <see cref="MaxSources"/> and MAX_CODE_BYTES in total, each
-    /// path valid and not <paramref name="taken"/> by a staged file, the entrypoint one of them.
+    /// The files of a project: the inline sources (at most <see cref="MaxSources"/> and MAX_CODE_BYTES in total)
+    /// and the project files with bytes (at most MAX_FILES_PER_EXECUTION and MAX_FILES_MB_PER_EXECUTION in total),
+    /// each path valid and not <paramref name="taken"/> by a staged file or another project file, the entrypoint
+    /// one of them.
     /// </summary>
     public static void CheckSources(
-        IReadOnlyList<SourceFile> sources, string? entrypoint, ExecutionOptions limits, IReadOnlyList<WorkspacePath> taken)
+        IReadOnlyList<SourceFile> sources, IReadOnlyList<ProjectFile> projectFiles, string? entrypoint, ExecutionOptions limits,
+        IReadOnlyList<WorkspacePath> taken)
     {
         if (sources.Count > MaxSources)
         {
@@ -174,9 +183,68 @@ internal static partial class ExecutionRules
             throw new RequestValidationException("sources", $"sources exceed maximum of {limits.MaxCodeBytes} bytes in total");
         }
 
+        CheckProjectFiles(projectFiles, limits, paths);
+
         if (entrypoint is not null && !paths.Skip(taken.Count).Any(p => p.Value == entrypoint))
         {
             throw new RequestValidationException("entrypoint", $"entrypoint '{Printable(entrypoint)}' must be the path of one of the sources");
+        }
+    }
+
+    private static void CheckProjectFiles(IReadOnlyList<ProjectFile> projectFiles, ExecutionOptions limits, List<WorkspacePath> paths)
+    {
+        if (projectFiles.Count > limits.MaxFilesPerExecution)
+        {
+            throw new RequestValidationException("project_files", $"project files exceed maximum of {limits.MaxFilesPerExecution} per execution");
+        }
+
+        long total = 0;
+        foreach (var file in projectFiles)
+        {
+            paths.Add(ParseUnique("project_files", file.Path, paths));
+            total += file.Content.Length;
+        }
+
+        if (total > limits.MaxFilesBytesPerExecution)
+        {
+            throw new RequestValidationException(
+                "project_files", $"project files exceed maximum of {limits.MaxFilesMbPerExecution} MB per execution");
+        }
+    }
+
+    /// <summary>
+    /// Shell lines to run before the code: at most <see cref="MaxPreCommands"/>, together at most MAX_CODE_BYTES and
+    /// <see cref="MaxPreCommandsBytes"/> UTF-8 bytes, none with NUL or a lone surrogate (neither reaches a shell).
+    /// </summary>
+    public static void CheckPreCommands(IReadOnlyList<string> preCommands, ExecutionOptions limits)
+    {
+        if (preCommands.Count > MaxPreCommands)
+        {
+            throw new RequestValidationException("pre_commands", $"pre_commands exceed maximum of {MaxPreCommands} lines");
+        }
+
+        long total = 0;
+        foreach (var line in preCommands)
+        {
+            if (line.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new RequestValidationException("pre_commands", "pre_commands must not contain NUL");
+            }
+
+            try
+            {
+                total += StrictUtf8.GetByteCount(line);
+            }
+            catch (EncoderFallbackException)
+            {
+                throw new RequestValidationException("pre_commands", "pre_commands must be valid Unicode text");
+            }
+        }
+
+        var max = Math.Min(limits.MaxCodeBytes, MaxPreCommandsBytes);
+        if (total > max)
+        {
+            throw new RequestValidationException("pre_commands", $"pre_commands exceed maximum of {max} bytes in total");
         }
     }
 

@@ -48,6 +48,8 @@ internal sealed partial class ExecutionRunner(
         {
             InputFiles = [.. plan.Sources, .. inputs],
             Entrypoint = plan.Entrypoint,
+            EvalLastExpression = plan.EvalLastExpression,
+            PreCommands = plan.PreCommands,
             Network = plan.Network,
             Image = plan.Image,
             Observer = observer,

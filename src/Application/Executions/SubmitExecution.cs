@@ -1,7 +1,11 @@
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>Start <see cref="Execution"/> in the background; poll it by the returned job's id.</summary>
-public sealed record SubmitExecutionCommand(ExecuteCodeCommand Execution) : ICommand<ExecutionJob>;
+public sealed record SubmitExecutionCommand(ExecuteCodeCommand Execution) : ICommand<ExecutionJob>
+{
+    /// <summary>The job's id, when the caller's API has its own form (python-executor's <c>exe_&lt;uuid&gt;</c>); otherwise one is made.</summary>
+    public string? JobId { get; init; }
+}
 
 /// <remarks>
 /// Reaches here only past <see cref="SubmitExecutionValidator"/>. The execution is planned and its files
@@ -29,7 +33,11 @@ internal sealed partial class SubmitExecutionHandler(
             throw new TooManyRequestsException("Too many submitted executions are unfinished; try again shortly.", TimeSpan.FromSeconds(1));
         }
 
-        var job = new ExecutionJob($"exec-{Guid.NewGuid():N}", clock.GetUtcNow()) { Owner = CallerContext.Owner };
+        var job = new ExecutionJob(command.JobId ?? $"exec-{Guid.NewGuid():N}", clock.GetUtcNow())
+        {
+            Owner = CallerContext.Owner,
+            Timeout = plan.Timeout,
+        };
         jobs.Start(job, (cancel, stopping) => RunAsync(job, plan, staged, cancel, stopping));
         return job;
     }

@@ -26,6 +26,9 @@ public sealed class ExecutionJob(string id, DateTimeOffset createdAt)
 
     public DateTimeOffset CreatedAt { get; } = createdAt;
 
+    /// <summary>The run's checked wall-clock limit.</summary>
+    public TimeSpan Timeout { get; init; }
+
     public ExecutionJobStatus Status { get; private set; } = ExecutionJobStatus.Queued;
 
     public DateTimeOffset? StartedAt { get; private set; }

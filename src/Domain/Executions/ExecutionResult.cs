@@ -19,6 +19,12 @@ public sealed record ExecutionResult(
 
     /// <summary>Generated files that were not returned, with the reason.</summary>
     public IReadOnlyList<DroppedFile> FilesDropped { get; init; } = [];
+
+    /// <summary>
+    /// <c>repr()</c> of the code's trailing expression when it was asked for (<c>EvalLastExpression</c>) and its
+    /// value is not None; null otherwise (no trailing expression, None, an error, a timeout). Bounded in size.
+    /// </summary>
+    public string? LastExpressionValue { get; init; }
 }
 
 /// <summary>An uncaught exception of the user's code.</summary>

@@ -22,6 +22,12 @@ internal sealed class SandboxRun(SandboxRequest request)
     private const int MaxListedEntries = 1000;
     private const int MaxReasonChars = 200;
 
+    /// <summary>Most UTF-8 bytes of a reported expression value (the runner's MAX_EXPRESSION_VALUE_BYTES), also at most MAX_OUTPUT_BYTES.</summary>
+    public const int MaxExpressionValueBytes = 64 * 1024;
+
+    /// <summary>What an expression value can add to the result frame: ASCII JSON spends at most 6 bytes per UTF-8 byte.</summary>
+    private const int MaxExpressionValueJsonBytes = 6 * MaxExpressionValueBytes;
+
     private readonly OutputCapture _stdout = new(request.Limits.MaxOutputBytes);
     private readonly OutputCapture _stderr = new(request.Limits.MaxOutputBytes);
     private readonly Stopwatch _codeClock = new();
@@ -38,6 +44,7 @@ internal sealed class SandboxRun(SandboxRequest request)
 
     /// <summary>The frame bounds for this request: file frames only when files are collected.</summary>
     public RunnerFrameLimits FrameLimits => new(
+        MaxResultBytes: (1 << 20) + (request.EvalLastExpression ? MaxExpressionValueJsonBytes : 0),
         MaxFileBytes: request.GeneratedFiles is null ? 0 : Math.Min(request.Limits.MaxGeneratedBytes, Array.MaxLength - RunnerFrameLimits.MaxFileHeaderBytes));
 
     public async ValueTask AcceptAsync(RunnerFrame frame, Action onStarted, CancellationToken cancellationToken)
@@ -87,6 +94,7 @@ internal sealed class SandboxRun(SandboxRequest request)
         {
             Files = [.. _files, .. Directories()],
             FilesDropped = [.. _dropped, .. RunnerDropped()],
+            LastExpressionValue = request.EvalLastExpression ? ExpressionValue(Result?.LastExpressionValue) : null,
         };
 
     public ExecutionResult ToTimedOutResult() => new(
@@ -178,6 +186,33 @@ internal sealed class SandboxRun(SandboxRequest request)
             .Take(Math.Max(0, MaxListedEntries - _dropped.Count))
             .Select(d => new DroppedFile(
                 Truncate(d.Path ?? string.Empty, WorkspacePath.MaxLength + 1), Truncate(d.Reason ?? "dropped", MaxReasonChars)));
+
+    private string? ExpressionValue(string? value) =>
+        value is null ? null : TruncateUtf8(value, (int)Math.Min(MaxExpressionValueBytes, request.Limits.MaxOutputBytes));
+
+    /// <summary>The longest prefix of <paramref name="text"/> within <paramref name="maxBytes"/> UTF-8 bytes, never splitting a character.</summary>
+    public static string TruncateUtf8(string text, int maxBytes)
+    {
+        if (text.Length <= maxBytes / 3 || Encoding.UTF8.GetByteCount(text) <= maxBytes)
+        {
+            return text;
+        }
+
+        var bytes = 0;
+        var end = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (bytes + rune.Utf8SequenceLength > maxBytes)
+            {
+                break;
+            }
+
+            bytes += rune.Utf8SequenceLength;
+            end += rune.Utf16SequenceLength;
+        }
+
+        return text[..end];
+    }
 
     public static ExecutionError? ToExecutionError(RunnerError? error) =>
         error?.Type is null

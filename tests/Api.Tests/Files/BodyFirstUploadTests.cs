@@ -13,8 +13,9 @@ namespace CodeInterpreter.Api.Tests.Files;
 /// http.client, under requests and httpx) gets the 413 problem details, not a broken pipe. Real
 /// sockets: the service on Kestrel on loopback, the client in a python3 process.
 /// </summary>
+// Its cases run one at a time: they share one store, and one case's upload in flight (its staging
+// folder) must not be taken for another's leftover.
 [TestFixture]
-[Parallelizable(ParallelScope.Children)]
 public sealed class BodyFirstUploadTests
 {
     private const int MaxFileSizeMb = 16;

@@ -74,7 +74,7 @@ public sealed partial class PyExecResultMapperTests
         var job = new ExecutionJob("exec-1", Finished);
         job.MarkRunning(Finished);
 
-        var mapped = job.ToPyExecResult("exe_x", TimeSpan.FromSeconds(2));
+        var mapped = job.ToPyExecResult();
 
         mapped.Status.Should().Be("running");
         mapped.Stdout.Should().BeNull();
@@ -88,7 +88,7 @@ public sealed partial class PyExecResultMapperTests
         var job = new ExecutionJob("exec-1", Finished);
         job.Cancel("cancelled by the client", Finished);
 
-        var mapped = job.ToPyExecResult("exe_x", TimeSpan.FromSeconds(2));
+        var mapped = job.ToPyExecResult();
 
         mapped.Status.Should().Be("killed");
         mapped.Error.Should().Be("cancelled by the client");
@@ -101,7 +101,7 @@ public sealed partial class PyExecResultMapperTests
         job.MarkRunning(Finished.AddSeconds(-1));
         job.Complete(Run(exitCode: 0, stdout: "hi\n"), Finished);
 
-        var mapped = job.ToPyExecResult("exe_x", TimeSpan.FromSeconds(2));
+        var mapped = job.ToPyExecResult();
 
         mapped.Status.Should().Be("completed");
         mapped.Stdout.Should().Be("hi\n");

@@ -36,6 +36,27 @@ public sealed class ExecuteCodeHandlerTests : IDisposable
     }
 
     [Test]
+    public async Task Eval_last_expression_pre_commands_and_project_files_reach_the_sandbox()
+    {
+        _app.Readiness.MarkReady();
+
+        await _app.Send(new ExecuteCodeCommand(null, null, 1500, false, [])
+        {
+            Sources = [new SourceFile("main.py", "1 + 1")],
+            ProjectFiles = [new ProjectFile("data/blob.bin", new byte[] { 0, 255 })],
+            Entrypoint = "main.py",
+            EvalLastExpression = true,
+            PreCommands = ["echo one", "echo two"],
+        });
+
+        var request = _app.Sandbox.Received!;
+        request.InputFiles.Select(f => f.Path.Value).Should().Equal("main.py", "data/blob.bin");
+        request.InputFiles[1].Content.ToArray().Should().Equal(0, 255);
+        request.EvalLastExpression.Should().BeTrue();
+        request.PreCommands.Should().Equal("echo one", "echo two");
+    }
+
+    [Test]
     public async Task Sources_go_before_staged_files_and_the_plan_reaches_the_sandbox()
     {
         _app.Readiness.MarkReady();

@@ -147,4 +147,12 @@ public sealed class ExecutionRulesTests
     public void More_staged_files_than_the_maximum_are_refused_per_execution() =>
         Refused(Command(files: [new WorkspaceFileReference("a", "1"), new WorkspaceFileReference("b", "2")]), new ExecutionOptions { MaxFilesPerExecution = 1 })
             .Message.Should().Be("files exceed maximum of 1 per execution");
+
+    [Test]
+    public void The_plan_carries_eval_last_expression() =>
+        Check(Command() with { EvalLastExpression = true }, Defaults).EvalLastExpression.Should().BeTrue();
+
+    [Test]
+    public void Eval_last_expression_is_off_by_default() =>
+        Check(Command(), Defaults).EvalLastExpression.Should().BeFalse();
 }

@@ -62,12 +62,13 @@ internal sealed class SandboxFixture : IAsyncDisposable
     public Task<ExecutionResult> RunAsync(
         string code, int timeoutMs = 10_000, string? stdin = null, int memoryMb = 256,
         long maxOutputBytes = 1_000_000, bool lastLineInteractive = true, int cpuTimeLimitSec = 5,
-        CancellationToken cancellationToken = default) =>
-        Provider.RunAsync(
-            new SandboxRequest(
-                Guid.NewGuid().ToString("N")[..16], code, stdin, lastLineInteractive,
-                TimeSpan.FromMilliseconds(timeoutMs), new SandboxLimits(memoryMb, cpuTimeLimitSec, maxOutputBytes)),
-            cancellationToken);
+        Func<SandboxRequest, SandboxRequest>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var request = new SandboxRequest(
+            Guid.NewGuid().ToString("N")[..16], code, stdin, lastLineInteractive,
+            TimeSpan.FromMilliseconds(timeoutMs), new SandboxLimits(memoryMb, cpuTimeLimitSec, maxOutputBytes));
+        return Provider.RunAsync(configure is null ? request : configure(request), cancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -24,6 +24,12 @@ public sealed record SandboxRequest(
     /// <summary>A workspace path (one of <see cref="InputFiles"/>) to run instead of <see cref="Code"/>.</summary>
     public string? Entrypoint { get; init; }
 
+    /// <summary>Report <c>repr()</c> of the trailing expression of what runs as <c>__main__</c> (never printed).</summary>
+    public bool EvalLastExpression { get; init; }
+
+    /// <summary>Shell lines run before the code, joined by <c>&amp;&amp;</c>, under its deadline and limits (already checked).</summary>
+    public IReadOnlyList<string> PreCommands { get; init; } = [];
+
     /// <summary>Give the sandbox a network (only when the server allows it).</summary>
     public bool Network { get; init; }
 

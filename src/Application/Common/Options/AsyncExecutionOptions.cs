@@ -11,6 +11,14 @@ public sealed class AsyncExecutionOptions
     [Range(1, 604_800, ErrorMessage = "EXECUTION_RESULT_TTL_SEC must be between {1} and {2}.")]
     public int ResultTtlSec { get; set; } = 3600;
 
+    /// <summary>
+    /// Seconds after its creation an execution submitted through the python-executor facade
+    /// (<c>/api/v1/exec/async</c>) can still be read there, as python-executor keeps its records.
+    /// </summary>
+    [ConfigurationKeyName("PYEXEC_RESULT_TTL_SEC")]
+    [Range(1, 604_800, ErrorMessage = "PYEXEC_RESULT_TTL_SEC must be between {1} and {2}.")]
+    public int PyExecResultTtlSec { get; set; } = 300;
+
     /// <summary>Submitted executions not yet finished; beyond it a submit answers 429.</summary>
     [ConfigurationKeyName("MAX_PENDING_EXECUTIONS")]
     [Range(1, 100_000, ErrorMessage = "MAX_PENDING_EXECUTIONS must be between {1} and {2}.")]

@@ -10,7 +10,8 @@ internal sealed record RunnerResult(
     [property: JsonPropertyName("error")] RunnerError? Error,
     [property: JsonPropertyName("directories")] IReadOnlyList<string>? Directories,
     [property: JsonPropertyName("files_dropped")] IReadOnlyList<RunnerDroppedFile>? FilesDropped,
-    [property: JsonPropertyName("interpreter_restarted")] bool InterpreterRestarted = false);
+    [property: JsonPropertyName("interpreter_restarted")] bool InterpreterRestarted = false,
+    [property: JsonPropertyName("last_expression_value")] string? LastExpressionValue = null);
 
 /// <summary>A generated file the runner did not send, and why.</summary>
 internal sealed record RunnerDroppedFile(
