@@ -5,30 +5,12 @@ namespace CodeInterpreter.Infrastructure.Tests.Docker;
 
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class DockerSandboxProviderTests
+public sealed class DockerSandboxProviderTests : RealSandboxTests
 {
-    private SandboxFixture _sandbox = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        await RealEngine.RequireAsync();
-        _sandbox = new SandboxFixture();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_sandbox is not null)
-        {
-            await _sandbox.DisposeAsync();
-        }
-    }
-
     [Test]
     public async Task Runs_hello_world()
     {
-        var result = await _sandbox.RunAsync("print('hello world')");
+        var result = await Sandbox.RunAsync("print('hello world')");
 
         result.Stdout.Should().Be("hello world\n");
         result.Stderr.Should().BeEmpty();
@@ -39,7 +21,7 @@ public sealed class DockerSandboxProviderTests
     [Test]
     public async Task Echoes_a_trailing_expression_like_a_repl()
     {
-        var result = await _sandbox.RunAsync("x = 40\n1 + 1\nx + 2");
+        var result = await Sandbox.RunAsync("x = 40\n1 + 1\nx + 2");
 
         result.Stdout.Should().Be("42\n", "only the last bare expression is echoed");
     }
@@ -47,7 +29,7 @@ public sealed class DockerSandboxProviderTests
     [Test]
     public async Task Does_not_echo_when_last_line_interactive_is_off()
     {
-        var result = await _sandbox.RunAsync("2 + 2", lastLineInteractive: false);
+        var result = await Sandbox.RunAsync("2 + 2", lastLineInteractive: false);
 
         result.Stdout.Should().BeEmpty();
     }
@@ -55,7 +37,7 @@ public sealed class DockerSandboxProviderTests
     [Test]
     public async Task Feeds_stdin_to_the_code()
     {
-        var result = await _sandbox.RunAsync("import sys\nname = input()\nrest = sys.stdin.read()\nprint(f'hi {name} {rest!r}')", stdin: "ada\nmore");
+        var result = await Sandbox.RunAsync("import sys\nname = input()\nrest = sys.stdin.read()\nprint(f'hi {name} {rest!r}')", stdin: "ada\nmore");
 
         result.Stdout.Should().Be("hi ada 'more'\n");
     }
@@ -63,7 +45,7 @@ public sealed class DockerSandboxProviderTests
     [Test]
     public async Task Runs_the_code_as_main()
     {
-        var result = await _sandbox.RunAsync("if __name__ == '__main__':\n    print('main')");
+        var result = await Sandbox.RunAsync("if __name__ == '__main__':\n    print('main')");
 
         result.Stdout.Should().Be("main\n");
     }
@@ -71,7 +53,7 @@ public sealed class DockerSandboxProviderTests
     [Test]
     public async Task Reports_a_non_zero_exit_code()
     {
-        var result = await _sandbox.RunAsync("import sys\nprint('bye')\nsys.exit(3)");
+        var result = await Sandbox.RunAsync("import sys\nprint('bye')\nsys.exit(3)");
 
         result.ExitCode.Should().Be(3);
         result.Stdout.Should().Be("bye\n");
@@ -80,7 +62,7 @@ public sealed class DockerSandboxProviderTests
     [Test]
     public async Task Reports_an_uncaught_exception_with_a_traceback_of_the_users_code()
     {
-        var result = await _sandbox.RunAsync("a = 1\nb = 2\nprint(x)");
+        var result = await Sandbox.RunAsync("a = 1\nb = 2\nprint(x)");
 
         result.ExitCode.Should().Be(1);
         result.Stderr.Should().Contain("Traceback").And.Contain("NameError").And.Contain("print(x)");
@@ -93,7 +75,7 @@ public sealed class DockerSandboxProviderTests
     {
         // The runner hands the source to linecache only when linecache is first imported (here by
         // the code's own `import traceback`), not at boot.
-        var result = await _sandbox.RunAsync("import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    traceback.print_exc()\nprint('after')");
+        var result = await Sandbox.RunAsync("import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    traceback.print_exc()\nprint('after')");
 
         result.ExitCode.Should().Be(0);
         result.Stdout.Should().Be("after\n");
@@ -103,7 +85,7 @@ public sealed class DockerSandboxProviderTests
     [Test]
     public async Task Kills_code_that_runs_past_the_timeout()
     {
-        var result = await _sandbox.RunAsync("print('started', flush=True)\nwhile True:\n    pass", timeoutMs: 1500, cpuTimeLimitSec: 60);
+        var result = await Sandbox.RunAsync("print('started', flush=True)\nwhile True:\n    pass", timeoutMs: 1500, cpuTimeLimitSec: 60);
 
         result.TimedOut.Should().BeTrue();
         result.ExitCode.Should().BeNull();
@@ -115,7 +97,7 @@ public sealed class DockerSandboxProviderTests
     [Test]
     public async Task Cuts_output_beyond_the_limit_and_flags_it()
     {
-        var result = await _sandbox.RunAsync("import sys\nfor _ in range(3000):\n    sys.stdout.write('x' * 1000)\nprint('tail', file=sys.stderr)", maxOutputBytes: 10_000);
+        var result = await Sandbox.RunAsync("import sys\nfor _ in range(3000):\n    sys.stdout.write('x' * 1000)\nprint('tail', file=sys.stderr)", maxOutputBytes: 10_000);
 
         result.StdoutTruncated.Should().BeTrue();
         result.Stdout.Should().Be(new string('x', 10_000) + OutputCapture.TruncationMarker);
@@ -127,7 +109,7 @@ public sealed class DockerSandboxProviderTests
     [Test]
     public async Task Stops_cpu_bound_code_at_the_cpu_time_limit()
     {
-        var result = await _sandbox.RunAsync("while True:\n    pass", timeoutMs: 20_000, cpuTimeLimitSec: 1);
+        var result = await Sandbox.RunAsync("while True:\n    pass", timeoutMs: 20_000, cpuTimeLimitSec: 1);
 
         result.TimedOut.Should().BeFalse("RLIMIT_CPU ends it before the wall-clock deadline");
         result.ExitCode.Should().BeOneOf(128 + 24, 128 + 9);
@@ -136,11 +118,11 @@ public sealed class DockerSandboxProviderTests
     [Test]
     public async Task Leaves_no_container_behind()
     {
-        await _sandbox.RunAsync("print(1)");
-        await _sandbox.RunAsync("while True: pass", timeoutMs: 500);
+        await Sandbox.RunAsync("print(1)");
+        await Sandbox.RunAsync("while True: pass", timeoutMs: 500);
 
         (await RealEngine.EventuallyAsync(
-                async () => await RealEngine.CountSandboxesAsync(_sandbox.Options.Instance) == 0, TimeSpan.FromSeconds(10)))
+                async () => await RealEngine.CountSandboxesAsync(Sandbox.Options.Instance) == 0, TimeSpan.FromSeconds(10)))
             .Should().BeTrue("every sandbox is removed after its execution, whatever the outcome");
     }
 }

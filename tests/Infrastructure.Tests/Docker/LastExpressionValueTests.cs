@@ -1,35 +1,16 @@
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Domain.Files;
-using CodeInterpreter.Tests.Shared;
 
 namespace CodeInterpreter.Infrastructure.Tests.Docker;
 
 /// <summary>A request's <c>EvalLastExpression</c> against the real runner: the trailing expression's repr is reported, never printed.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class LastExpressionValueTests
+public sealed class LastExpressionValueTests : RealSandboxTests
 {
-    private SandboxFixture _sandbox = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        await RealEngine.RequireAsync();
-        _sandbox = new SandboxFixture();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_sandbox is not null)
-        {
-            await _sandbox.DisposeAsync();
-        }
-    }
-
     private Task<ExecutionResult> EvaluateAsync(string code, long maxOutputBytes = 1_000_000) =>
-        _sandbox.RunAsync(code, maxOutputBytes: maxOutputBytes, configure: r => r with { EvalLastExpression = true });
+        Sandbox.RunAsync(code, maxOutputBytes: maxOutputBytes, configure: r => r with { EvalLastExpression = true });
 
     [Test]
     public async Task Reports_the_repr_of_a_trailing_expression_without_printing_it()
@@ -86,7 +67,7 @@ public sealed class LastExpressionValueTests
     {
         WorkspacePath.TryParse("main.py", out var path, out _).Should().BeTrue();
 
-        var result = await _sandbox.RunAsync(string.Empty, configure: r => r with
+        var result = await Sandbox.RunAsync(string.Empty, configure: r => r with
         {
             EvalLastExpression = true,
             Entrypoint = "main.py",

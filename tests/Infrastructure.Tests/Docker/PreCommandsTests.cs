@@ -1,37 +1,18 @@
 using System.Collections.Concurrent;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Files;
-using CodeInterpreter.Tests.Shared;
 
 namespace CodeInterpreter.Infrastructure.Tests.Docker;
 
 /// <summary>A request's <c>PreCommands</c> against the real runner: shell lines run first, in the workspace, under the code's deadline.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class PreCommandsTests
+public sealed class PreCommandsTests : RealSandboxTests
 {
-    private SandboxFixture _sandbox = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        await RealEngine.RequireAsync();
-        _sandbox = new SandboxFixture();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_sandbox is not null)
-        {
-            await _sandbox.DisposeAsync();
-        }
-    }
-
     [Test]
     public async Task Their_output_comes_before_the_codes()
     {
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             "print('code')", configure: r => r with { PreCommands = ["echo one", "echo two >&2", "echo three"] });
 
         result.ExitCode.Should().Be(0);
@@ -42,7 +23,7 @@ public sealed class PreCommandsTests
     [Test]
     public async Task They_run_in_the_workspace_before_the_code()
     {
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             "print(int(open('n.txt').read()) + 1)", configure: r => r with { PreCommands = ["echo 41 > n.txt"] });
 
         result.Stdout.Should().Be("42\n");
@@ -53,7 +34,7 @@ public sealed class PreCommandsTests
     {
         var generated = new CollectedFiles();
 
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             "open('made.txt', 'w').write('x')\nprint('ran')",
             configure: r => r with { PreCommands = ["echo before", "exit 3", "echo after"], GeneratedFiles = generated });
 
@@ -67,7 +48,7 @@ public sealed class PreCommandsTests
     {
         var generated = new CollectedFiles();
 
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             "open('made.txt', 'w').write('x')", configure: r => r with { PreCommands = ["true"], GeneratedFiles = generated });
 
         result.ExitCode.Should().Be(0);
@@ -91,7 +72,7 @@ public sealed class PreCommandsTests
     [Test]
     public async Task One_that_sleeps_past_the_deadline_times_out()
     {
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             "print('never')", timeoutMs: 1500, configure: r => r with { PreCommands = ["sleep 30"] });
 
         result.TimedOut.Should().BeTrue();

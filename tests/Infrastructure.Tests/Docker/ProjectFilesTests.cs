@@ -2,39 +2,20 @@ using System.Security.Cryptography;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Domain.Files;
-using CodeInterpreter.Tests.Shared;
 
 namespace CodeInterpreter.Infrastructure.Tests.Docker;
 
 /// <summary>Binary input files against the real runner: their bytes reach the workspace unchanged.</summary>
 [TestFixture]
-public sealed class ProjectFilesTests
+public sealed class ProjectFilesTests : RealSandboxTests
 {
-    private SandboxFixture _sandbox = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        await RealEngine.RequireAsync();
-        _sandbox = new SandboxFixture();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_sandbox is not null)
-        {
-            await _sandbox.DisposeAsync();
-        }
-    }
-
     [Test]
     public async Task Every_byte_value_arrives_intact()
     {
         var bytes = Enumerable.Range(0, 256).Select(b => (byte)b).ToArray();
         WorkspacePath.TryParse("data/all.bin", out var path, out _).Should().BeTrue();
 
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             "import hashlib\nprint(hashlib.sha256(open('data/all.bin', 'rb').read()).hexdigest())",
             configure: r => r with { InputFiles = [new SandboxInputFile(path!, bytes)] });
 
@@ -47,7 +28,7 @@ public sealed class ProjectFilesTests
         WorkspacePath.TryParse("app/main.py", out var path, out _).Should().BeTrue();
         byte[] source = [0xEF, 0xBB, 0xBF, .. "print('caf\u00e9')\n"u8.ToArray()];
 
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             string.Empty, configure: r => r with { InputFiles = [new SandboxInputFile(path!, source)], Entrypoint = "app/main.py" });
 
         result.ExitCode.Should().Be(0);
@@ -80,7 +61,7 @@ public sealed class ProjectFilesTests
     private Task<ExecutionResult> RunEntrypointAsync(byte[] source)
     {
         WorkspacePath.TryParse("main.py", out var path, out _).Should().BeTrue();
-        return _sandbox.RunAsync(
+        return Sandbox.RunAsync(
             string.Empty, configure: r => r with { InputFiles = [new SandboxInputFile(path!, source)], Entrypoint = "main.py" });
     }
 }

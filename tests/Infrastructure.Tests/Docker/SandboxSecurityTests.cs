@@ -5,30 +5,12 @@ namespace CodeInterpreter.Infrastructure.Tests.Docker;
 /// <summary>Each container setting of DESIGN.md, proven by trying the attack it stops.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class SandboxSecurityTests
+public sealed class SandboxSecurityTests : RealSandboxTests
 {
-    private SandboxFixture _sandbox = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        await RealEngine.RequireAsync();
-        _sandbox = new SandboxFixture();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        if (_sandbox is not null)
-        {
-            await _sandbox.DisposeAsync();
-        }
-    }
-
     [Test]
     public async Task Code_runs_as_the_unprivileged_sandbox_user()
     {
-        var result = await _sandbox.RunAsync("import os\nprint(os.getuid(), os.geteuid(), os.getgid())");
+        var result = await Sandbox.RunAsync("import os\nprint(os.getuid(), os.geteuid(), os.getgid())");
 
         result.Stdout.Should().Be("10001 10001 10001\n");
     }
@@ -36,7 +18,7 @@ public sealed class SandboxSecurityTests
     [Test]
     public async Task Code_has_no_capabilities_and_cannot_gain_privileges()
     {
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             "status = dict(l.split(':', 1) for l in open('/proc/self/status'))\n" +
             "print(status['CapEff'].strip(), status['CapPrm'].strip(), status['NoNewPrivs'].strip())");
 
@@ -46,7 +28,7 @@ public sealed class SandboxSecurityTests
     [Test]
     public async Task Code_cannot_write_outside_workspace_and_tmp()
     {
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             "import os\n" +
             "for path in ['/etc/evil', '/usr/lib/evil', '/opt/runner/codeinterpreter_runner/child.py',\n" +
             "             '/opt/runner/codeinterpreter_runner/__pycache__/evil.pyc', '/root/evil', '/evil']:\n" +
@@ -69,7 +51,7 @@ public sealed class SandboxSecurityTests
     {
         var gateway = await RealEngine.BridgeGatewayAsync();
 
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             "import socket\n" +
             "print(sorted(name for _, name in socket.if_nameindex()))\n" +
             "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n" +
@@ -87,7 +69,7 @@ public sealed class SandboxSecurityTests
     [Test]
     public async Task Code_that_exceeds_the_memory_limit_is_killed_and_reported()
     {
-        var result = await _sandbox.RunAsync("block = b'x' * (600 * 1024 * 1024)\nprint('ALLOCATED', len(block))", memoryMb: 256);
+        var result = await Sandbox.RunAsync("block = b'x' * (600 * 1024 * 1024)\nprint('ALLOCATED', len(block))", memoryMb: 256);
 
         result.OomKilled.Should().BeTrue();
         result.Stdout.Should().NotContain("ALLOCATED");
@@ -97,7 +79,7 @@ public sealed class SandboxSecurityTests
     [Test]
     public async Task A_fork_bomb_is_contained_by_the_pids_limit()
     {
-        var bomb = await _sandbox.RunAsync(
+        var bomb = await Sandbox.RunAsync(
             "import os\n" +
             "children = 0\n" +
             "try:\n" +
@@ -111,16 +93,16 @@ public sealed class SandboxSecurityTests
 
         bomb.Stdout.Should().StartWith("fork refused after");
         var children = int.Parse(bomb.Stdout.Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture);
-        children.Should().BeLessThan(_sandbox.Options.PidsLimit);
+        children.Should().BeLessThan(Sandbox.Options.PidsLimit);
 
-        var after = await _sandbox.RunAsync("print('still serving')");
+        var after = await Sandbox.RunAsync("print('still serving')");
         after.Stdout.Should().Be("still serving\n");
     }
 
     [Test]
     public async Task Code_cannot_fill_the_workspace_beyond_its_size()
     {
-        var result = await _sandbox.RunAsync(
+        var result = await Sandbox.RunAsync(
             "try:\n" +
             "    with open('/workspace/big', 'wb') as f:\n" +
             "        for _ in range(300):\n" +
@@ -136,7 +118,7 @@ public sealed class SandboxSecurityTests
     [Test]
     public async Task Code_cannot_see_the_engine_socket()
     {
-        var result = await _sandbox.RunAsync("import os\nprint(os.path.exists('/var/run/docker.sock'), os.path.exists('/run/docker.sock'))");
+        var result = await Sandbox.RunAsync("import os\nprint(os.path.exists('/var/run/docker.sock'), os.path.exists('/run/docker.sock'))");
 
         result.Stdout.Should().Be("False False\n");
     }
