@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CodeInterpreter.Api.Uploads;
 using CodeInterpreter.Application.Common.Exceptions;
 
 namespace CodeInterpreter.Api.PythonExecutor;
@@ -19,28 +20,17 @@ internal static class PyExecJson
         RespectNullableAnnotations = true,
     };
 
-    /// <summary>Reads at most <paramref name="maxBytes"/> of <paramref name="body"/> as one <typeparamref name="T"/>.</summary>
+    /// <summary>Reads at most <paramref name="maxBytes"/> of <paramref name="body"/> as one <typeparamref name="T"/>, as it streams in.</summary>
     /// <exception cref="RequestValidationException">Not JSON, not the expected types, or empty.</exception>
     /// <exception cref="PayloadTooLargeException">Longer than <paramref name="maxBytes"/>.</exception>
     public static async Task<T> ReadAsync<T>(Stream body, string what, long maxBytes, CancellationToken cancellationToken)
         where T : class
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-            {
-                throw new PayloadTooLargeException($"{what} exceeds maximum of {maxBytes} bytes", maxBytes);
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
+        var limited = new LimitedRequestBody(
+            body, maxBytes, () => new PayloadTooLargeException($"{what} exceeds maximum of {maxBytes} bytes", maxBytes));
         try
         {
-            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Options)
+            return await JsonSerializer.DeserializeAsync<T>(limited, Options, cancellationToken).ConfigureAwait(false)
                 ?? throw new RequestValidationException(what, $"{what} must be a JSON object, not null");
         }
         catch (JsonException ex)
