@@ -52,7 +52,11 @@ for trx in "$results"/*.trx; do
   f=$(echo "$counters" | grep -o ' failed="[0-9]*"' | grep -o '[0-9]*')
   e=$(echo "$counters" | grep -o ' error="[0-9]*"' | grep -o '[0-9]*')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+  # The failed tests by name, last, where a log cut to its tail still shows them.
+  grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\)"[^>]*>' "$trx" \
+    | sed -n 's/.* testName="\([^"]*\)".*/[test] FAILED \1/p' >&2 || true
 done
+[ "$restart_failed" -eq 0 ] || echo "[test] FAILED engine restart check (see $results/engine-restart.log)" >&2
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1   # the run failed without a failed test (build or host error): never report green
 fi
