@@ -45,7 +45,7 @@ internal static class SandboxContainerSpec
                 NetworkMode = shape.Network ? SandboxNetwork.Name : "none",
                 ReadonlyRootfs = true,
                 CapDrop = ["ALL"],
-                SecurityOpt = ["no-new-privileges"],
+                SecurityOpt = ["no-new-privileges", SandboxSeccomp.SecurityOpt],
                 Privileged = false,
                 Tmpfs = new Dictionary<string, string>
                 {

@@ -122,4 +122,70 @@ public sealed class SandboxSecurityTests : RealSandboxTests
 
         result.Stdout.Should().Be("False False\n");
     }
+
+    // Each call is made raw through libc's syscall(), so no library wrapper can hide the kernel's answer.
+    // Docker's default profile lets io_uring_setup and personality(PER_LINUX32) through; ours refuses
+    // them like the rest. clone3 answers ENOSYS so the C library falls back to clone, which is allowed
+    // without namespace flags (os.fork below) and refused with them.
+    [Test]
+    public async Task Code_cannot_make_the_system_calls_the_seccomp_profile_refuses()
+    {
+        var result = await Sandbox.RunAsync(
+            "import ctypes, os\n" +
+            "libc = ctypes.CDLL(None, use_errno=True)\n" +
+            "libc.syscall.restype = ctypes.c_long\n" +
+            "raw = ctypes.create_string_buffer(256)\n" +
+            "buf = ctypes.c_void_p(ctypes.addressof(raw))\n" +
+            "calls = {\n" +
+            "    'ptrace_traceme': (101, 0, 0, 0, 0),\n" +
+            "    'io_uring_setup': (425, 4, buf),\n" +
+            "    'bpf': (321, 0, buf, 128),\n" +
+            "    'userfaultfd': (323, 0),\n" +
+            "    'perf_event_open': (298, buf, 0, -1, -1, 0),\n" +
+            "    'keyctl': (250, 0, 0),\n" +
+            "    'add_key': (248, b'user', b'k', b'v', 1, -2),\n" +
+            "    'personality_linux32': (135, 8),\n" +
+            "    'unshare_user': (272, 0x10000000),\n" +
+            "    'clone_newuser': (56, 0x10000000 | 17, 0, 0, 0, 0),\n" +
+            "    'setns': (308, 0, 0),\n" +
+            "    'mount': (165, b'none', b'/tmp', b'tmpfs', 0, 0),\n" +
+            "    'process_vm_readv': (310, 1, 0, 0, 0, 0, 0),\n" +
+            "    'clone3': (435, buf, 88),\n" +
+            "}\n" +
+            "for name, (nr, *args) in calls.items():\n" +
+            "    ctypes.set_errno(0)\n" +
+            "    ret = libc.syscall(nr, *args)\n" +
+            "    if ret == 0 and name == 'clone_newuser':\n" +
+            "        os._exit(0)\n" +
+            "    print(name, 'ALLOWED' if ret >= 0 else os.strerror(ctypes.get_errno()), flush=True)\n" +
+            "pid = os.fork()\n" +
+            "if pid == 0:\n" +
+            "    os._exit(7)\n" +
+            "print('fork', os.waitpid(pid, 0)[1] >> 8)\n" +
+            "libc.personality.argtypes = [ctypes.c_ulong]\n" +
+            "print('personality_query', libc.personality(0xffffffff))");
+
+        result.Stdout.Should().NotContain("ALLOWED");
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().Contain(
+        [
+            "ptrace_traceme Operation not permitted",
+            "io_uring_setup Operation not permitted",
+            "bpf Operation not permitted",
+            "userfaultfd Operation not permitted",
+            "perf_event_open Operation not permitted",
+            "keyctl Operation not permitted",
+            "add_key Operation not permitted",
+            "personality_linux32 Operation not permitted",
+            "unshare_user Operation not permitted",
+            "clone_newuser Operation not permitted",
+            "setns Operation not permitted",
+            "mount Operation not permitted",
+            "process_vm_readv Operation not permitted",
+            "clone3 Function not implemented",
+            "fork 7",
+            "personality_query 0",
+        ]);
+        result.ExitCode.Should().Be(0, result.Stderr);
+    }
 }
