@@ -6,6 +6,7 @@ cd "$(dirname "$0")"
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
 setup_all
+ensure_runsc   # the security tests run under runc and under gVisor
 ensure_test_registry
 ensure_test_python
 
