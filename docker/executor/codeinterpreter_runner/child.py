@@ -10,7 +10,7 @@ import gc
 import os
 import sys
 
-from .limits import apply_program_limits
+from .limits import apply_program_limits, set_dumpable
 from .protocol import PRE_COMMANDS_SEPARATOR, json_dumps, json_loads
 from .relay import decode_wait_status
 from .usercode import (
@@ -32,6 +32,7 @@ def child_main(fds):
     status = EXIT_CHILD_SETUP_FAILED
     me = os.getpid()
     try:
+        set_dumpable(True)  # the runner is not: its /proc/1/fd stays closed to the code
         os.setsid()  # own process group: the parent kills it as a whole afterwards
         os.close(fds['go_w'])  # or the hand-over pipe would never reach its end for us
         os.close(fds['done_r'])

@@ -16,7 +16,7 @@ import socket
 import struct
 import sys
 
-from .limits import apply_cell_limits
+from .limits import apply_cell_limits, set_dumpable
 from .usercode import (
     exit_status, flush_open_files, fresh_main_module, install_stdio, register_source,
     release_frames, run_code, show_figures_as_files,
@@ -32,6 +32,7 @@ def interpreter_main(sock, workspace):
     """Body of the interpreter process. Never returns: every path ends in os._exit()."""
     status = EXIT_INTERPRETER_FAILED
     try:
+        set_dumpable(True)  # the supervisor is not: its /proc/1/fd stays closed to the code
         os.setsid()  # own process group: the supervisor interrupts or kills it as a whole
         raise_oom_score()
         signal.signal(signal.SIGINT, signal.SIG_IGN)

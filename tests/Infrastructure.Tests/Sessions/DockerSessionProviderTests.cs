@@ -120,4 +120,36 @@ public sealed class DockerSessionProviderTests
         await reaper.StopAsync(CancellationToken.None);
         reaper.Dispose();
     }
+
+    [Test]
+    public async Task A_cell_cannot_reach_the_supervisor_s_protocol_stream_through_proc()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
+
+        var result = await provider.ExecuteAsync(session.SessionId, Cell(
+            "import os, struct\n" +
+            "payload = b'FORGED OUTPUT\\n'\n" +
+            "errors = set()\n" +
+            "forged = 0\n" +
+            "for n in range(16):\n" +
+            "    try:\n" +
+            "        fd = os.open(f'/proc/1/fd/{n}', os.O_WRONLY)\n" +
+            "    except OSError as e:\n" +
+            "        errors.add(e.strerror)\n" +
+            "        continue\n" +
+            "    try:\n" +
+            "        os.write(fd, b'o' + struct.pack('>I', len(payload)) + payload)\n" +
+            "        forged += 1\n" +
+            "    except OSError as e:\n" +
+            "        errors.add(e.strerror)\n" +
+            "    os.close(fd)\n" +
+            "print('forged', forged, sorted(errors))"), CancellationToken.None);
+
+        result!.Execution.Stdout.Should().Be("forged 0 ['Permission denied']\n");
+        (await provider.ExecuteAsync(session.SessionId, Cell("print('still the same session')"), CancellationToken.None))!
+            .Execution.Stdout.Should().Be("still the same session\n");
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
 }
