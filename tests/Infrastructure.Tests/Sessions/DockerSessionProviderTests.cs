@@ -47,9 +47,9 @@ public sealed class DockerSessionProviderTests
         return (provider, new SessionReaper(provider, sessionOptions, TimeProvider.System, NullLogger<SessionReaper>.Instance));
     }
 
-    private static SandboxRequest Cell(string code) => new(
-        Guid.NewGuid().ToString("N")[..16], code, Stdin: null, LastLineInteractive: true, TimeSpan.FromSeconds(10),
-        new SandboxLimits(256, 5, 1_000_000));
+    private static SandboxRequest Cell(string code, int timeoutSec = 10, int cpuTimeLimitSec = 5) => new(
+        Guid.NewGuid().ToString("N")[..16], code, Stdin: null, LastLineInteractive: true, TimeSpan.FromSeconds(timeoutSec),
+        new SandboxLimits(256, cpuTimeLimitSec, 1_000_000));
 
     private async Task<int> CountContainersAsync(string sessionId)
     {
@@ -149,6 +149,57 @@ public sealed class DockerSessionProviderTests
         result!.Execution.Stdout.Should().Be("forged 0 ['Permission denied']\n");
         (await provider.ExecuteAsync(session.SessionId, Cell("print('still the same session')"), CancellationToken.None))!
             .Execution.Stdout.Should().Be("still the same session\n");
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
+
+    [Test]
+    public async Task A_cell_that_lifts_its_own_cpu_limit_is_still_stopped_at_its_cpu_time()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
+
+        var result = await provider.ExecuteAsync(session.SessionId, Cell(
+            "import resource\n" +
+            "resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))\n" +
+            "print('lifted', resource.getrlimit(resource.RLIMIT_CPU), flush=True)\n" +
+            "while True:\n" +
+            "    pass", timeoutSec: 60, cpuTimeLimitSec: 2), CancellationToken.None);
+
+        result!.Execution.Stdout.Should().Be("lifted (-1, -1)\n", "the rlimit itself can be lifted: the supervisor's count cannot");
+        result.Execution.TimedOut.Should().BeFalse("2 s of CPU (plus 1 s of grace) end the cell long before its 60 s deadline");
+        result.Execution.ExitCode.Should().Be(128 + 24, "stopped as RLIMIT_CPU would have stopped it (SIGXCPU)");
+        (await provider.ExecuteAsync(session.SessionId, Cell("print('next cell')"), CancellationToken.None))!
+            .Execution.Stdout.Should().Be("next cell\n");
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
+
+    [Test]
+    public async Task Stopping_a_cell_stops_the_processes_it_started_even_those_that_left_its_process_group()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
+
+        var stopped = await provider.ExecuteAsync(session.SessionId, Cell(
+            "import subprocess, sys, time\n" +
+            "subprocess.Popen([sys.executable, '-c', 'import os, time\\nos.setsid()\\nwhile True: time.sleep(0.01)'])\n" +
+            "subprocess.Popen(['sleep', '600'])\n" +
+            "print('started', flush=True)\n" +
+            "time.sleep(600)", timeoutSec: 3), CancellationToken.None);
+        var survivors = await provider.ExecuteAsync(session.SessionId, Cell(
+            "import os\n" +
+            "def command(pid):\n" +
+            "    try:\n" +
+            "        return open(f'/proc/{pid}/cmdline', 'rb').read().replace(b'\\0', b' ').decode().strip()\n" +
+            "    except OSError:\n" +
+            "        return None\n" +
+            "others = [command(p) for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid())]\n" +
+            "print([c for c in others if c])"), CancellationToken.None);
+
+        stopped!.Execution.Stdout.Should().Be("started\n");
+        stopped.Execution.TimedOut.Should().BeTrue();
+        survivors!.Execution.Stdout.Should().Be("[]\n", "neither the setsid() child nor the plain one outlives the stopped cell");
         await reaper.StopAsync(CancellationToken.None);
         reaper.Dispose();
     }
