@@ -13,6 +13,7 @@ one way: a module imports only modules of the layers below its own.
      relay        a code process's pipes as `o`/`e` frames, its stdin, its end
      usercode     compiling and running the user's code in this process, its tracebacks
      limits       rlimits, OOM kills
+     usage        CPU time and peak memory from the cgroup, wall time
      startup      matplotlib's config directory, preloads
   0  protocol     JSON, frames to and from the service, request fields
 

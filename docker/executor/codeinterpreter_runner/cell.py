@@ -69,8 +69,9 @@ class CellRun:
     reaps through it and has it restart the interpreter.
     """
 
-    def __init__(self, session, request):
+    def __init__(self, session, request, clock):
         self.session = session
+        self.clock = clock           # usage: stopped as soon as the cell's outcome is known
         self.interpreter = session.interpreter
         self.request = request
         self.writer = session.writer
@@ -239,6 +240,7 @@ class CellRun:
             interpreter.kill()
             self.outcome = (128 + signal.SIGKILL, signal.SIGKILL, None)
         if self.outcome is not None and self.drain_deadline is None:
+            self.clock.stop()
             self.drain_deadline = now + DRAIN_SECONDS
             self.close_stdin()
             self.unregister(interpreter.sock)

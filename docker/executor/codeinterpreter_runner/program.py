@@ -18,6 +18,7 @@ from .relay import (
     decode_wait_status, kill_group, open_pidfd, parse_error_report,
     parse_expression_value,
 )
+from .usage import UsageClock
 from .workspace import emit_generated_files
 
 # The child's report (its error, or its trailing expression's value as ASCII JSON, at most 6 bytes
@@ -119,8 +120,9 @@ def reap_if_exited(pid):
 class Supervisor:
     """The parent's event loop: relay output, feed stdin, notice the exit, drain, clean up."""
 
-    def __init__(self, writer, pid, fds, stdin_data, max_output):
+    def __init__(self, writer, pid, fds, stdin_data, max_output, clock):
         self.pid = pid
+        self.clock = clock
         self.poller = select.poll()
         self.stdout = StreamRelay(writer, b'o', max_output)
         self.stderr = StreamRelay(writer, b'e', max_output)
@@ -218,6 +220,7 @@ class Supervisor:
                     kill_group(self.pid)
                     status = self.announced << 8  # a wait status: exited with that code
                 if status is not None:
+                    self.clock.stop()
                     # Grandchildren may keep the pipes open forever: bounded drain only.
                     deadline = time.monotonic() + DRAIN_SECONDS
                     self.close_stdin()
@@ -240,11 +243,12 @@ class Supervisor:
 
 def execute(writer, request, workspace, snapshot, protocol_fd, spawned):
     """Run the code, relay its output, send the generated files; return the result object."""
+    clock = UsageClock()
     pid, fds = start_child(writer, request, workspace, protocol_fd, spawned)
     supervisor = None
     status = None
     try:
-        supervisor = Supervisor(writer, pid, fds, request['stdin'], request['max_output_bytes'])
+        supervisor = Supervisor(writer, pid, fds, request['stdin'], request['max_output_bytes'], clock)
         status = supervisor.run()
     finally:
         if supervisor is not None:
@@ -266,4 +270,5 @@ def execute(writer, request, workspace, snapshot, protocol_fd, spawned):
         'last_expression_value': parse_expression_value(supervisor.error.data),
         'directories': directories,
         'files_dropped': dropped,
+        'usage': clock.report(),
     }

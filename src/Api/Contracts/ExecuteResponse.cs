@@ -44,3 +44,20 @@ public sealed class ExecutionErrorInfo
     /// <summary>Line in the submitted code, when known.</summary>
     public int? Line { get; init; }
 }
+
+/// <summary>
+/// What a run cost, measured (never estimated) in its sandbox. CPU time and peak memory are the kernel's
+/// accounting of the sandbox's cgroup, which the code cannot write; the runner that reads them shares the
+/// sandbox with the code, so treat them as accounting, not as proof.
+/// </summary>
+public sealed class ExecutionUsageInfo
+{
+    /// <summary>CPU time (user + system) of the code and every process it started, in milliseconds; null when unknown (a timed-out run).</summary>
+    public long? CpuMs { get; init; }
+
+    /// <summary>The sandbox's peak memory in bytes (the runner and preloaded modules included; in a session, the peak since the session started); null when unknown.</summary>
+    public long? PeakMemoryBytes { get; init; }
+
+    /// <summary>Wall-clock time of the code in milliseconds, as the runner measured it.</summary>
+    public required long WallMs { get; init; }
+}

@@ -43,4 +43,7 @@ public abstract class ExecutionOutput
 
     /// <summary>The uncaught exception of the code (syntax errors included), or null.</summary>
     public required ExecutionErrorInfo? Error { get; init; }
+
+    /// <summary>What the run cost: CPU time, peak memory and wall time, measured in its sandbox (not in the reference API).</summary>
+    public ExecutionUsageInfo? Usage { get; init; }
 }

@@ -25,6 +25,9 @@ public sealed record ExecutionResult(
     /// value is not None; null otherwise (no trailing expression, None, an error, a timeout). Bounded in size.
     /// </summary>
     public string? LastExpressionValue { get; init; }
+
+    /// <summary>What the run cost: CPU time, peak memory, wall time.</summary>
+    public ExecutionUsage? Usage { get; init; }
 }
 
 /// <summary>An uncaught exception of the user's code.</summary>

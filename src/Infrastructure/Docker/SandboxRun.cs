@@ -95,11 +95,29 @@ internal sealed class SandboxRun(SandboxRequest request)
             Files = [.. _files, .. Directories()],
             FilesDropped = [.. _dropped, .. RunnerDropped()],
             LastExpressionValue = request.EvalLastExpression ? ExpressionValue(Result?.LastExpressionValue) : null,
+            Usage = Usage(Result?.Usage),
         };
 
     public ExecutionResult ToTimedOutResult() => new(
         _stdout.ToText(), _stderr.ToText(), ExitCode: null, TimedOut: true, _codeClock.Elapsed,
-        _stdout.Truncated, _stderr.Truncated, OomKilled: false, Error: null);
+        _stdout.Truncated, _stderr.Truncated, OomKilled: false, Error: null)
+    {
+        Usage = Usage(reported: null),
+    };
+
+    /// <summary>
+    /// The runner's measurements, each dropped when it is not a plausible number; its wall time never
+    /// exceeds what the service itself saw between the start frame and the end of the code.
+    /// </summary>
+    private ExecutionUsage Usage(RunnerUsage? reported)
+    {
+        var serviceWallMs = (long)Math.Ceiling(_codeClock.Elapsed.TotalMilliseconds);
+        var wallMs = reported?.WallMs is >= 0 and var wall ? Math.Min(wall, serviceWallMs) : serviceWallMs;
+        return new ExecutionUsage(
+            reported?.CpuMs is >= 0 and var cpu ? cpu : null,
+            reported?.PeakMemoryBytes is >= 0 and var peak ? peak : null,
+            wallMs);
+    }
 
     private async ValueTask RelayOutputAsync(
         OutputChannel stream, OutputCapture capture, Decoder decoder, byte[] payload, CancellationToken cancellationToken)
