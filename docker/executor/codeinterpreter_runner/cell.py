@@ -15,7 +15,7 @@ import time
 
 from .protocol import CHUNK_BYTES, EXIT_RUNNER_FAILED, RequestError, is_plain_int, read_op
 from .relay import (
-    DRAIN_SECONDS, POLL_SECONDS, POLL_SECONDS_NO_PIDFD, StdinFeeder, StreamRelay,
+    DRAIN_SECONDS, POLL_SECONDS, POLL_SECONDS_NO_PIDFD, DisplayRelay, StdinFeeder, StreamRelay,
     decode_wait_status, open_pidfd, parse_error_report,
 )
 
@@ -92,11 +92,14 @@ class CellRun:
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
+        display_r, display_w = os.pipe()
         max_output = self.request['max_output_bytes']
         self.stdout = StreamRelay(self.writer, b'o', max_output)
         self.stderr = StreamRelay(self.writer, b'e', max_output)
-        self.readers = {stdout_r: self.stdout, stderr_r: self.stderr}
-        return (stdin_r, stdout_w, stderr_w), stdin_w
+        self.display = DisplayRelay(self.writer, self.request['max_display_bytes'],
+                                    self.request['max_output_items'])
+        self.readers = {stdout_r: self.stdout, stderr_r: self.stderr, display_r: self.display}
+        return (stdin_r, stdout_w, stderr_w, display_w), stdin_w
 
     def hand_over(self):
         """Send the cell with its pipes; a dead interpreter is replaced once."""

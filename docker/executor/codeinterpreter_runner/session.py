@@ -88,6 +88,7 @@ class Session:
             'files_dropped': dropped,
             'interpreter_restarted': restarted,
             'usage': clock.report(),
+            'outputs_dropped': run.display.dropped,
         }
 
     def put_files(self, raw):

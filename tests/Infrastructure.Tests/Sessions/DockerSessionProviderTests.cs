@@ -126,6 +126,25 @@ public sealed class DockerSessionProviderTests
     }
 
     [Test]
+    public async Task A_dataframe_shown_in_a_cell_is_an_output_of_that_cell_only()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
+
+        var load = await provider.ExecuteAsync(
+            session.SessionId, Cell("import pandas as pd\ndf = pd.DataFrame({'a': [1, 2]})\ndisplay(df)"), CancellationToken.None);
+        var echo = await provider.ExecuteAsync(session.SessionId, Cell("df"), CancellationToken.None);
+
+        load!.Execution.Outputs.Should().ContainSingle().Which.Type.Should().Be("display_data");
+        var item = echo!.Execution.Outputs.Should().ContainSingle().Subject;
+        item.Type.Should().Be("execute_result");
+        item.Data["text/html"].Should().Contain("<table");
+        item.Data["application/json"].Should().Contain("\"records\": [{\"a\": 1}, {\"a\": 2}]");
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
+
+    [Test]
     public async Task A_cell_sees_the_files_the_session_was_opened_with_and_what_earlier_cells_did()
     {
         var (provider, reaper) = Create();

@@ -12,7 +12,8 @@ internal sealed record RunnerResult(
     [property: JsonPropertyName("files_dropped")] IReadOnlyList<RunnerDroppedFile>? FilesDropped,
     [property: JsonPropertyName("interpreter_restarted")] bool InterpreterRestarted = false,
     [property: JsonPropertyName("last_expression_value")] string? LastExpressionValue = null,
-    [property: JsonPropertyName("usage")] RunnerUsage? Usage = null);
+    [property: JsonPropertyName("usage")] RunnerUsage? Usage = null,
+    [property: JsonPropertyName("outputs_dropped")] long OutputsDropped = 0);
 
 /// <summary>What the run cost as the runner measured it; every number is checked before use.</summary>
 internal sealed record RunnerUsage(
