@@ -121,11 +121,11 @@ internal sealed class SandboxRun(SandboxRequest request)
 
     /// <summary>
     /// The runner's measurements, each dropped when it is not a plausible number; its wall time never
-    /// exceeds what the service itself saw between the start frame and the end of the code.
+    /// exceeds what the service itself saw between the start frame and the end of the code (its duration_ms, rounded alike).
     /// </summary>
     private ExecutionUsage Usage(RunnerUsage? reported)
     {
-        var serviceWallMs = (long)Math.Ceiling(_codeClock.Elapsed.TotalMilliseconds);
+        var serviceWallMs = (long)Math.Round(_codeClock.Elapsed.TotalMilliseconds);
         var wallMs = reported?.WallMs is >= 0 and var wall ? Math.Min(wall, serviceWallMs) : serviceWallMs;
         return new ExecutionUsage(
             reported?.CpuMs is >= 0 and var cpu ? cpu : null,
