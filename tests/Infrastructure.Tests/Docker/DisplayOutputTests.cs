@@ -74,6 +74,25 @@ public sealed class DisplayOutputTests : RealSandboxTests
     }
 
     [Test]
+    public async Task A_trailing_figure_is_an_execute_result_with_its_png()
+    {
+        var result = await Sandbox.RunAsync("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nfig", timeoutMs: 30_000);
+
+        var item = result.Outputs.Should().ContainSingle().Subject;
+        item.Type.Should().Be(DisplayOutput.ExecuteResult);
+        Convert.FromBase64String(item.Data["image/png"]).Take(4).Should().Equal(PngSignature);
+    }
+
+    [Test]
+    public async Task A_rich_form_that_fails_leaves_the_plain_one()
+    {
+        var result = await Sandbox.RunAsync("class Odd:\n    def _repr_html_(self):\n        raise ValueError('no html')\n    def __repr__(self):\n        return 'odd'\ndisplay(Odd())");
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.Outputs.Should().ContainSingle().Which.Data.Should().Equal(new Dictionary<string, string> { ["text/plain"] = "odd" });
+    }
+
+    [Test]
     public async Task Ipython_display_works_without_ipython()
     {
         var result = await Sandbox.RunAsync("from IPython.display import display, HTML, Markdown\ndisplay(HTML('<b>hi</b>'), Markdown('*m*'))");
