@@ -16,7 +16,7 @@ import time
 from .protocol import CHUNK_BYTES, EXIT_RUNNER_FAILED, RequestError, is_plain_int, read_op
 from .processes import cpu_seconds, kill_started_since, sandbox_pids
 from .relay import (
-    DRAIN_SECONDS, POLL_SECONDS, POLL_SECONDS_NO_PIDFD, StdinFeeder, StreamRelay,
+    DRAIN_SECONDS, POLL_SECONDS, POLL_SECONDS_NO_PIDFD, DisplayRelay, StdinFeeder, StreamRelay,
     decode_wait_status, open_pidfd, parse_error_report,
 )
 
@@ -73,8 +73,9 @@ class CellRun:
     reaps through it and has it restart the interpreter.
     """
 
-    def __init__(self, session, request):
+    def __init__(self, session, request, clock):
         self.session = session
+        self.clock = clock           # usage: stopped as soon as the cell's outcome is known
         self.interpreter = session.interpreter
         self.request = request
         self.writer = session.writer
@@ -102,11 +103,14 @@ class CellRun:
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
+        display_r, display_w = os.pipe()
         max_output = self.request['max_output_bytes']
         self.stdout = StreamRelay(self.writer, b'o', max_output)
         self.stderr = StreamRelay(self.writer, b'e', max_output)
-        self.readers = {stdout_r: self.stdout, stderr_r: self.stderr}
-        return (stdin_r, stdout_w, stderr_w), stdin_w
+        self.display = DisplayRelay(self.writer, self.request['max_display_bytes'],
+                                    self.request['max_output_items'])
+        self.readers = {stdout_r: self.stdout, stderr_r: self.stderr, display_r: self.display}
+        return (stdin_r, stdout_w, stderr_w, display_w), stdin_w
 
     def hand_over(self):
         """Send the cell with its pipes; a dead interpreter is replaced once."""
@@ -257,6 +261,7 @@ class CellRun:
             interpreter.kill()
             self.outcome = (128 + signal.SIGKILL, signal.SIGKILL, None)
         if self.outcome is not None and self.drain_deadline is None:
+            self.clock.stop()
             self.drain_deadline = now + DRAIN_SECONDS
             self.close_stdin()
             self.unregister(interpreter.sock)

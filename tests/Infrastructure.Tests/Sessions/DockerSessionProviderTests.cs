@@ -105,6 +105,46 @@ public sealed class DockerSessionProviderTests
     }
 
     [Test]
+    public async Task Each_cell_reports_its_own_cpu_time_and_the_sessions_peak_memory()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 512), CancellationToken.None);
+
+        var idle = await provider.ExecuteAsync(session.SessionId, Cell("x = 1"), CancellationToken.None);
+        var busy = await provider.ExecuteAsync(
+            session.SessionId,
+            Cell("import time\nblock = b'\\x01' * (100 * 1024 * 1024)\nstart = time.process_time()\nwhile time.process_time() - start < 0.5:\n    pass"),
+            CancellationToken.None);
+
+        busy!.Execution.ExitCode.Should().Be(0, busy.Execution.Stderr);
+        idle!.Execution.Usage!.CpuMs.Should().BeLessThan(200, "a cell that does nothing costs next to nothing");
+        busy.Execution.Usage!.CpuMs.Should().BeInRange(400, 700, "half a second of loop plus filling 100 MiB");
+        (busy.Execution.Usage.PeakMemoryBytes - idle.Execution.Usage.PeakMemoryBytes)
+            .Should().BeInRange(90L * 1024 * 1024, 110L * 1024 * 1024);
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
+
+    [Test]
+    public async Task A_dataframe_shown_in_a_cell_is_an_output_of_that_cell_only()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
+
+        var load = await provider.ExecuteAsync(
+            session.SessionId, Cell("import pandas as pd\ndf = pd.DataFrame({'a': [1, 2]})\ndisplay(df)"), CancellationToken.None);
+        var echo = await provider.ExecuteAsync(session.SessionId, Cell("df"), CancellationToken.None);
+
+        load!.Execution.Outputs.Should().ContainSingle().Which.Type.Should().Be("display_data");
+        var item = echo!.Execution.Outputs.Should().ContainSingle().Subject;
+        item.Type.Should().Be("execute_result");
+        item.Data["text/html"].Should().Contain("<table");
+        item.Data["application/json"].Should().Contain("\"records\": [{\"a\": 1}, {\"a\": 2}]");
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
+
+    [Test]
     public async Task A_cell_sees_the_files_the_session_was_opened_with_and_what_earlier_cells_did()
     {
         var (provider, reaper) = Create();

@@ -108,7 +108,8 @@ internal sealed class RunnerFrameReader(RunnerFrameLimits limits)
 
 /// <summary>Largest accepted payload per frame type; null = the type is not accepted at all.</summary>
 internal sealed record RunnerFrameLimits(
-    int MaxResultBytes = 1 << 20, int MaxChunkBytes = 1 << 16, int MaxErrorBytes = 1 << 16, long MaxFileBytes = 0)
+    int MaxResultBytes = 1 << 20, int MaxChunkBytes = 1 << 16, int MaxErrorBytes = 1 << 16, long MaxFileBytes = 0,
+    int MaxDisplayBytes = 0)
 {
     /// <summary>Largest header of a file frame: its length prefix and JSON.</summary>
     public const int MaxFileHeaderBytes = 4 + (1 << 16);
@@ -120,6 +121,7 @@ internal sealed record RunnerFrameLimits(
         RunnerFrameType.Result => MaxResultBytes,
         RunnerFrameType.RunnerError => MaxErrorBytes,
         RunnerFrameType.File when MaxFileBytes > 0 => MaxFileHeaderBytes + MaxFileBytes,
+        RunnerFrameType.Display when MaxDisplayBytes > 0 => MaxDisplayBytes,
         _ => null,
     };
 }
