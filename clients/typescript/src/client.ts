@@ -1194,6 +1194,8 @@ export interface HealthResponse {
     message?: string | undefined;
     /** The service version (semver). */
     version: string;
+    /** The container runtime sandboxes run under: runc or runsc (gVisor). Not in the reference's shape. */
+    runtime?: string | undefined;
 }
 
 /** Readiness: the engine answers and the executor image exists. */
@@ -1202,6 +1204,8 @@ export interface ReadinessResponse {
     status: string;
     /** What the warm pool holds right now. */
     pool: PoolStatusResponse;
+    /** The container runtime sandboxes run under: runc or runsc (gVisor). */
+    runtime?: string | undefined;
 }
 
 /** The warm pool at the moment of the probe. */
