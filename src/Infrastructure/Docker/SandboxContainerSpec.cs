@@ -12,6 +12,9 @@ internal static class SandboxContainerSpec
     /// <summary>The executor image's sandbox user; set explicitly so a custom image cannot run as root.</summary>
     public const string SandboxUser = "10001:10001";
 
+    /// <summary>Where a package environment is mounted: the image's .pth puts its site-packages after the image's own.</summary>
+    public const string PackagesPath = "/opt/packages";
+
     private const long Megabyte = 1024 * 1024;
 
     /// <param name="label">The execution id, or "pool" for a warm sandbox not yet leased.</param>
@@ -63,6 +66,9 @@ internal static class SandboxContainerSpec
                     new Ulimit { Name = "fsize", Soft = workspaceBytes, Hard = workspaceBytes },
                     new Ulimit { Name = "core", Soft = 0, Hard = 0 },
                 ],
+                Mounts = shape.PackageEnvironment is { } volume
+                    ? [new Mount { Type = "volume", Source = volume, Target = PackagesPath, ReadOnly = true, VolumeOptions = new VolumeOptions { NoCopy = true } }]
+                    : null,
                 Runtime = options.Runtime,
                 // Output is relayed through the attach stream only; a log driver would keep a copy on disk.
                 LogConfig = new LogConfig { Type = "none" },
