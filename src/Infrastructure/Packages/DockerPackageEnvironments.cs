@@ -158,7 +158,7 @@ internal sealed partial class DockerPackageEnvironments(
 
             if (entry.InUse > 0)
             {
-                throw new RequestValidationException("hash", $"environment {hash} is in use by a running sandbox; delete it when that has ended");
+                throw new ConflictException($"environment {hash} is in use by a running sandbox; delete it when that has ended");
             }
 
             _entries.Remove(hash);
@@ -171,7 +171,7 @@ internal sealed partial class DockerPackageEnvironments(
                 _entries.TryAdd(hash, entry);
             }
 
-            throw new RequestValidationException("hash", $"environment {hash} is in use by a sandbox or session; delete it when that has ended");
+            throw new ConflictException($"environment {hash} is in use by a sandbox or session; delete it when that has ended");
         }
 
         return true;

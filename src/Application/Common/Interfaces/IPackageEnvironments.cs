@@ -28,7 +28,7 @@ public interface IPackageEnvironments
     Task<IReadOnlyList<PackageEnvironmentInfo>> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>Removes the environment <paramref name="hash"/>; false when there is none.</summary>
-    /// <exception cref="Exceptions.RequestValidationException">It is in use by a sandbox or session.</exception>
+    /// <exception cref="Exceptions.ConflictException">It is in use by a sandbox or session.</exception>
     Task<bool> DeleteAsync(string hash, CancellationToken cancellationToken);
 }
 
