@@ -52,6 +52,7 @@ public static class DependencyInjection
         services.AddSingleton<SandboxRemovals>();
         services.AddHostedService(provider => provider.GetRequiredService<SandboxRemovals>());
         services.AddSingleton<ISandboxProvider, DockerSandboxProvider>();
+        services.AddSingleton<PackageBuildNetwork>();
         services.AddSingleton<DockerPackageEnvironments>();
         services.AddSingleton<IPackageEnvironments>(provider => provider.GetRequiredService<DockerPackageEnvironments>());
         services.AddHostedService<ExecutorImageProvisioner>();

@@ -20,6 +20,7 @@ namespace CodeInterpreter.Infrastructure.Packages;
 /// </summary>
 internal sealed partial class DockerPackageEnvironments(
     ContainerOperations containers,
+    PackageBuildNetwork buildNetwork,
     IOptions<PackageOptions> packageOptions,
     IOptions<SandboxOptions> sandboxOptions,
     TimeProvider clock,
@@ -237,6 +238,11 @@ internal sealed partial class DockerPackageEnvironments(
         OneOffContainer.Outcome outcome;
         try
         {
+            if (options.IndexUrl is { Length: > 0 })
+            {
+                await buildNetwork.EnsureAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
             outcome = await OneOffContainer.RunAsync(
                 containers, BuilderSpec(options, image, volume, requirements), "package builder",
                 TimeSpan.FromSeconds(options.BuildTimeoutSec), MaxBuildOutputBytes, CancellationToken.None).ConfigureAwait(false);
@@ -279,6 +285,10 @@ internal sealed partial class DockerPackageEnvironments(
         parameters.Env = ["HOME=/tmp", "REQUIREMENTS=" + requirements, "PYTHONDONTWRITEBYTECODE="];
         var host = parameters.HostConfig!;
         host.Tmpfs!["/tmp"] = string.Create(CultureInfo.InvariantCulture, $"rw,nosuid,nodev,size={Math.Max(64, options.BuildMemoryMb / 2)}m,uid=10001,gid=10001,mode=1777");
+        // A wheelhouse needs no network at all; an index only this network, which reaches nothing else.
+        var offline = options.IndexUrl is not { Length: > 0 };
+        parameters.NetworkDisabled = offline;
+        host.NetworkMode = offline ? "none" : PackageBuildNetwork.Name;
         host.Mounts =
         [
             new Mount { Type = "volume", Source = volume, Target = SandboxContainerSpec.PackagesPath },

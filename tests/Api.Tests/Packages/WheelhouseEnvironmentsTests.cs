@@ -28,7 +28,13 @@ public sealed class WheelhouseEnvironmentsTests : RealEngineApiTests
         {
             foreach (var environment in (await ListAsync()).EnumerateArray())
             {
-                using var _ = await Client.DeleteAsync(new Uri($"/v1/environments/{environment.GetProperty("hash").GetString()}", UriKind.Relative));
+                // 409 until the last sandbox that mounted it is removed (off the responses' path).
+                var uri = new Uri($"/v1/environments/{environment.GetProperty("hash").GetString()}", UriKind.Relative);
+                await RealEngine.EventuallyAsync(async () =>
+                {
+                    using var response = await Client.DeleteAsync(uri);
+                    return (int)response.StatusCode is 204 or 404;
+                }, TimeSpan.FromSeconds(30));
             }
         }
 

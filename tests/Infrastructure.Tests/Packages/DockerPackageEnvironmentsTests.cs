@@ -47,12 +47,17 @@ public sealed class DockerPackageEnvironmentsTests : RealSandboxTests
         }
     }
 
-    private DockerPackageEnvironments Environments(bool allowSdist = false, int cacheMb = 2048) => new(
-        new ContainerOperations(Sandbox.Client, new EngineResilience(), NullLogger<ContainerOperations>.Instance),
-        MsOptions.Create(new PackageOptions { Wheelhouse = _wheelhouse.Path, AllowSdist = allowSdist, CacheMb = cacheMb }),
-        MsOptions.Create(Sandbox.Options),
-        TimeProvider.System,
-        NullLogger<DockerPackageEnvironments>.Instance);
+    private DockerPackageEnvironments Environments(bool allowSdist = false, int cacheMb = 2048)
+    {
+        var options = MsOptions.Create(new PackageOptions { Wheelhouse = _wheelhouse.Path, AllowSdist = allowSdist, CacheMb = cacheMb });
+        return new(
+            new ContainerOperations(Sandbox.Client, new EngineResilience(), NullLogger<ContainerOperations>.Instance),
+            new PackageBuildNetwork(Sandbox.Client, options, NullLogger<PackageBuildNetwork>.Instance),
+            options,
+            MsOptions.Create(Sandbox.Options),
+            TimeProvider.System,
+            NullLogger<DockerPackageEnvironments>.Instance);
+    }
 
     private static RequirementSet Set(params string[] lines)
     {
