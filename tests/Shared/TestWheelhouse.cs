@@ -10,7 +10,6 @@ namespace CodeInterpreter.Tests.Shared;
 /// from their source folders: ci-alpha 1.0.0 (depends on ci-beta) and ci-beta 1.2.0 as pure-Python wheels,
 /// ci-gamma 0.1.0 only as a source distribution. Nothing is fetched from anywhere.
 /// </summary>
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal sealed class TestWheelhouse : IDisposable
 {
     private TestWheelhouse(string path) => Path = path;
@@ -21,14 +20,21 @@ internal sealed class TestWheelhouse : IDisposable
     public static TestWheelhouse Create()
     {
         var dir = Directory.CreateTempSubdirectory("ci-wheelhouse-").FullName;
-        File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+        }
+
         var sources = SourcesFolder();
         WriteWheel(dir, System.IO.Path.Combine(sources, "ci_alpha"), "ci_alpha", "1.0.0");
         WriteWheel(dir, System.IO.Path.Combine(sources, "ci_beta"), "ci_beta", "1.2.0");
         WriteSdist(dir, System.IO.Path.Combine(sources, "ci_gamma"), "ci_gamma", "0.1.0");
         foreach (var file in Directory.EnumerateFiles(dir))
         {
-            File.SetUnixFileMode(file, (UnixFileMode)0b110_100_100);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, (UnixFileMode)0b110_100_100);
+            }
         }
 
         return new TestWheelhouse(dir);

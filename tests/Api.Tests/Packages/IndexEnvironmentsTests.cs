@@ -7,7 +7,6 @@ namespace CodeInterpreter.Api.Tests.Packages;
 /// gateway: only the builder reaches it, over a network limited to it; sandboxes stay without a network.
 /// </summary>
 [NonParallelizable]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class IndexEnvironmentsTests
 {
     [Test]

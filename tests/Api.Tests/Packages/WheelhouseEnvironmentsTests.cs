@@ -10,7 +10,6 @@ namespace CodeInterpreter.Api.Tests.Packages;
 /// environments are built once per set, listed, deleted and mounted by every kind of run.
 /// </summary>
 [NonParallelizable]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class WheelhouseEnvironmentsTests : RealEngineApiTests
 {
     private static readonly Uri Environments = new("/v1/environments", UriKind.Relative);

@@ -17,7 +17,6 @@ namespace CodeInterpreter.Infrastructure.Tests.Packages;
 /// (no network anywhere), mounted into real sandboxes.
 /// </summary>
 [NonParallelizable]
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class DockerPackageEnvironmentsTests : RealSandboxTests
 {
     private TestWheelhouse _wheelhouse = null!;
