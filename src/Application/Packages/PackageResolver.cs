@@ -32,28 +32,41 @@ internal sealed class PackageResolver(IPackageEnvironments environments)
                 : new PreparedPackages(null, $"note: not installed, and no package source is configured: {string.Join(", ", detected)}");
         }
 
-        var guessed = detected.Select(m => Requirement.TryParse(m, out var r, out _) ? r : null).OfType<Requirement>().ToList();
+        // Each detected module's distribution, as the source tells (a wheelhouse), or its own name (an index).
+        var modules = await environments.SourceModulesAsync(cancellationToken).ConfigureAwait(false);
+        var guessed = new List<Requirement>();
+        var absent = new List<string>();
+        foreach (var module in detected)
+        {
+            var distribution = modules is null ? module : modules.GetValueOrDefault(module);
+            if (distribution is not null && Requirement.TryParse(distribution, out var requirement, out _))
+            {
+                guessed.Add(requirement);
+            }
+            else
+            {
+                absent.Add(module);
+            }
+        }
+
+        var note = absent.Count > 0 ? $"note: detected imports are not in {environments.Source}: {string.Join(", ", absent)}" : null;
         if (guessed.Count > 0)
         {
             try
             {
                 var lease = await environments.AcquireAsync(missing.With(guessed), image, cancellationToken).ConfigureAwait(false);
-                return new PreparedPackages(lease, null);
+                return new PreparedPackages(lease, note);
             }
             catch (RequestValidationException)
             {
-                // A detected import is a guess (of the distribution's name, too): build what was asked for without it.
+                // A detected import is a guess: build what was asked for without it.
+                note = $"note: detected imports could not be installed from {environments.Source}: {string.Join(", ", detected)}";
             }
-
-            var note = $"note: detected imports could not be installed from {environments.Source}: {string.Join(", ", detected)}";
-            return missing.IsEmpty
-                ? new PreparedPackages(null, note)
-                : new PreparedPackages(await environments.AcquireAsync(missing, image, cancellationToken).ConfigureAwait(false), note);
         }
 
         return missing.IsEmpty
-            ? PreparedPackages.None
-            : new PreparedPackages(await environments.AcquireAsync(missing, image, cancellationToken).ConfigureAwait(false), null);
+            ? new PreparedPackages(null, note)
+            : new PreparedPackages(await environments.AcquireAsync(missing, image, cancellationToken).ConfigureAwait(false), note);
     }
 
     /// <summary>

@@ -78,12 +78,16 @@ internal sealed partial class DockerPackageEnvironments(
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task<Entry>> _building = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly WheelhouseModules _wheelhouseModules = new();
     private long _builds;
 
     /// <summary>Builds started since the service started (successful or not).</summary>
     public long Builds => Interlocked.Read(ref _builds);
 
     public string? Source => packageOptions.Value.Describe();
+
+    public Task<IReadOnlyDictionary<string, string>?> SourceModulesAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(packageOptions.Value.Wheelhouse is { Length: > 0 } wheelhouse ? _wheelhouseModules.Read(wheelhouse) : null);
 
     public async Task<InstalledPackages> InstalledAsync(string? image, CancellationToken cancellationToken)
     {

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Infrastructure.Docker;
 using Docker.DotNet;
-using Docker.DotNet.Models;
 
 namespace CodeInterpreter.Infrastructure.Packages;
 
@@ -43,7 +42,7 @@ internal sealed partial class PackageBuildNetwork(IDockerClient docker, IOptions
             var index = new Uri(options.Value.IndexUrl!);
             var port = index.Port;
             var addresses = await IndexAddressesAsync(index.Host, cancellationToken).ConfigureAwait(false);
-            await CreateNetworkAsync(cancellationToken).ConfigureAwait(false);
+            await FencedBridge.EnsureAsync(docker, Name, BridgeInterface, cancellationToken).ConfigureAwait(false);
             var portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
             foreach (var chain in new[] { "INPUT", "DOCKER-USER" })
             {
@@ -70,30 +69,6 @@ internal sealed partial class PackageBuildNetwork(IDockerClient docker, IOptions
 
     public void Dispose() => _gate.Dispose();
 
-    private async Task CreateNetworkAsync(CancellationToken cancellationToken)
-    {
-        var networks = await docker.Networks.ListNetworksAsync(new NetworksListParameters
-        {
-            Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [Name] = true } },
-        }, cancellationToken).ConfigureAwait(false);
-        if (networks.Any(n => n.Name == Name))
-        {
-            return;
-        }
-
-        await docker.Networks.CreateNetworkAsync(new NetworksCreateParameters
-        {
-            Name = Name,
-            Driver = "bridge",
-            Options = new Dictionary<string, string>
-            {
-                ["com.docker.network.bridge.enable_icc"] = "false",
-                ["com.docker.network.bridge.name"] = BridgeInterface,
-            },
-            Labels = new Dictionary<string, string> { [SandboxLabels.Sandbox] = "network" },
-        }, cancellationToken).ConfigureAwait(false);
-    }
-
     private static async Task<IReadOnlyList<IPAddress>> IndexAddressesAsync(string host, CancellationToken cancellationToken)
     {
         if (IPAddress.TryParse(host, out var literal))
@@ -114,7 +89,7 @@ internal sealed partial class PackageBuildNetwork(IDockerClient docker, IOptions
     private static async Task RemoveStaleAcceptsAsync(
         string chain, IReadOnlyList<IPAddress> addresses, string port, CancellationToken cancellationToken)
     {
-        var (exit, listing) = await IptablesOutputAsync(["-S", chain], cancellationToken).ConfigureAwait(false);
+        var (exit, listing) = await HostFirewall.RunAsync(["-S", chain], cancellationToken).ConfigureAwait(false);
         if (exit != 0)
         {
             return; // no such chain: the insert below fails and says so
@@ -133,46 +108,17 @@ internal sealed partial class PackageBuildNetwork(IDockerClient docker, IOptions
                 && addresses.Any(a => line.Contains($"-d {a}/32 ", StringComparison.Ordinal));
             if (!current)
             {
-                await IptablesAsync(["-D", .. tokens[1..]], cancellationToken).ConfigureAwait(false);
+                await HostFirewall.RunAsync(["-D", .. tokens[1..]], cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>Inserts a rule unless it is there (idempotent across restarts and instances).</summary>
     private static async Task RuleAsync(string[] rule, CancellationToken cancellationToken)
     {
-        if (await IptablesAsync(["-C", .. rule], cancellationToken).ConfigureAwait(false) == 0)
-        {
-            return;
-        }
-
-        if (await IptablesAsync(["-I", .. rule], cancellationToken).ConfigureAwait(false) != 0)
+        if (!await HostFirewall.EnsureRuleAsync(rule, cancellationToken).ConfigureAwait(false))
         {
             throw new SandboxFailedException(
                 "The package builder's network cannot be limited to the index (iptables is not usable by the service); refusing to build.");
-        }
-    }
-
-    private static async Task<int> IptablesAsync(string[] arguments, CancellationToken cancellationToken) =>
-        (await IptablesOutputAsync(arguments, cancellationToken).ConfigureAwait(false)).Exit;
-
-    private static async Task<(int Exit, string Output)> IptablesOutputAsync(string[] arguments, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("iptables", arguments)
-            {
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            })!;
-            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            _ = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            return (process.ExitCode, await output.ConfigureAwait(false));
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return (-1, ""); // iptables is not installed
         }
     }
 

@@ -13,6 +13,12 @@ internal sealed class FakePackageEnvironments : IPackageEnvironments
 
     public HashSet<string> Unbuildable { get; } = [];
 
+    /// <summary>What the source says of its modules; null = it cannot tell (an index).</summary>
+    public Dictionary<string, string>? SourceModules { get; set; }
+
+    public Task<IReadOnlyDictionary<string, string>?> SourceModulesAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, string>?>(SourceModules);
+
     public Task<InstalledPackages> InstalledAsync(string? image, CancellationToken cancellationToken)
     {
         _ = PackageVersion.TryParse("1.24.2", out var numpy);

@@ -82,4 +82,16 @@ public sealed class PackageRequirementsTests : IDisposable
         _app.Packages.Built.Should().ContainSingle().Which.Lines.Should().Equal("tqdm");
         result.Stderr.Should().StartWith("note: detected imports could not be installed from the wheelhouse /w: not_on_index");
     }
+
+    [Test]
+    public async Task With_a_wheelhouse_a_detected_import_is_installed_as_the_distribution_that_provides_it()
+    {
+        _app.Packages.Source = "the wheelhouse /w";
+        _app.Packages.SourceModules = new() { ["yaml_tools"] = "pyyaml-tools" };
+
+        var result = await _app.Send(Command("import yaml_tools\nimport nowhere_mod") with { DetectImports = true });
+
+        _app.Packages.Built.Should().ContainSingle().Which.Lines.Should().Equal("pyyaml-tools");
+        result.Stderr.Should().StartWith("note: detected imports are not in the wheelhouse /w: nowhere_mod\n");
+    }
 }

@@ -14,6 +14,12 @@ public interface IPackageEnvironments
     /// </summary>
     string? Source { get; }
 
+    /// <summary>
+    /// Which distribution of the package source provides each top-level module (from its wheels' <c>top_level.txt</c>
+    /// or file lists); null when the source cannot tell (an index), so an import name is taken as the distribution's.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, string>?> SourceModulesAsync(CancellationToken cancellationToken);
+
     /// <summary>What <paramref name="image"/> (null = the default) has installed; probed once per image.</summary>
     Task<InstalledPackages> InstalledAsync(string? image, CancellationToken cancellationToken);
 
