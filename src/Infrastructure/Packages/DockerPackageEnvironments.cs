@@ -24,7 +24,7 @@ internal sealed partial class DockerPackageEnvironments(
     IOptions<PackageOptions> packageOptions,
     IOptions<SandboxOptions> sandboxOptions,
     TimeProvider clock,
-    ILogger<DockerPackageEnvironments> logger) : IPackageEnvironments
+    ILogger<DockerPackageEnvironments> logger) : IPackageEnvironments, IDisposable
 {
     /// <summary>Label of every environment volume: its hash.</summary>
     public const string EnvironmentLabel = "code-interpreter.environment";
@@ -33,6 +33,9 @@ internal sealed partial class DockerPackageEnvironments(
     private const int MaxProbeBytes = 4 * 1024 * 1024;
     private const int MaxBuildOutputBytes = 64 * 1024;
     private const int FailureLines = 15;
+
+    /// <summary>Builds of different sets running at once; more wait their turn (each is a container doing pip's work).</summary>
+    private const int ConcurrentBuilds = 2;
 
     // Everything the probe prints is hostile: it is parsed as JSON and every entry checked.
     private const string ProbeScript = """
@@ -79,12 +82,15 @@ internal sealed partial class DockerPackageEnvironments(
     private readonly Dictionary<string, Task<Entry>> _building = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly WheelhouseModules _wheelhouseModules = new();
+    private readonly SemaphoreSlim _buildSlots = new(ConcurrentBuilds, ConcurrentBuilds);
     private long _builds;
 
     /// <summary>Builds started since the service started (successful or not).</summary>
     public long Builds => Interlocked.Read(ref _builds);
 
     public string? Source => packageOptions.Value.Describe();
+
+    public void Dispose() => _buildSlots.Dispose();
 
     public Task<IReadOnlyDictionary<string, string>?> SourceModulesAsync(CancellationToken cancellationToken) =>
         Task.FromResult(packageOptions.Value.Wheelhouse is { Length: > 0 } wheelhouse ? _wheelhouseModules.Read(wheelhouse) : null);
@@ -201,7 +207,17 @@ internal sealed partial class DockerPackageEnvironments(
         await Task.Yield();
         try
         {
-            var entry = await BuildOnceAsync(hash, requirements, image).ConfigureAwait(false);
+            Entry entry;
+            await _buildSlots.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                entry = await BuildOnceAsync(hash, requirements, image).ConfigureAwait(false);
+            }
+            finally
+            {
+                _buildSlots.Release();
+            }
+
             lock (_gate)
             {
                 _entries[hash] = entry;
