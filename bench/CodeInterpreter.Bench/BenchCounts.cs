@@ -25,6 +25,12 @@ internal sealed record BenchCounts(
     int ReferenceDesignHello,
     int ReferenceDesignPandas)
 {
+    /// <summary>New requirement sets built, each followed by <see cref="PackageRepeats"/> requests with it.</summary>
+    public int PackageSets => ServiceWarmup > 10 ? 3 : 2;
+
+    /// <summary>Requests with each requirement set once it is built.</summary>
+    public int PackageRepeats => ServiceWarmup > 10 ? 10 : 4;
+
     /// <summary>Concurrent clients in the concurrent phases and parallel loops in the engine reference.</summary>
     public const int Clients = 8;
 

@@ -87,7 +87,9 @@ internal sealed class BenchmarkRun(BenchOptions options)
             Progress($"the reference's design: {workload.Name}: {phase.Requests} calls, {phase.Failed} failed, p50 {BenchReport.Ms(phase.Latency.P50)} ms");
         }
 
-        var poolOn = await MeasureModeAsync(docker, template with { PoolSize = options.PoolSize }, ThisBuild, async (session, ct) =>
+        // The package phase's source: a wheelhouse of the test packages, made from their sources here.
+        using var wheelhouse = CodeInterpreter.Tests.Shared.TestWheelhouse.Create();
+        var poolOn = await MeasureModeAsync(docker, template with { PoolSize = options.PoolSize, Wheelhouse = wheelhouse.Path }, ThisBuild, async (session, ct) =>
         {
             foreach (var workload in Workload.All)
             {
@@ -96,6 +98,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
 
             await session.RunOpenLoopAsync(ct).ConfigureAwait(false);
             await session.RunSessionCallsAsync(ct).ConfigureAwait(false);
+            await session.RunPackagesAsync(ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
 
         // Right after this build's pool-on phases, so the two are measured as close in time as possible.

@@ -27,6 +27,32 @@ internal sealed class ExecuteClient(HttpClient http)
             ? PostAsync("/api/v1/eval", workload, new PyExecEvalBody(workload.Code, EvalLastExpr: true), JudgePyExec, cancellationToken)
             : PostCodeAsync("/v1/execute", workload, cancellationToken);
 
+    /// <summary>POST /v1/execute with <paramref name="requirements"/> (a package environment built or found first).</summary>
+    public Task<RequestOutcome> ExecuteWithRequirementsAsync(Workload workload, IReadOnlyList<string> requirements, CancellationToken cancellationToken) =>
+        PostCodeAsync("/v1/execute", workload, cancellationToken, requirements);
+
+    /// <summary>Deletes every package environment the service lists, waiting while one is still mounted (409).</summary>
+    public async Task DeleteEnvironmentsAsync(CancellationToken cancellationToken)
+    {
+        using var listed = await http.GetAsync(new Uri("/v1/environments", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        var body = JsonSerializer.Deserialize<EnvironmentsBody>(
+            await listed.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false), Json);
+        foreach (var environment in body?.Environments ?? [])
+        {
+            for (var attempt = 0; attempt < 60; attempt++)
+            {
+                using var deleted = await http.DeleteAsync(
+                    new Uri($"/v1/environments/{Uri.EscapeDataString(environment.Hash)}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+                if (deleted.StatusCode != HttpStatusCode.Conflict)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     public Task<RequestOutcome> ExecuteInSessionAsync(string sessionId, Workload workload, CancellationToken cancellationToken) =>
         PostCodeAsync($"/v1/sessions/{Uri.EscapeDataString(sessionId)}/execute", workload, cancellationToken);
 
@@ -62,8 +88,9 @@ internal sealed class ExecuteClient(HttpClient http)
         return response.StatusCode == HttpStatusCode.NoContent;
     }
 
-    private Task<RequestOutcome> PostCodeAsync(string path, Workload workload, CancellationToken cancellationToken) =>
-        PostAsync(path, workload, new ExecuteRequestBody(workload.Code, CodeTimeoutMs), Judge, cancellationToken);
+    private Task<RequestOutcome> PostCodeAsync(
+        string path, Workload workload, CancellationToken cancellationToken, IReadOnlyList<string>? requirements = null) =>
+        PostAsync(path, workload, new ExecuteRequestBody(workload.Code, CodeTimeoutMs) { Requirements = requirements }, Judge, cancellationToken);
 
     private async Task<RequestOutcome> PostAsync<TBody>(
         string path, Workload workload, TBody request, Func<Workload, HttpStatusCode, string, string?> judge,
@@ -144,7 +171,15 @@ internal sealed class ExecuteClient(HttpClient http)
         };
     }
 
-    private sealed record ExecuteRequestBody(string Code, int TimeoutMs);
+    private sealed record ExecuteRequestBody(string Code, int TimeoutMs)
+    {
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public IReadOnlyList<string>? Requirements { get; init; }
+    }
+
+    private sealed record EnvironmentsBody(IReadOnlyList<EnvironmentBody>? Environments);
+
+    private sealed record EnvironmentBody(string Hash);
 
     private sealed record PyExecEvalBody(string Code, bool EvalLastExpr);
 

@@ -20,6 +20,33 @@ internal sealed class LoadPhases(ExecuteClient client)
         await Concurrently.RunAsync(count, clients, async index =>
             await client.ExecuteAsync(workloads[index % workloads.Count], cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
+    /// <summary>
+    /// <paramref name="sets"/> requirement sets new to the service (ci-alpha with a ci-beta clause no run used
+    /// before): each one's first request (the build), then <paramref name="repeats"/> requests with the same set
+    /// (built already); the environments are deleted afterwards.
+    /// </summary>
+    public async Task<(PhaseResult First, PhaseResult Built)> PackagesAsync(int sets, int repeats, CancellationToken cancellationToken)
+    {
+        var first = new List<RequestOutcome>(sets);
+        var built = new List<RequestOutcome>(sets * repeats);
+        var clock = new PhaseClock();
+        var run = Random.Shared.Next(1, 1_000_000);
+        for (var set = 0; set < sets; set++)
+        {
+            string[] requirements = ["ci-alpha", FormattableString.Invariant($"ci-beta!=0.{run}.{set}")];
+            first.Add(await client.ExecuteWithRequirementsAsync(Workload.Packages, requirements, cancellationToken).ConfigureAwait(false));
+            for (var i = 0; i < repeats; i++)
+            {
+                built.Add(await client.ExecuteWithRequirementsAsync(Workload.Packages, requirements, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        var (wall, cpu) = (clock.Wall, clock.CpuBusy);
+        await client.DeleteEnvironmentsAsync(cancellationToken).ConfigureAwait(false);
+        return (new PhaseResult(Workload.Packages, PhaseKind.PackagesFirstRequest, first, wall, cpu),
+            new PhaseResult(Workload.Packages, PhaseKind.PackagesBuilt, built, wall, cpu));
+    }
+
     public async Task<PhaseResult> SequentialAsync(Workload workload, int count, CancellationToken cancellationToken)
     {
         var outcomes = new List<RequestOutcome>(count);

@@ -78,6 +78,15 @@ internal sealed class ModeSession(LoadPhases load, PoolObserver? pool, BenchCoun
         }
     }
 
+    /// <summary>New 2-package sets from the wheelhouse: each one's first request, then the same set again.</summary>
+    public async Task RunPackagesAsync(CancellationToken cancellationToken)
+    {
+        await UntilQuietAsync(PoolTimeout, cancellationToken).ConfigureAwait(false);
+        var (first, built) = await load.PackagesAsync(counts.PackageSets, counts.PackageRepeats, cancellationToken).ConfigureAwait(false);
+        Add(first);
+        Add(built);
+    }
+
     public async Task RunSessionCallsAsync(CancellationToken cancellationToken)
     {
         await UntilQuietAsync(PoolTimeout, cancellationToken).ConfigureAwait(false);

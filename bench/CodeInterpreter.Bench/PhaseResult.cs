@@ -20,6 +20,12 @@ internal enum PhaseKind
 
     /// <summary>The reference's design driven directly on the engine: a new container per call, exec steps, removed.</summary>
     ReferenceDesign,
+
+    /// <summary>The first request with a requirement set not built before: the build, then a cold sandbox with it mounted.</summary>
+    PackagesFirstRequest,
+
+    /// <summary>Requests with a requirement set built before: a cold sandbox with its environment mounted.</summary>
+    PackagesBuilt,
 }
 
 /// <summary>The requests of one phase of one workload, the wall time they took together and the machine's busy CPU time meanwhile.</summary>

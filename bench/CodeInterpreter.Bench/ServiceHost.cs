@@ -137,7 +137,18 @@ internal sealed class ServiceHost : IAsyncDisposable
         }
     }
 
-    private static Dictionary<string, string> Environment(ServiceLaunch launch, int port) => new(StringComparer.Ordinal)
+    private static Dictionary<string, string> Environment(ServiceLaunch launch, int port)
+    {
+        var environment = BaseEnvironment(launch, port);
+        if (launch.Wheelhouse is { } wheelhouse)
+        {
+            environment["PACKAGE_WHEELHOUSE"] = wheelhouse;
+        }
+
+        return environment;
+    }
+
+    private static Dictionary<string, string> BaseEnvironment(ServiceLaunch launch, int port) => new(StringComparer.Ordinal)
     {
         ["HOST"] = "127.0.0.1",
         ["PORT"] = port.ToString(CultureInfo.InvariantCulture),

@@ -34,6 +34,10 @@ internal sealed record Workload(
 
     public static IReadOnlyList<Workload> All { get; } = [Hello, Pandas, MegabyteOutput, PyExecEval];
 
+    /// <summary>Imports a package of the bench's wheelhouse (ci-alpha, which imports its dependency ci-beta).</summary>
+    public static Workload Packages { get; } = new(
+        "import a wheelhouse package", "import ci_alpha; print(ci_alpha.VALUE)", stdout => stdout == "alpha+beta\n");
+
     /// <summary>The first call of a session, not measured: defines the variable the measured calls update.</summary>
     public static Workload SessionStart { get; } = new("session start", "x = 0", stdout => stdout.Length == 0);
 

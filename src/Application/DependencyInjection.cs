@@ -1,5 +1,6 @@
 using CodeInterpreter.Application.Common.Behaviours;
 using CodeInterpreter.Application.Executions;
+using CodeInterpreter.Application.Packages;
 using CodeInterpreter.Application.Sessions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,6 +45,7 @@ public static class DependencyInjection
         services.AddSingleton<ServiceReadiness>();
         services.AddSingleton<ExecutionSlots>();
         services.AddSingleton<ExecutionRunner>();
+        services.AddSingleton<PackageResolver>();
         return services;
     }
 }

@@ -2,6 +2,7 @@ using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Executions;
 using CodeInterpreter.Infrastructure.Files;
 using CodeInterpreter.Infrastructure.Images;
+using CodeInterpreter.Infrastructure.Packages;
 using CodeInterpreter.Infrastructure.Sessions;
 using Docker.DotNet;
 using Microsoft.Extensions.Configuration;
@@ -30,6 +31,7 @@ public static class DependencyInjection
             .ValidateOnStart();
 
         services.AddOptions<PoolOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PackageOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<IDockerClient>(provider =>
         {
@@ -50,6 +52,9 @@ public static class DependencyInjection
         services.AddSingleton<SandboxRemovals>();
         services.AddHostedService(provider => provider.GetRequiredService<SandboxRemovals>());
         services.AddSingleton<ISandboxProvider, DockerSandboxProvider>();
+        services.AddSingleton<PackageBuildNetwork>();
+        services.AddSingleton<DockerPackageEnvironments>();
+        services.AddSingleton<IPackageEnvironments>(provider => provider.GetRequiredService<DockerPackageEnvironments>());
         services.AddHostedService<ExecutorImageProvisioner>();
         services.AddSingleton<SandboxPool>();
         services.AddHostedService(provider => provider.GetRequiredService<SandboxPool>());

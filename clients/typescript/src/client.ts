@@ -7,6 +7,122 @@
 /* eslint-disable */
 // ReSharper disable InconsistentNaming
 
+export interface IEnvironmentsClient {
+
+    /**
+     * Lists the cached environments, most recently used first.
+     * @return The environments.
+     */
+    list(signal?: AbortSignal): Promise<ListEnvironmentsResponse>;
+
+    /**
+     * Deletes a cached environment; the next request that needs it builds it again.
+     * @param hash The environment's hash, as listed.
+     * @return The environment is deleted.
+     */
+    delete(hash: string, signal?: AbortSignal): Promise<void>;
+}
+
+export class EnvironmentsClient implements IEnvironmentsClient {
+    private http: { fetch(url: RequestInfo, init?: RequestInit): Promise<Response> };
+    private baseUrl: string;
+    protected jsonParseReviver: ((key: string, value: any) => any) | undefined = undefined;
+
+    constructor(baseUrl?: string, http?: { fetch(url: RequestInfo, init?: RequestInit): Promise<Response> }) {
+        this.http = http ? http : window as any;
+        this.baseUrl = baseUrl ?? "";
+    }
+
+    /**
+     * Lists the cached environments, most recently used first.
+     * @return The environments.
+     */
+    list(signal?: AbortSignal): Promise<ListEnvironmentsResponse> {
+        let url_ = this.baseUrl + "/v1/environments";
+        url_ = url_.replace(/[?&]$/, "");
+
+        let options_: RequestInit = {
+            method: "GET",
+            signal,
+            headers: {
+                "Accept": "application/json"
+            }
+        };
+
+        return this.http.fetch(url_, options_).then((_response: Response) => {
+            return this.processList(_response);
+        });
+    }
+
+    protected processList(response: Response): Promise<ListEnvironmentsResponse> {
+        const status = response.status;
+        let _headers: any = {}; if (response.headers && response.headers.forEach) { response.headers.forEach((v: any, k: any) => _headers[k] = v); };
+        if (status === 200) {
+            return response.text().then((_responseText) => {
+            let result200: any = null;
+            result200 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ListEnvironmentsResponse;
+            return result200;
+            });
+        } else if (status !== 200 && status !== 204) {
+            return response.text().then((_responseText) => {
+            return throwException("An unexpected server error occurred.", status, _responseText, _headers);
+            });
+        }
+        return Promise.resolve<ListEnvironmentsResponse>(null as any);
+    }
+
+    /**
+     * Deletes a cached environment; the next request that needs it builds it again.
+     * @param hash The environment's hash, as listed.
+     * @return The environment is deleted.
+     */
+    delete(hash: string, signal?: AbortSignal): Promise<void> {
+        let url_ = this.baseUrl + "/v1/environments/{hash}";
+        if (hash === undefined || hash === null)
+            throw new globalThis.Error("The parameter 'hash' must be defined.");
+        url_ = url_.replace("{hash}", encodeURIComponent("" + hash));
+        url_ = url_.replace(/[?&]$/, "");
+
+        let options_: RequestInit = {
+            method: "DELETE",
+            signal,
+            headers: {
+            }
+        };
+
+        return this.http.fetch(url_, options_).then((_response: Response) => {
+            return this.processDelete(_response);
+        });
+    }
+
+    protected processDelete(response: Response): Promise<void> {
+        const status = response.status;
+        let _headers: any = {}; if (response.headers && response.headers.forEach) { response.headers.forEach((v: any, k: any) => _headers[k] = v); };
+        if (status === 204) {
+            return response.text().then((_responseText) => {
+            return;
+            });
+        } else if (status === 404) {
+            return response.text().then((_responseText) => {
+            let result404: any = null;
+            result404 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
+            return throwException("No environment has this hash.", status, _responseText, _headers, result404);
+            });
+        } else if (status === 409) {
+            return response.text().then((_responseText) => {
+            let result409: any = null;
+            result409 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
+            return throwException("A sandbox or session uses it now.", status, _responseText, _headers, result409);
+            });
+        } else if (status !== 200 && status !== 204) {
+            return response.text().then((_responseText) => {
+            return throwException("An unexpected server error occurred.", status, _responseText, _headers);
+            });
+        }
+        return Promise.resolve<void>(null as any);
+    }
+}
+
 export interface IExecutionJobsClient {
 
     /**
@@ -985,6 +1101,38 @@ export class SessionsClient implements ISessionsClient {
     }
 }
 
+/** The cached package environments, most recently used first. */
+export interface ListEnvironmentsResponse {
+    /** The environments. */
+    environments: EnvironmentMetadata[];
+}
+
+/** A cached, read-only package environment, built once for a requirement set and executor image. */
+export interface EnvironmentMetadata {
+    /** Its identity: SHA-256 of the executor image and the normalised requirements. */
+    hash: string;
+    /** The normalised requirements it was built for (those the image lacked). */
+    requirements: string[];
+    /** Size on disk in bytes. */
+    size_bytes: number;
+    /** When it was built: a Unix timestamp in seconds, with fractions. */
+    created_at: number;
+    /** When a request last used it: a Unix timestamp in seconds, with fractions. */
+    last_used_at: number;
+    /** A run holds it now (it is not evicted and cannot be deleted). */
+    in_use: boolean;
+}
+
+export interface ProblemDetails {
+    type?: string | undefined;
+    title?: string | undefined;
+    status?: number | undefined;
+    detail?: string | undefined;
+    instance?: string | undefined;
+
+    [key: string]: any;
+}
+
 /** A submitted (asynchronous) execution. */
 export interface ExecutionJobResponse {
     /** Id to poll with GET /v1/executions/{execution_id}. */
@@ -1088,16 +1236,6 @@ rows), image/png or image/jpeg (base64), image/svg+xml, text/markdown, text/late
     truncated: boolean;
 }
 
-export interface ProblemDetails {
-    type?: string | undefined;
-    title?: string | undefined;
-    status?: number | undefined;
-    detail?: string | undefined;
-    instance?: string | undefined;
-
-    [key: string]: any;
-}
-
 export interface HttpValidationProblemDetails extends ProblemDetails {
     errors?: { [key: string]: string[]; };
 
@@ -1140,6 +1278,10 @@ export interface ExecuteRequest {
     python_version?: string | undefined;
     /** Choose the executor image by name, from the server's EXECUTOR_IMAGES. */
     image?: string | undefined;
+    /** Packages the code needs: a list of PEP 508 requirements (["tqdm>=4", "tabulate"]) or a requirements.txt
+text; no options, URLs or paths. What the executor image lacks is installed from the server's package source
+into a cached, read-only environment (422 naming the packages when the server has no source). */
+    requirements?: any | undefined;
 }
 
 /** A stored file staged into the workspace. */
@@ -1238,6 +1380,10 @@ export interface SessionCreateRequest {
     ttl_seconds?: number;
     /** Memory limit of the session's sandbox in MB, up to the server's MAX_MEMORY_LIMIT_MB (default: MEMORY_LIMIT_MB). */
     memory_limit_mb?: number | undefined;
+    /** Packages the code needs: a list of PEP 508 requirements (["tqdm>=4", "tabulate"]) or a requirements.txt
+text; no options, URLs or paths. What the executor image lacks is installed from the server's package source
+into a cached, read-only environment (422 naming the packages when the server has no source). */
+    requirements?: any | undefined;
 }
 
 /** What one call in a session produced: the fields of POST /v1/execute's answer, and whether the interpreter was restarted. */

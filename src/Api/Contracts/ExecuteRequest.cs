@@ -49,6 +49,13 @@ public sealed class ExecuteRequest
 
     /// <summary>Choose the executor image by name, from the server's EXECUTOR_IMAGES.</summary>
     public string? Image { get; init; }
+
+    /// <summary>
+    /// Packages the code needs: a list of PEP 508 requirements (<c>["tqdm>=4", "tabulate"]</c>) or a requirements.txt
+    /// text; no options, URLs or paths. What the executor image lacks is installed from the server's package source
+    /// into a cached, read-only environment (422 naming the packages when the server has no source).
+    /// </summary>
+    public System.Text.Json.JsonElement? Requirements { get; init; }
 }
 
 /// <summary>An inline text file of a project.</summary>

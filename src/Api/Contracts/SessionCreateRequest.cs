@@ -11,4 +11,11 @@ public sealed class SessionCreateRequest
 
     /// <summary>Memory limit of the session's sandbox in MB, up to the server's MAX_MEMORY_LIMIT_MB (default: MEMORY_LIMIT_MB).</summary>
     public int? MemoryLimitMb { get; init; }
+
+    /// <summary>
+    /// Packages the code needs: a list of PEP 508 requirements (<c>["tqdm>=4", "tabulate"]</c>) or a requirements.txt
+    /// text; no options, URLs or paths. What the executor image lacks is installed from the server's package source
+    /// into a cached, read-only environment (422 naming the packages when the server has no source).
+    /// </summary>
+    public System.Text.Json.JsonElement? Requirements { get; init; }
 }

@@ -25,6 +25,7 @@ internal static partial class ExecutionContractMapper
         Network = request.Network,
         PythonVersion = request.PythonVersion,
         Image = request.Image,
+        Requirements = RequirementsField.Lines(request.Requirements),
     };
 
     [MapProperty(nameof(ExecutionResult.Duration), nameof(ExecuteResponse.DurationMs), Use = nameof(ToMilliseconds))]

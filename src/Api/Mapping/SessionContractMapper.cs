@@ -16,6 +16,7 @@ internal static partial class SessionContractMapper
         request.TtlSeconds)
     {
         MemoryLimitMb = request.MemoryLimitMb,
+        Requirements = RequirementsField.Lines(request.Requirements),
     };
 
     public static ExecuteInSessionCommand ToCommand(this SessionExecuteRequest request, string sessionId) => new(

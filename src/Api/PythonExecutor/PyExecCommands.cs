@@ -14,6 +14,9 @@ internal static class PyExecCommands
     /// <summary>The entrypoint of an eval request with files but none named, and no files either.</summary>
     public const string DefaultEntrypoint = "main.py";
 
+    /// <summary>The <c>requirements_txt</c> that turns import detection off.</summary>
+    public const string NoDetection = "-";
+
     /// <summary><c>POST /api/v1/eval</c>: <c>files</c> win over <c>code</c>; one of them is required.</summary>
     public static ExecuteCodeCommand FromEval(PyExecEvalRequest request, ExecutionOptions limits)
     {
@@ -31,6 +34,8 @@ internal static class PyExecCommands
             MemoryLimitMb = config.MemoryLimitMb(limits),
             Network = config.Network,
             PythonVersion = request.PythonVersion,
+            Requirements = Requirements(request.RequirementsTxt),
+            DetectImports = request.RequirementsTxt?.Trim() != NoDetection,
         };
         if (files.Count == 0)
         {
@@ -77,6 +82,11 @@ internal static class PyExecCommands
             MemoryLimitMb = config.MemoryLimitMb(limits),
             Network = config.Network,
             Image = metadata.DockerImage,
+            Requirements = Requirements(metadata.RequirementsTxt),
         };
     }
+
+    /// <summary><c>requirements_txt</c>'s lines; <c>-</c> (detection off) and empty are none.</summary>
+    private static IReadOnlyList<string> Requirements(string? requirementsTxt) =>
+        string.IsNullOrWhiteSpace(requirementsTxt) || requirementsTxt.Trim() == NoDetection ? [] : [requirementsTxt];
 }

@@ -52,11 +52,11 @@ public static class ExecutionOutcomes
 
     /// <summary>
     /// The message a client may see for <paramref name="error"/>: the service's own words for the
-    /// failures it expects (the sandbox failed, the engine is away, the service is busy), and
+    /// failures it expects (the sandbox failed, the engine is away, the service is busy, a package environment could not be built), and
     /// <see cref="UnexpectedFailureMessage"/> for anything else, whose details stay in the log.
     /// </summary>
     public static string ClientMessage(Exception error) =>
-        error is SandboxFailedException or ServiceUnavailableException or TooManyRequestsException
+        error is SandboxFailedException or ServiceUnavailableException or TooManyRequestsException or RequestValidationException
             ? error.Message
             : UnexpectedFailureMessage;
 }

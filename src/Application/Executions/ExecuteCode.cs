@@ -46,6 +46,15 @@ public sealed record ExecuteCodeCommand(
 
     public string? Image { get; init; }
 
+    /// <summary>
+    /// Packages the code needs (PEP 508 lines, or requirements.txt text): what the executor image lacks is
+    /// mounted from an environment built from the server's package source.
+    /// </summary>
+    public IReadOnlyList<string> Requirements { get; init; } = [];
+
+    /// <summary>Also install what the code's imports need and the image lacks (a heuristic: never refuses the run).</summary>
+    public bool DetectImports { get; init; }
+
     /// <summary>Follows the run as it happens (not part of the request body).</summary>
     public IExecutionObserver? Observer { get; init; }
 }

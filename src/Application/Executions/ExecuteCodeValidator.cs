@@ -1,3 +1,5 @@
+using CodeInterpreter.Application.Packages;
+
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>What <see cref="ExecuteCodeCommand"/> must satisfy: refused with the field named (422) or as not allowed (403).</summary>
@@ -14,5 +16,6 @@ internal sealed class ExecuteCodeValidator(IOptions<ExecutionOptions> options) :
         ExecutionRules.CheckCpu(message.CpuLimit, limits);
         ExecutionRules.CheckNetwork(message.Network, limits);
         ExecutionRules.CheckImage(message.PythonVersion, message.Image, limits);
+        PackageRules.CheckRequirements(message.Requirements);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using CodeInterpreter.Application.Packages;
 
 namespace CodeInterpreter.Application.Executions;
 
@@ -30,6 +31,9 @@ internal sealed record ExecutionPlan(
     /// <summary>Shell lines run before the code.</summary>
     public IReadOnlyList<string> PreCommands { get; init; } = [];
 
+    /// <summary>Packages to mount, and imports to detect.</summary>
+    public PackageNeeds Packages { get; init; } = PackageNeeds.None;
+
     /// <summary>The checked wall-clock limit.</summary>
     public TimeSpan Timeout => Call.Timeout;
 
@@ -49,7 +53,25 @@ internal sealed record ExecutionPlan(
     {
         EvalLastExpression = command.EvalLastExpression,
         PreCommands = command.PreCommands,
+        Packages = NeedsOf(command),
     };
+
+    private static PackageNeeds NeedsOf(ExecuteCodeCommand command)
+    {
+        var requirements = PackageRules.Checked(command.Requirements);
+        if (!command.DetectImports)
+        {
+            return requirements.IsEmpty ? PackageNeeds.None : PackageNeeds.None with { Requirements = requirements };
+        }
+
+        var python = command.ProjectFiles.Where(f => f.Path.EndsWith(".py", StringComparison.Ordinal))
+            .Select(f => Encoding.UTF8.GetString(f.Content.Span));
+        string[] code = command.Code is { Length: > 0 } inline ? [inline] : [];
+        return new PackageNeeds(
+            requirements,
+            [.. code, .. command.Sources.Where(s => s.Path.EndsWith(".py", StringComparison.Ordinal)).Select(s => s.Content), .. python],
+            ImportScanner.ProjectModules([.. command.Sources.Select(s => s.Path), .. command.ProjectFiles.Select(f => f.Path)]));
+    }
 
     /// <summary>Each staged file's checked path with its id (an execution's or a session's).</summary>
     public static IReadOnlyList<(WorkspacePath Path, string FileId)> StagedFiles(IReadOnlyList<WorkspaceFileReference> files) =>

@@ -1,3 +1,5 @@
+using CodeInterpreter.Application.Packages;
+
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>
@@ -7,6 +9,7 @@ namespace CodeInterpreter.Application.Executions;
 /// </summary>
 internal sealed partial class ExecutionRunner(
     ISandboxProvider sandboxes,
+    PackageResolver packages,
     IFileStore files,
     ServiceReadiness readiness,
     ExecutionSlots slots,
@@ -44,8 +47,11 @@ internal sealed partial class ExecutionRunner(
     {
         readiness.EnsureReady("run code");
 
+        // Built (or found cached) before a slot is taken: a build is not an execution.
+        using var prepared = await packages.PrepareAsync(plan.Packages, plan.Image, cancellationToken).ConfigureAwait(false);
         var request = plan.Call.ToSandboxRequest(limits, plan.MemoryLimitMb, plan.CpuLimit, files) with
         {
+            PackageEnvironment = prepared.Lease?.Volume,
             InputFiles = [.. plan.Sources, .. inputs],
             Entrypoint = plan.Entrypoint,
             EvalLastExpression = plan.EvalLastExpression,
@@ -58,7 +64,7 @@ internal sealed partial class ExecutionRunner(
         ExecutionResult result;
         using (await slots.EnterAsync(cancellationToken).ConfigureAwait(false))
         {
-            result = await sandboxes.RunAsync(request, cancellationToken).ConfigureAwait(false);
+            result = prepared.Annotate(await sandboxes.RunAsync(request, cancellationToken).ConfigureAwait(false));
         }
 
         LogExecuted(request.ExecutionId, (long)result.Duration.TotalMilliseconds, result.ExitCode, result.TimedOut, result.OomKilled);

@@ -1,3 +1,5 @@
+using CodeInterpreter.Application.Packages;
+
 namespace CodeInterpreter.Application.Executions;
 
 /// <summary>Start <see cref="Execution"/> in the background; poll it by the returned job's id.</summary>
@@ -14,6 +16,7 @@ public sealed record SubmitExecutionCommand(ExecuteCodeCommand Execution) : ICom
 internal sealed partial class SubmitExecutionHandler(
     IExecutionJobs jobs,
     ExecutionRunner runner,
+    PackageResolver packages,
     IFileStore files,
     ServiceReadiness readiness,
     IOptions<ExecutionOptions> executionOptions,
@@ -27,6 +30,7 @@ internal sealed partial class SubmitExecutionHandler(
         // Refuse now what the run would refuse later (an unknown file), so the client learns it from the submit.
         var staged = await StagedFileReader.ResolveAsync(files, plan.Files, cancellationToken).ConfigureAwait(false);
         readiness.EnsureReady("run code");
+        await packages.RefuseUnavailableAsync(plan.Packages, plan.Image, cancellationToken).ConfigureAwait(false);
 
         if (jobs.Unfinished >= asyncOptions.Value.MaxPending)
         {

@@ -1,4 +1,5 @@
 using CodeInterpreter.Application.Executions;
+using CodeInterpreter.Application.Packages;
 
 namespace CodeInterpreter.Application.Sessions;
 
@@ -10,11 +11,15 @@ public sealed record CreateSessionCommand(IReadOnlyList<WorkspaceFileReference> 
 {
     /// <summary>Memory of the session's sandbox; null = MEMORY_LIMIT_MB.</summary>
     public int? MemoryLimitMb { get; init; }
+
+    /// <summary>Packages the session needs (PEP 508 lines, or requirements.txt text), as for an execution.</summary>
+    public IReadOnlyList<string> Requirements { get; init; } = [];
 }
 
 /// <remarks>Reaches here only past <see cref="CreateSessionValidator"/>.</remarks>
-public sealed partial class CreateSessionHandler(
+internal sealed partial class CreateSessionHandler(
     ISessionProvider sessions,
+    PackageResolver packages,
     IFileStore files,
     ServiceReadiness readiness,
     IOptions<ExecutionOptions> options,
@@ -30,8 +35,11 @@ public sealed partial class CreateSessionHandler(
         var inputs = await StagedFileReader.ReadAsync(files, staged, limits, cancellationToken).ConfigureAwait(false);
         readiness.EnsureReady("open sessions");
 
-        var opened = await sessions.OpenAsync(new SessionSpec(ttl, memoryLimitMb) { InputFiles = inputs }, cancellationToken)
-            .ConfigureAwait(false);
+        // Held until the session's container mounts it; from then on the engine keeps a volume in use from removal.
+        var needs = PackageNeeds.None with { Requirements = PackageRules.Checked(command.Requirements) };
+        using var prepared = await packages.PrepareAsync(needs, image: null, cancellationToken).ConfigureAwait(false);
+        var spec = new SessionSpec(ttl, memoryLimitMb) { InputFiles = inputs, PackageEnvironment = prepared.Lease?.Volume };
+        var opened = await sessions.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         LogOpened(opened.SessionId, opened.ExpiresAt, memoryLimitMb, inputs.Count);
         return opened;
     }

@@ -1,4 +1,5 @@
 using CodeInterpreter.Application.Executions;
+using CodeInterpreter.Application.Packages;
 
 namespace CodeInterpreter.Application.Sessions;
 
@@ -11,5 +12,6 @@ internal sealed class CreateSessionValidator(IOptions<ExecutionOptions> options)
         SessionRules.CheckTtl(message.TtlSeconds);
         ExecutionRules.CheckMemory(message.MemoryLimitMb, limits);
         ExecutionRules.CheckFiles(message.Files, limits, per: "session");
+        PackageRules.CheckRequirements(message.Requirements);
     }
 }

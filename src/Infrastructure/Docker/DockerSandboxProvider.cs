@@ -22,7 +22,7 @@ internal sealed partial class DockerSandboxProvider(
         var settings = options.Value;
         var runnerRequest = RunnerRequest.For(request, settings);
         var shape = new SandboxShape(
-            request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Network, request.Image);
+            request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Network, request.Image, request.PackageEnvironment);
         var warm = await pool.LeaseAsync(shape, cancellationToken).ConfigureAwait(false);
         if (warm is not null)
         {

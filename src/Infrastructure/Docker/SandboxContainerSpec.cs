@@ -12,6 +12,9 @@ internal static class SandboxContainerSpec
     /// <summary>The executor image's sandbox user; set explicitly so a custom image cannot run as root.</summary>
     public const string SandboxUser = "10001:10001";
 
+    /// <summary>Where a package environment is mounted: the image's .pth puts its site-packages after the image's own.</summary>
+    public const string PackagesPath = "/opt/packages";
+
     private const long Megabyte = 1024 * 1024;
 
     /// <summary>EXECUTOR_RUNTIME of gVisor.</summary>
@@ -61,6 +64,9 @@ internal static class SandboxContainerSpec
                 NanoCPUs = (long)((shape.Cpus ?? options.Cpus) * 1_000_000_000),
                 PidsLimit = options.PidsLimit,
                 Ulimits = Ulimits(options, workspaceBytes),
+                Mounts = shape.PackageEnvironment is { } volume
+                    ? [new Mount { Type = "volume", Source = volume, Target = PackagesPath, ReadOnly = true, VolumeOptions = new VolumeOptions { NoCopy = true } }]
+                    : null,
                 Runtime = options.Runtime,
                 // Output is relayed through the attach stream only; a log driver would keep a copy on disk.
                 LogConfig = new LogConfig { Type = "none" },

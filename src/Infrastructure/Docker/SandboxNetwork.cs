@@ -1,5 +1,4 @@
 using Docker.DotNet;
-using Docker.DotNet.Models;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 
@@ -30,23 +29,8 @@ internal sealed partial class SandboxNetwork(IDockerClient docker, ILogger<Sandb
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var networks = await docker.Networks.ListNetworksAsync(new NetworksListParameters
+            if (await FencedBridge.EnsureAsync(docker, Name, BridgeInterface, cancellationToken).ConfigureAwait(false))
             {
-                Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [Name] = true } },
-            }, cancellationToken).ConfigureAwait(false);
-            if (!networks.Any(n => n.Name == Name))
-            {
-                await docker.Networks.CreateNetworkAsync(new NetworksCreateParameters
-                {
-                    Name = Name,
-                    Driver = "bridge",
-                    Options = new Dictionary<string, string>
-                    {
-                        ["com.docker.network.bridge.enable_icc"] = "false",
-                        ["com.docker.network.bridge.name"] = BridgeInterface,
-                    },
-                    Labels = new Dictionary<string, string> { [SandboxLabels.Sandbox] = "network" },
-                }, cancellationToken).ConfigureAwait(false);
                 LogCreated(Name);
             }
 
@@ -64,34 +48,10 @@ internal sealed partial class SandboxNetwork(IDockerClient docker, ILogger<Sandb
     /// <summary>Drops everything the sandbox network sends to this host (idempotent: checked first).</summary>
     private static async Task BlockHostAsync(CancellationToken cancellationToken)
     {
-        string[] rule = ["INPUT", "-i", BridgeInterface, "-j", "DROP"];
-        if (await IptablesAsync(["-C", .. rule], cancellationToken).ConfigureAwait(false) == 0)
-        {
-            return;
-        }
-
-        if (await IptablesAsync(["-I", .. rule], cancellationToken).ConfigureAwait(false) != 0)
+        if (!await HostFirewall.EnsureRuleAsync(["INPUT", "-i", BridgeInterface, "-j", "DROP"], cancellationToken).ConfigureAwait(false))
         {
             throw new Application.Common.Exceptions.ForbiddenException(
                 "network access is allowed but cannot be isolated from this host (iptables is not usable by the service); refusing it");
-        }
-    }
-
-    private static async Task<int> IptablesAsync(string[] arguments, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("iptables", arguments)
-            {
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            })!;
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            return process.ExitCode;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return -1; // iptables is not installed
         }
     }
 

@@ -9,4 +9,6 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// <param name="Cpus">CPU cores; null = the server's default.</param>
 /// <param name="Network">Attached to the sandbox network instead of none.</param>
 /// <param name="Image">Executor image; null = the server's default.</param>
-internal sealed record SandboxShape(int MemoryLimitMb, string Preload, double? Cpus = null, bool Network = false, string? Image = null);
+/// <param name="PackageEnvironment">Docker volume of a built package environment, mounted read-only; null = none.</param>
+internal sealed record SandboxShape(
+    int MemoryLimitMb, string Preload, double? Cpus = null, bool Network = false, string? Image = null, string? PackageEnvironment = null);

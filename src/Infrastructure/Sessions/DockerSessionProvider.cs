@@ -35,7 +35,10 @@ internal sealed partial class DockerSessionProvider(
         try
         {
             // The preloads of the warm pool: the interpreter starts with them imported.
-            var shape = new SandboxShape(spec.MemoryLimitMb, poolOptions.Value.Preload.Replace(" ", "", StringComparison.Ordinal));
+            var shape = new SandboxShape(spec.MemoryLimitMb, poolOptions.Value.Preload.Replace(" ", "", StringComparison.Ordinal))
+            {
+                PackageEnvironment = spec.PackageEnvironment,
+            };
             container = await SessionContainer.StartAsync(containers, settings, shape, sessionId, cancellationToken)
                 .ConfigureAwait(false);
             await container.WaitUntilReadyAsync(bootTimeout, cancellationToken).ConfigureAwait(false);

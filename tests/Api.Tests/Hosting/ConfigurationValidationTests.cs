@@ -41,6 +41,13 @@ public sealed class ConfigurationValidationTests
     [TestCase("PORT", "70000")]
     [TestCase("API_KEYS", "short")]
     [TestCase("API_KEYS", "key-with space-0123456789")]
+    [TestCase("PACKAGE_WHEELHOUSE", "relative/wheels")]
+    [TestCase("PACKAGE_WHEELHOUSE", "/no/such/wheelhouse")]
+    [TestCase("PACKAGE_INDEX_URL", "ftp://127.0.0.1/simple/")]
+    [TestCase("PACKAGE_TRUSTED_HOST", "--index-url")]
+    [TestCase("PACKAGE_ALLOW_SDIST", "maybe")]
+    [TestCase("ENV_BUILD_TIMEOUT_SEC", "1")]
+    [TestCase("ENV_CACHE_MB", "-1")]
     public async Task The_service_exits_with_one_line_naming_the_invalid_variable(string variable, string value)
     {
         var (exitCode, output, error) = await StartServiceAsync(new Dictionary<string, string> { [variable] = value });

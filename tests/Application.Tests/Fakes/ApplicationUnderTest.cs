@@ -29,6 +29,7 @@ internal sealed class ApplicationUnderTest : IDisposable
         services.AddSingleton<IExecutionMetrics>(Metrics);
         services.AddSingleton<IExecutionJobs>(Jobs);
         services.AddSingleton<ISessionProvider>(Sessions);
+        services.AddSingleton<IPackageEnvironments>(Packages);
         _provider = services.BuildServiceProvider();
     }
 
@@ -45,6 +46,8 @@ internal sealed class ApplicationUnderTest : IDisposable
     public RecordingJobs Jobs { get; } = new();
 
     public RecordingSessions Sessions { get; } = new();
+
+    public FakePackageEnvironments Packages { get; } = new();
 
     public ServiceReadiness Readiness => _provider.GetRequiredService<ServiceReadiness>();
 

@@ -36,6 +36,9 @@ public sealed record SandboxRequest(
     /// <summary>Executor image chosen from the server's allow-list; null = the default image.</summary>
     public string? Image { get; init; }
 
+    /// <summary>A built package environment (Docker volume) mounted read-only after the image's own packages; null = none.</summary>
+    public string? PackageEnvironment { get; init; }
+
     /// <summary>Told when the code starts and of its output as it arrives; null = nobody listens.</summary>
     public IExecutionObserver? Observer { get; init; }
 }

@@ -7,4 +7,7 @@ public sealed record SessionSpec(TimeSpan Ttl, int MemoryLimitMb)
 {
     /// <summary>Files placed in the workspace before the session is handed out.</summary>
     public IReadOnlyList<SandboxInputFile> InputFiles { get; init; } = [];
+
+    /// <summary>A built package environment (Docker volume) mounted read-only after the image's own packages; null = none.</summary>
+    public string? PackageEnvironment { get; init; }
 }

@@ -1,0 +1,501 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Domain.Packages;
+using CodeInterpreter.Infrastructure.Docker;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace CodeInterpreter.Infrastructure.Packages;
+
+/// <summary>
+/// Package environments as Docker volumes, one per requirement set and executor image, each built once by a
+/// locked-down builder container (the sandbox's settings; the network only an index mode needs) and then
+/// mounted read-only by the sandboxes that need it. Builds of one set share one flight; a failed build leaves
+/// nothing behind; the least recently used environments not in use go when the cache outgrows ENV_CACHE_MB.
+/// </summary>
+internal sealed partial class DockerPackageEnvironments(
+    ContainerOperations containers,
+    PackageBuildNetwork buildNetwork,
+    IOptions<PackageOptions> packageOptions,
+    IOptions<SandboxOptions> sandboxOptions,
+    TimeProvider clock,
+    ILogger<DockerPackageEnvironments> logger) : IPackageEnvironments, IDisposable
+{
+    /// <summary>Label of every environment volume: its hash.</summary>
+    public const string EnvironmentLabel = "code-interpreter.environment";
+
+    private const string VolumePrefix = "code-interpreter-env-";
+    private const int MaxProbeBytes = 4 * 1024 * 1024;
+    private const int MaxBuildOutputBytes = 64 * 1024;
+    private const int FailureLines = 15;
+
+    /// <summary>Builds of different sets running at once; more wait their turn (each is a container doing pip's work).</summary>
+    private const int ConcurrentBuilds = 2;
+
+    // Everything the probe prints is hostile: it is parsed as JSON and every entry checked.
+    private const string ProbeScript = """
+        import importlib.metadata as m, json, pkgutil, sys
+        dists = {}
+        for d in m.distributions():
+            name = d.metadata['Name']
+            if name and name not in dists:
+                dists[name] = d.version
+        modules = sorted({x.name for x in pkgutil.iter_modules()} | set(sys.builtin_module_names))
+        print(json.dumps({'distributions': dists, 'modules': modules, 'stdlib': sorted(sys.stdlib_module_names)}))
+        """;
+
+    // Run as the sandbox user in the builder: a venv over the image's packages (so what the image has is not
+    // installed again), the image's distributions pinned as constraints (so a conflicting pin fails in pip's
+    // resolver instead of shadowing them), then pip with the source's arguments ("$@").
+    private const string BuildScript = """
+        set -eu
+        printf '%s\n' "$REQUIREMENTS" > /tmp/requirements.txt
+        python3 - > /tmp/constraints.txt <<'PY'
+        import importlib.metadata as m
+        from packaging.version import Version, InvalidVersion
+        seen = set()
+        for d in m.distributions():
+            name = d.metadata['Name']
+            if not name or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            try:
+                Version(d.version)
+            except InvalidVersion:
+                continue
+            print(f'{name}=={d.version}')
+        PY
+        python3 -m venv --without-pip --system-site-packages /opt/packages
+        /opt/packages/bin/python -m pip install --no-input --disable-pip-version-check --no-cache-dir \
+          --no-warn-script-location -c /tmp/constraints.txt -r /tmp/requirements.txt "$@"
+        touch /opt/packages/.complete
+        echo "size-kb $(du -sk /opt/packages | cut -f1)"
+        """;
+
+    private readonly ConcurrentDictionary<string, Lazy<Task<InstalledPackages>>> _probes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Task<Entry>> _building = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly WheelhouseModules _wheelhouseModules = new();
+    private readonly SemaphoreSlim _buildSlots = new(ConcurrentBuilds, ConcurrentBuilds);
+    private long _builds;
+
+    /// <summary>Builds started since the service started (successful or not).</summary>
+    public long Builds => Interlocked.Read(ref _builds);
+
+    public string? Source => packageOptions.Value.Describe();
+
+    public void Dispose() => _buildSlots.Dispose();
+
+    public Task<IReadOnlyDictionary<string, string>?> SourceModulesAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(packageOptions.Value.Wheelhouse is { Length: > 0 } wheelhouse ? _wheelhouseModules.Read(wheelhouse) : null);
+
+    public async Task<InstalledPackages> InstalledAsync(string? image, CancellationToken cancellationToken)
+    {
+        var reference = image ?? sandboxOptions.Value.ExecutorImage;
+        var imageId = await ImageIdAsync(reference, cancellationToken).ConfigureAwait(false);
+        var probe = _probes.GetOrAdd(imageId, _ => new Lazy<Task<InstalledPackages>>(() => ProbeAsync(reference)));
+        try
+        {
+            return await probe.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (probe.Value.IsFaulted)
+        {
+            _probes.TryRemove(new KeyValuePair<string, Lazy<Task<InstalledPackages>>>(imageId, probe));
+            throw;
+        }
+    }
+
+    public async Task<PackageEnvironmentLease> AcquireAsync(RequirementSet requirements, string? image, CancellationToken cancellationToken)
+    {
+        if (!packageOptions.Value.HasSource)
+        {
+            throw new InvalidOperationException("No package source is configured: nothing can be built.");
+        }
+
+        var reference = image ?? sandboxOptions.Value.ExecutorImage;
+        var imageId = await ImageIdAsync(reference, cancellationToken).ConfigureAwait(false);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(imageId + "\n" + requirements)));
+        Task<Entry> build;
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(hash, out var cached))
+            {
+                return Lease(cached);
+            }
+
+            if (!_building.TryGetValue(hash, out build!))
+            {
+                // Not the caller's token: others may wait for this build, and a build half done is worth nothing.
+                build = BuildAsync(hash, requirements, reference);
+                _building[hash] = build;
+            }
+        }
+
+        var entry = await build.WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            return Lease(entry);
+        }
+    }
+
+    public Task<IReadOnlyList<PackageEnvironmentInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<PackageEnvironmentInfo> list =
+            [
+                .. _entries.Values.OrderByDescending(e => e.LastUsedAt)
+                    .Select(e => new PackageEnvironmentInfo(e.Hash, e.Requirements.Lines, e.SizeBytes, e.CreatedAt, e.LastUsedAt, e.InUse > 0)),
+            ];
+            return Task.FromResult(list);
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string hash, CancellationToken cancellationToken)
+    {
+        Entry? entry;
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(hash, out entry))
+            {
+                return false;
+            }
+
+            if (entry.InUse > 0)
+            {
+                throw new ConflictException($"environment {hash} is in use by a running sandbox; delete it when that has ended");
+            }
+
+            _entries.Remove(hash);
+        }
+
+        if (!await TryRemoveVolumeAsync(entry.Volume).ConfigureAwait(false))
+        {
+            lock (_gate)
+            {
+                _entries.TryAdd(hash, entry);
+            }
+
+            throw new ConflictException($"environment {hash} is in use by a sandbox or session; delete it when that has ended");
+        }
+
+        return true;
+    }
+
+    private PackageEnvironmentLease Lease(Entry entry)
+    {
+        entry.InUse++;
+        entry.LastUsedAt = clock.GetUtcNow();
+        return new PackageEnvironmentLease(entry.Hash, entry.Volume, () =>
+        {
+            lock (_gate)
+            {
+                entry.InUse--;
+                entry.LastUsedAt = clock.GetUtcNow();
+            }
+        });
+    }
+
+    private async Task<Entry> BuildAsync(string hash, RequirementSet requirements, string image)
+    {
+        await Task.Yield();
+        try
+        {
+            Entry entry;
+            await _buildSlots.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                entry = await BuildOnceAsync(hash, requirements, image).ConfigureAwait(false);
+            }
+            finally
+            {
+                _buildSlots.Release();
+            }
+
+            lock (_gate)
+            {
+                _entries[hash] = entry;
+            }
+
+            await EvictAsync(keep: hash).ConfigureAwait(false);
+            return entry;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _building.Remove(hash);
+            }
+        }
+    }
+
+    private async Task<Entry> BuildOnceAsync(string hash, RequirementSet requirements, string image)
+    {
+        Interlocked.Increment(ref _builds);
+        var options = packageOptions.Value;
+        var volume = VolumePrefix + hash[..32];
+        // A volume left by an earlier build of this set that did not finish (the service stopped) is not trusted.
+        await TryRemoveVolumeAsync(volume).ConfigureAwait(false);
+        await containers.Client.Volumes.CreateAsync(
+            new VolumesCreateParameters
+            {
+                Name = volume,
+                Labels = new Dictionary<string, string>
+                {
+                    [EnvironmentLabel] = hash,
+                    [SandboxLabels.Instance] = sandboxOptions.Value.Instance,
+                },
+            },
+            CancellationToken.None).ConfigureAwait(false);
+
+        var started = Stopwatch.GetTimestamp();
+        OneOffContainer.Outcome outcome;
+        try
+        {
+            if (options.IndexUrl is { Length: > 0 })
+            {
+                await buildNetwork.EnsureAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            outcome = await OneOffContainer.RunAsync(
+                containers, BuilderSpec(options, image, volume, requirements), "package builder",
+                TimeSpan.FromSeconds(options.BuildTimeoutSec), MaxBuildOutputBytes, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
+        {
+            await TryRemoveVolumeAsync(volume).ConfigureAwait(false);
+            throw;
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var summary = string.Join(' ', requirements.Lines);
+        if (outcome.TimedOut || outcome.ExitCode != 0)
+        {
+            await TryRemoveVolumeAsync(volume).ConfigureAwait(false);
+            LogBuildFailed(hash, summary, outcome.ExitCode, outcome.TimedOut);
+            throw new RequestValidationException("requirements", outcome.TimedOut
+                ? $"building the package environment did not finish within ENV_BUILD_TIMEOUT_SEC ({options.BuildTimeoutSec} s)"
+                : $"building the package environment failed (pip):\n{LastLines(outcome.Stderr + "\n" + outcome.Stdout)}");
+        }
+
+        var sizeLine = outcome.Stdout.Split('\n').LastOrDefault(l => l.StartsWith("size-kb ", StringComparison.Ordinal));
+        var sizeKb = long.TryParse(sizeLine?["size-kb ".Length..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? kb : 0;
+        LogBuilt(hash, summary, (long)elapsed.TotalMilliseconds, sizeKb);
+        var now = clock.GetUtcNow();
+        return new Entry(hash, volume, requirements, sizeKb * 1024, now) { LastUsedAt = now };
+    }
+
+    private CreateContainerParameters BuilderSpec(PackageOptions options, string image, string volume, RequirementSet requirements)
+    {
+        var sandbox = sandboxOptions.Value;
+        var shape = new SandboxShape(options.BuildMemoryMb, Preload: "", Image: image);
+        var parameters = SandboxContainerSpec.Build(sandbox, shape, "package-build");
+        parameters.AttachStdin = false;
+        parameters.OpenStdin = false;
+        parameters.StdinOnce = false;
+        parameters.WorkingDir = "/tmp";
+        parameters.Entrypoint = ["/bin/sh", "-c", BuildScript, "sh"];
+        parameters.Cmd = [.. PipSourceArguments(options)];
+        parameters.Env = ["HOME=/tmp", "REQUIREMENTS=" + requirements, "PYTHONDONTWRITEBYTECODE="];
+        var host = parameters.HostConfig!;
+        host.Tmpfs!["/tmp"] = string.Create(CultureInfo.InvariantCulture, $"rw,nosuid,nodev,size={Math.Max(64, options.BuildMemoryMb / 2)}m,uid=10001,gid=10001,mode=1777");
+        // A wheelhouse needs no network at all; an index only this network, which reaches nothing else.
+        var offline = options.IndexUrl is not { Length: > 0 };
+        parameters.NetworkDisabled = offline;
+        host.NetworkMode = offline ? "none" : PackageBuildNetwork.Name;
+        host.Mounts =
+        [
+            new Mount { Type = "volume", Source = volume, Target = SandboxContainerSpec.PackagesPath },
+            .. options.Wheelhouse is { Length: > 0 } wheelhouse
+                ? [new Mount { Type = "bind", Source = wheelhouse, Target = "/wheelhouse", ReadOnly = true }]
+                : Array.Empty<Mount>(),
+        ];
+        // pip writes files much larger than a workspace's: the file size limit is the volume's own.
+        host.Ulimits = [.. host.Ulimits.Where(u => u.Name != "fsize")];
+        host.PidsLimit = Math.Max(host.PidsLimit ?? 0, 256);
+        return parameters;
+    }
+
+    private static IEnumerable<string> PipSourceArguments(PackageOptions options)
+    {
+        if (options.Wheelhouse is { Length: > 0 })
+        {
+            yield return "--no-index";
+            yield return "--find-links";
+            yield return "/wheelhouse";
+        }
+        else
+        {
+            yield return "--index-url";
+            yield return options.IndexUrl!;
+            if (options.TrustedHost is { Length: > 0 } trusted)
+            {
+                yield return "--trusted-host";
+                yield return trusted;
+            }
+        }
+
+        if (options.AllowSdist)
+        {
+            // A source build uses the image's setuptools: build isolation would fetch its own.
+            yield return "--no-build-isolation";
+        }
+        else
+        {
+            yield return "--only-binary";
+            yield return ":all:";
+        }
+    }
+
+    private async Task EvictAsync(string keep)
+    {
+        var budget = packageOptions.Value.CacheMb * 1024L * 1024;
+        while (true)
+        {
+            Entry? victim;
+            lock (_gate)
+            {
+                if (_entries.Values.Sum(e => e.SizeBytes) <= budget)
+                {
+                    return;
+                }
+
+                victim = _entries.Values.Where(e => e.InUse == 0 && e.Hash != keep).MinBy(e => e.LastUsedAt);
+                if (victim is null)
+                {
+                    return;
+                }
+
+                _entries.Remove(victim.Hash);
+            }
+
+            if (await TryRemoveVolumeAsync(victim.Volume).ConfigureAwait(false))
+            {
+                LogEvicted(victim.Hash, victim.SizeBytes / 1024);
+            }
+            else
+            {
+                // Mounted by a session or a sandbox still running: it stays, and is not counted against others.
+                lock (_gate)
+                {
+                    _entries.TryAdd(victim.Hash, victim);
+                }
+
+                return;
+            }
+        }
+    }
+
+    private async Task<bool> TryRemoveVolumeAsync(string volume)
+    {
+        try
+        {
+            await containers.Client.Volumes.RemoveAsync(volume, force: false, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+    }
+
+    private async Task<string> ImageIdAsync(string image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await containers.Client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false)).ID;
+        }
+        catch (DockerImageNotFoundException ex)
+        {
+            throw new ServiceUnavailableException($"The executor image '{image}' is missing.", TimeSpan.FromSeconds(5), ex);
+        }
+        catch (Exception ex) when (ContainerOperations.IsEngineUnreachable(ex))
+        {
+            throw ContainerOperations.EngineUnavailable(ex);
+        }
+    }
+
+    private async Task<InstalledPackages> ProbeAsync(string image)
+    {
+        var parameters = SandboxContainerSpec.Build(sandboxOptions.Value, new SandboxShape(256, Preload: "", Image: image), "package-probe");
+        parameters.AttachStdin = false;
+        parameters.OpenStdin = false;
+        parameters.StdinOnce = false;
+        parameters.Entrypoint = ["python3", "-c", ProbeScript];
+        parameters.Cmd = [];
+        var outcome = await OneOffContainer.RunAsync(
+            containers, parameters, "package probe", TimeSpan.FromSeconds(60), MaxProbeBytes, CancellationToken.None).ConfigureAwait(false);
+        if (outcome.ExitCode != 0)
+        {
+            throw new SandboxFailedException($"Could not list the packages of the executor image '{image}': {LastLines(outcome.Stderr)}");
+        }
+
+        return ParseProbe(outcome.Stdout, image);
+    }
+
+    private static InstalledPackages ParseProbe(string json, string image)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            var distributions = new Dictionary<string, PackageVersion>(StringComparer.Ordinal);
+            foreach (var dist in root.GetProperty("distributions").EnumerateObject())
+            {
+                if (dist.Value.GetString() is { } text && PackageVersion.TryParse(text, out var version))
+                {
+                    distributions.TryAdd(Requirement.Canonical(dist.Name), version);
+                }
+            }
+
+            return new InstalledPackages(
+                distributions,
+                root.GetProperty("modules").EnumerateArray().Select(m => m.GetString() ?? "").ToHashSet(StringComparer.Ordinal),
+                root.GetProperty("stdlib").EnumerateArray().Select(m => m.GetString() ?? "").ToHashSet(StringComparer.Ordinal));
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            throw new SandboxFailedException($"The package list of the executor image '{image}' could not be read: {ex.Message}", ex);
+        }
+    }
+
+    private static string LastLines(string text) =>
+        string.Join('\n', text.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).TakeLast(FailureLines));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Package environment {Hash} built in {DurationMs} ms ({SizeKb} KB): {Requirements}")]
+    private partial void LogBuilt(string hash, string requirements, long durationMs, long sizeKb);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Package environment {Hash} failed to build (exit {ExitCode}, timed out {TimedOut}): {Requirements}")]
+    private partial void LogBuildFailed(string hash, string requirements, long? exitCode, bool timedOut);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Package environment {Hash} evicted ({SizeKb} KB)")]
+    private partial void LogEvicted(string hash, long sizeKb);
+
+    /// <summary>A built environment; its mutable fields are guarded by the owner's lock.</summary>
+    private sealed class Entry(string hash, string volume, RequirementSet requirements, long sizeBytes, DateTimeOffset createdAt)
+    {
+        public string Hash { get; } = hash;
+
+        public string Volume { get; } = volume;
+
+        public RequirementSet Requirements { get; } = requirements;
+
+        public long SizeBytes { get; } = sizeBytes;
+
+        public DateTimeOffset CreatedAt { get; } = createdAt;
+
+        public DateTimeOffset LastUsedAt { get; set; }
+
+        public int InUse { get; set; }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text;
+using CodeInterpreter.Infrastructure.Docker;
+using Docker.DotNet.Models;
+
+namespace CodeInterpreter.Infrastructure.Packages;
+
+/// <summary>
+/// A container run once to its end for what it prints (the image probe, the package builder): its output
+/// is hostile and bounded (the last <c>maxBytes</c> of each stream are kept), its deadline enforced by a kill,
+/// and it is removed afterwards whatever happened.
+/// </summary>
+internal static class OneOffContainer
+{
+    /// <summary>What the container printed and how it ended.</summary>
+    public sealed record Outcome(long? ExitCode, string Stdout, string Stderr, bool TimedOut);
+
+    public static async Task<Outcome> RunAsync(
+        ContainerOperations containers, CreateContainerParameters parameters, string what, TimeSpan deadline, int maxBytes,
+        CancellationToken cancellationToken)
+    {
+        var (id, stream) = await containers.CreateAttachStartAsync(parameters, what, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(deadline);
+            var stdout = new Tail(maxBytes);
+            var stderr = new Tail(maxBytes);
+            var buffer = new byte[64 * 1024];
+            var timedOut = false;
+            try
+            {
+                while (true)
+                {
+                    var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, timeout.Token).ConfigureAwait(false);
+                    if (read.EOF)
+                    {
+                        break;
+                    }
+
+                    (read.Target == global::Docker.DotNet.MultiplexedStream.TargetStream.StandardError ? stderr : stdout)
+                        .Append(buffer.AsSpan(0, read.Count));
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                timedOut = true;
+                await containers.KillAsync(id).ConfigureAwait(false);
+            }
+
+            await containers.WaitForExitAsync(id, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            var state = await containers.InspectStateAsync(id).ConfigureAwait(false);
+            return new Outcome(timedOut ? null : state?.ExitCode, stdout.ToText(), stderr.ToText(), timedOut);
+        }
+        finally
+        {
+            stream.Dispose();
+            await containers.RemoveAsync(id).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The last bytes of a stream, at most a bound.</summary>
+    private sealed class Tail(int maxBytes)
+    {
+        private readonly List<byte> _bytes = [];
+
+        public void Append(ReadOnlySpan<byte> chunk)
+        {
+            _bytes.AddRange(chunk);
+            if (_bytes.Count > maxBytes)
+            {
+                _bytes.RemoveRange(0, _bytes.Count - maxBytes);
+            }
+        }
+
+        public string ToText() => Encoding.UTF8.GetString([.. _bytes]);
+    }
+}

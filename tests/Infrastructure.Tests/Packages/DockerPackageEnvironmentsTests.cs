@@ -1,0 +1,174 @@
+using CodeInterpreter.Application.Common.Exceptions;
+using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Domain.Packages;
+using CodeInterpreter.Infrastructure.Docker;
+using CodeInterpreter.Infrastructure.Options;
+using CodeInterpreter.Infrastructure.Packages;
+using CodeInterpreter.Infrastructure.Tests.Docker;
+using CodeInterpreter.Tests.Shared;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using MsOptions = Microsoft.Extensions.Options.Options;
+
+namespace CodeInterpreter.Infrastructure.Tests.Packages;
+
+/// <summary>
+/// Package environments built on the real engine from a wheelhouse of test packages made from source here
+/// (no network anywhere), mounted into real sandboxes.
+/// </summary>
+[NonParallelizable]
+public sealed class DockerPackageEnvironmentsTests : RealSandboxTests
+{
+    private TestWheelhouse _wheelhouse = null!;
+
+    [OneTimeSetUp]
+    public void MakeWheelhouse() => _wheelhouse = TestWheelhouse.Create();
+
+    [OneTimeTearDown]
+    public async Task RemoveEnvironmentsAsync()
+    {
+        _wheelhouse?.Dispose();
+        if (Sandbox is null)
+        {
+            return;
+        }
+
+        var volumes = await Sandbox.Client.Volumes.ListAsync(new VolumesListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"{SandboxLabels.Instance}={Sandbox.Options.Instance}"] = true },
+            },
+        });
+        foreach (var volume in volumes.Volumes ?? [])
+        {
+            await Sandbox.Client.Volumes.RemoveAsync(volume.Name, force: true);
+        }
+    }
+
+    private DockerPackageEnvironments Environments(bool allowSdist = false, int cacheMb = 2048)
+    {
+        var options = MsOptions.Create(new PackageOptions { Wheelhouse = _wheelhouse.Path, AllowSdist = allowSdist, CacheMb = cacheMb });
+        return new(
+            new ContainerOperations(Sandbox.Client, new EngineResilience(), NullLogger<ContainerOperations>.Instance),
+            new PackageBuildNetwork(Sandbox.Client, options, NullLogger<PackageBuildNetwork>.Instance),
+            options,
+            MsOptions.Create(Sandbox.Options),
+            TimeProvider.System,
+            NullLogger<DockerPackageEnvironments>.Instance);
+    }
+
+    private static RequirementSet Set(params string[] lines)
+    {
+        RequirementSet.TryParse(lines, out var set, out var error).Should().BeTrue(error);
+        return set!;
+    }
+
+    private Task<CodeInterpreter.Domain.Executions.ExecutionResult> RunWithAsync(PackageEnvironmentLease lease, string code) =>
+        Sandbox.RunAsync(code, timeoutMs: 30_000, configure: r => r with { PackageEnvironment = lease.Volume });
+
+    [Test]
+    public async Task A_built_environment_is_importable_in_a_sandbox_with_its_dependency_and_is_built_once()
+    {
+        var environments = Environments();
+
+        using (var lease = await environments.AcquireAsync(Set("CI_Alpha"), null, CancellationToken.None))
+        {
+            var result = await RunWithAsync(lease, "import ci_alpha, numpy, sys\nprint(ci_alpha.VALUE)\nprint(numpy.__file__)");
+            result.Stderr.Should().BeEmpty();
+            result.Stdout.Should().Be("alpha+beta\n/usr/lib/python3/dist-packages/numpy/__init__.py\n", "the image's numpy is never shadowed");
+        }
+
+        using (var again = await environments.AcquireAsync(Set("ci-alpha"), null, CancellationToken.None))
+        {
+            again.Volume.Should().StartWith("code-interpreter-env-");
+        }
+
+        environments.Builds.Should().Be(1, "the same set is built once");
+        (await environments.ListAsync(CancellationToken.None)).Should().ContainSingle()
+            .Which.Requirements.Should().Equal("ci-alpha");
+    }
+
+    [Test]
+    public async Task Concurrent_first_requests_for_one_set_wait_for_one_build()
+    {
+        var environments = Environments();
+
+        var leases = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => environments.AcquireAsync(Set("ci-beta==1.2.0"), null, CancellationToken.None)));
+
+        environments.Builds.Should().Be(1);
+        leases.Select(l => l.Volume).Distinct().Should().ContainSingle();
+        foreach (var lease in leases)
+        {
+            lease.Dispose();
+        }
+    }
+
+    [Test]
+    public async Task A_package_the_source_lacks_fails_the_build_with_pips_words_and_is_not_cached()
+    {
+        var environments = Environments();
+
+        var build = async () => await environments.AcquireAsync(Set("ci-nowhere"), null, CancellationToken.None);
+
+        (await build.Should().ThrowAsync<RequestValidationException>()).Which.Message
+            .Should().Contain("failed (pip)").And.Contain("No matching distribution found for ci-nowhere");
+        await build.Should().ThrowAsync<RequestValidationException>("a failed build is retried, not remembered as built");
+        environments.Builds.Should().Be(2);
+        (await environments.ListAsync(CancellationToken.None)).Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task A_pin_conflicting_with_the_images_own_package_fails_with_pips_message()
+    {
+        var build = async () => await Environments().AcquireAsync(Set("numpy<1.0"), null, CancellationToken.None);
+
+        (await build.Should().ThrowAsync<RequestValidationException>()).Which.Message.Should().Contain("numpy");
+    }
+
+    [Test]
+    public async Task A_source_only_package_is_refused_unless_source_builds_are_allowed()
+    {
+        var refused = async () => await Environments().AcquireAsync(Set("ci-gamma"), null, CancellationToken.None);
+        (await refused.Should().ThrowAsync<RequestValidationException>()).Which.Message.Should().Contain("ci-gamma");
+
+        using var lease = await Environments(allowSdist: true).AcquireAsync(Set("ci-gamma"), null, CancellationToken.None);
+        (await RunWithAsync(lease, "import ci_gamma; print(ci_gamma.VALUE)")).Stdout.Should().Be("gamma\n");
+    }
+
+    [Test]
+    public async Task The_mounted_environment_is_read_only_and_the_sandbox_still_has_only_loopback()
+    {
+        using var lease = await Environments().AcquireAsync(Set("ci-beta"), null, CancellationToken.None);
+
+        var result = await RunWithAsync(lease, """
+            import os, socket, ci_beta
+            try:
+                open(os.path.join(os.path.dirname(ci_beta.__file__), 'evil.py'), 'w')
+                print('wrote')
+            except OSError as e:
+                print('refused', e.errno)
+            print(sorted(name for _, name in socket.if_nameindex()))
+            """);
+
+        result.Stdout.Should().Be("refused 30\n['lo']\n");
+    }
+
+    [Test]
+    public async Task Environments_not_in_use_are_evicted_least_recently_used_first_when_the_cache_is_over_its_size()
+    {
+        var environments = Environments(cacheMb: 0);
+        string first;
+        using (var lease = await environments.AcquireAsync(Set("ci-beta>=1"), null, CancellationToken.None))
+        {
+            first = lease.Hash;
+        }
+
+        using var held = await environments.AcquireAsync(Set("ci-alpha>=1"), null, CancellationToken.None);
+
+        var listed = await environments.ListAsync(CancellationToken.None);
+        listed.Select(e => e.Hash).Should().Equal(held.Hash);
+        listed.Single().SizeBytes.Should().BePositive();
+        (await Sandbox.Client.Volumes.ListAsync(CancellationToken.None)).Volumes.Select(v => v.Name).Should().NotContain("code-interpreter-env-" + first[..32]);
+    }
+}

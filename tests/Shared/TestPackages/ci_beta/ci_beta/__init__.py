@@ -1,0 +1,2 @@
+"""A test package with no dependencies."""
+VALUE = 'beta'

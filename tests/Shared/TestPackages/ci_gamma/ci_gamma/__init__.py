@@ -1,0 +1,2 @@
+"""A test package only available as a source distribution."""
+VALUE = 'gamma'
