@@ -2,6 +2,7 @@ using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Executions;
 using CodeInterpreter.Infrastructure.Files;
 using CodeInterpreter.Infrastructure.Images;
+using CodeInterpreter.Infrastructure.Postgres;
 using CodeInterpreter.Infrastructure.Sessions;
 using Docker.DotNet;
 using Microsoft.Extensions.Configuration;
@@ -56,7 +57,12 @@ public static class DependencyInjection
         services.AddSingleton<ISandboxPoolStatus>(provider => provider.GetRequiredService<SandboxPool>());
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IFileStore, LocalFileStore>();
+        AddSharedState(services, configuration);
+        services.AddSingleton<LocalFileStore>();
+        services.AddSingleton<PostgresFileStore>();
+        services.AddSingleton<IFileStore>(provider => UsesPostgres(provider)
+            ? provider.GetRequiredService<PostgresFileStore>()
+            : provider.GetRequiredService<LocalFileStore>());
         services.AddSingleton<IValidateOptions<FileStorageOptions>, FileStorageDirectoryValidation>();
         // Depends on the store, so the storage directory is created (or start-up fails naming it) at start.
         services.AddHostedService<ExpiredFileSweeper>();
@@ -68,4 +74,22 @@ public static class DependencyInjection
         services.AddHostedService<SessionReaper>();
         return services;
     }
+
+    /// <summary>
+    /// DATABASE_URL and the PostgreSQL database behind it. Which store serves a port is decided when it
+    /// is first resolved, from the bound options, so every configuration source is seen.
+    /// </summary>
+    private static void AddSharedState(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DatabaseOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidation>();
+        services.AddSingleton(provider => new PostgresDatabase(
+            DatabaseConnection.Parse(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.DatabaseUrl
+                ?? throw new InvalidOperationException("DATABASE_URL is not set: the embedded store is in use.")),
+            provider.GetRequiredService<ILogger<PostgresDatabase>>()));
+        services.AddHostedService<DatabaseMonitor>();
+    }
+
+    private static bool UsesPostgres(IServiceProvider provider) =>
+        provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.UsesPostgres;
 }

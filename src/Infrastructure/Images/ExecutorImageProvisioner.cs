@@ -63,7 +63,7 @@ internal sealed partial class ExecutorImageProvisioner(
                     }
 
                     await EnsureImageAsync(stoppingToken).ConfigureAwait(false);
-                    if (!readiness.IsReady)
+                    if (!readiness.IsEngineReady)
                     {
                         readiness.MarkReady();
                         LogReady(Image);
@@ -123,7 +123,7 @@ internal sealed partial class ExecutorImageProvisioner(
             return;
         }
 
-        if (readiness.IsReady)
+        if (readiness.IsEngineReady)
         {
             LogDisappeared(Image);
         }
