@@ -44,6 +44,7 @@ public static class DependencyInjection
         services.AddSingleton<ServiceReadiness>();
         services.AddSingleton<ExecutionSlots>();
         services.AddSingleton<ExecutionRunner>();
+        services.AddSingleton<IQueuedExecutionRunner, QueuedExecutionRunner>();
         return services;
     }
 }

@@ -8,6 +8,7 @@ using Docker.DotNet;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace CodeInterpreter.Infrastructure;
 
@@ -45,8 +46,12 @@ public static class DependencyInjection
         services.AddSingleton<ContainerOperations>();
         services.AddSingleton<SandboxReaper>();
         services.AddSingleton<BackgroundExecutionJobs>();
-        services.AddSingleton<IExecutionJobs>(provider => provider.GetRequiredService<BackgroundExecutionJobs>());
-        services.AddHostedService(provider => provider.GetRequiredService<BackgroundExecutionJobs>());
+        services.AddSingleton<PostgresExecutionJobs>();
+        services.AddSingleton<IExecutionJobs>(provider => UsesPostgres(provider)
+            ? provider.GetRequiredService<PostgresExecutionJobs>()
+            : provider.GetRequiredService<BackgroundExecutionJobs>());
+        // The store in use is also the worker that runs its jobs.
+        services.AddHostedService(provider => (BackgroundService)provider.GetRequiredService<IExecutionJobs>());
         services.AddSingleton<SandboxNetwork>();
         services.AddSingleton<SandboxRemovals>();
         services.AddHostedService(provider => provider.GetRequiredService<SandboxRemovals>());
@@ -68,6 +73,12 @@ public static class DependencyInjection
         services.AddHostedService<ExpiredFileSweeper>();
 
         services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<InMemorySessionDirectory>();
+        services.AddSingleton<PostgresSessionDirectory>();
+        services.AddSingleton<ISessionDirectory>(provider => UsesPostgres(provider)
+            ? provider.GetRequiredService<PostgresSessionDirectory>()
+            : provider.GetRequiredService<InMemorySessionDirectory>());
+        services.AddHostedService<ReplicaHeartbeat>();
         services.AddSingleton<DockerSessionProvider>();
         services.AddSingleton<ISessionProvider>(provider => provider.GetRequiredService<DockerSessionProvider>());
         // Closes expired sessions while running and every session at shutdown.
@@ -88,6 +99,7 @@ public static class DependencyInjection
                 ?? throw new InvalidOperationException("DATABASE_URL is not set: the embedded store is in use.")),
             provider.GetRequiredService<ILogger<PostgresDatabase>>()));
         services.AddHostedService<DatabaseMonitor>();
+        services.AddSingleton<ReplicaIdentity>();
     }
 
     private static bool UsesPostgres(IServiceProvider provider) =>

@@ -35,9 +35,9 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
                 await using (var insert = new NpgsqlCommand(
                     "INSERT INTO files (file_id, owner, file_name, size_bytes, upload_time) VALUES ($1, $2, $3, 0, now())", connection, transaction))
                 {
-                    insert.Parameters.Add(Text(id));
-                    insert.Parameters.Add(Text(CallerContext.Owner));
-                    insert.Parameters.Add(Text(StoredFileName.Sanitize(fileName)));
+                    insert.Parameters.Add(SqlParameter.Text(id));
+                    insert.Parameters.Add(SqlParameter.Text(CallerContext.Owner));
+                    insert.Parameters.Add(SqlParameter.Text(StoredFileName.Sanitize(fileName)));
                     await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
@@ -48,7 +48,7 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
                 };
                 await using (var finish = new NpgsqlCommand("UPDATE files SET size_bytes = $2, upload_time = $3 WHERE file_id = $1", connection, transaction))
                 {
-                    finish.Parameters.Add(Text(id));
+                    finish.Parameters.Add(SqlParameter.Text(id));
                     finish.Parameters.Add(new NpgsqlParameter<long> { TypedValue = size });
                     finish.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = file.UploadTime });
                     await finish.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -85,7 +85,7 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
             }
 
             var command = new NpgsqlCommand("SELECT data FROM file_chunks WHERE file_id = $1 ORDER BY seq", connection, transaction);
-            command.Parameters.Add(Text(fileId));
+            command.Parameters.Add(SqlParameter.Text(fileId));
             var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
             return new ChunkedContentStream(connection, command, reader);
         }
@@ -108,8 +108,8 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
                 async connection =>
                 {
                     await using var command = new NpgsqlCommand("DELETE FROM files WHERE file_id = $1 AND owner IS NOT DISTINCT FROM $2", connection);
-                    command.Parameters.Add(Text(fileId));
-                    command.Parameters.Add(Text(CallerContext.Owner));
+                    command.Parameters.Add(SqlParameter.Text(fileId));
+                    command.Parameters.Add(SqlParameter.Text(CallerContext.Owner));
                     return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
                 },
                 cancellationToken);
@@ -120,7 +120,7 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
             {
                 await using var command = new NpgsqlCommand(
                     $"SELECT {Columns} FROM files WHERE owner IS NOT DISTINCT FROM $1 ORDER BY upload_time, file_id", connection);
-                command.Parameters.Add(Text(CallerContext.Owner));
+                command.Parameters.Add(SqlParameter.Text(CallerContext.Owner));
                 var files = new List<StoredFile>();
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -152,7 +152,7 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
             await using var insert = new NpgsqlCommand("INSERT INTO file_chunks (file_id, seq, data) VALUES ($1, $2, $3)", connection, transaction);
             var seqParameter = new NpgsqlParameter<int>();
             var dataParameter = new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea };
-            insert.Parameters.Add(Text(id));
+            insert.Parameters.Add(SqlParameter.Text(id));
             insert.Parameters.Add(seqParameter);
             insert.Parameters.Add(dataParameter);
             long total = 0;
@@ -203,7 +203,7 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
     private static async Task<StoredFile?> FindAsync(NpgsqlConnection connection, string fileId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand($"SELECT {Columns} FROM files WHERE file_id = $1", connection);
-        command.Parameters.Add(Text(fileId));
+        command.Parameters.Add(SqlParameter.Text(fileId));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         // Another key's file is not found, exactly like a file that does not exist.
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && Read(reader) is var file && file.IsVisibleTo(CallerContext.Owner)
@@ -216,9 +216,6 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
         {
             Owner = reader.IsDBNull(1) ? null : reader.GetString(1),
         };
-
-    private static NpgsqlParameter Text(string? value) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 
     // PostgreSQL keeps microseconds: the time handed back is the time read back later.
     private static DateTimeOffset Microseconds(DateTimeOffset at) => at.ToUniversalTime().AddTicks(-(at.UtcTicks % 10));
