@@ -177,7 +177,9 @@ internal sealed partial class PostgresExecutionJobs(
             {
                 await HeartbeatAsync(stoppingToken).ConfigureAwait(false);
                 await EndExpiredLeasesAsync(stoppingToken).ConfigureAwait(false);
-                while (readiness.IsReady && _running.Count < concurrencyOptions.Value.MaxConcurrentExecutions
+                // Nothing new once stopping (StopAsync runs before this loop's token is cancelled).
+                while (!_stopping.IsCancellationRequested && readiness.IsReady
+                    && _running.Count < concurrencyOptions.Value.MaxConcurrentExecutions
                     && await ClaimAsync(stoppingToken).ConfigureAwait(false) is { } claimed)
                 {
                     Run(claimed.Job, claimed.Execution);
