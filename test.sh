@@ -6,6 +6,7 @@ cd "$(dirname "$0")"
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
 setup_all
+ensure_runsc   # the security tests run under runc and under gVisor
 ensure_test_registry
 ensure_test_python
 # The shared-state tests run against a real PostgreSQL (TEST_DATABASE_URL): never skipped, so a
@@ -56,7 +57,11 @@ for trx in "$results"/*.trx; do
   f=$(echo "$counters" | grep -o ' failed="[0-9]*"' | grep -o '[0-9]*')
   e=$(echo "$counters" | grep -o ' error="[0-9]*"' | grep -o '[0-9]*')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+  # The failed tests by name, last, where a log cut to its tail still shows them.
+  grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\)"[^>]*>' "$trx" \
+    | sed -n 's/.* testName="\([^"]*\)".*/[test] FAILED \1/p' >&2 || true
 done
+[ "$restart_failed" -eq 0 ] || echo "[test] FAILED engine restart check (see $results/engine-restart.log)" >&2
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1   # the run failed without a failed test (build or host error): never report green
 fi

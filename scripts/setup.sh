@@ -135,6 +135,52 @@ stop_postgres() {
   unset PG_TEST_DIR TEST_DATABASE_URL
 }
 
+# gVisor's runsc as an engine runtime named "runsc" (EXECUTOR_RUNTIME=runsc): Debian's package, registered
+# in /etc/docker/daemon.json (merged into what is there) and the engine reloaded with SIGHUP, which keeps
+# running containers. --network=none: gVisor cannot run in the host's network namespace and sandboxes
+# have no network; --oci-seccomp: the service's seccomp profile applies inside gVisor too.
+RUNSC_RUNTIME_ARGS='["--platform=ptrace", "--network=none", "--oci-seccomp"]'
+runsc_registered() { docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; }
+ensure_runsc() {
+  runsc_registered && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    setup_log "the runsc runtime is not registered in the Docker engine and registering it needs root"; return 1
+  fi
+  if ! command -v runsc >/dev/null 2>&1; then
+    setup_log "installing gVisor (Debian package runsc)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q runsc >&2 \
+      || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q runsc >&2; }
+  fi
+  local config=/etc/docker/daemon.json runsc_path
+  runsc_path=$(command -v runsc)
+  mkdir -p /etc/docker
+  [ -s "$config" ] || echo '{}' >"$config"
+  python3 - "$config" "$runsc_path" "$RUNSC_RUNTIME_ARGS" <<'PY' || { setup_log "could not register runsc in $config"; return 1; }
+import json, sys
+path, runsc, args = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+with open(path) as f:
+    config = json.load(f)
+config.setdefault("runtimes", {})["runsc"] = {"path": runsc, "runtimeArgs": args}
+with open(path, "w") as f:
+    json.dump(config, f, indent=2)
+PY
+  setup_log "registered runsc in $config; reloading the engine"
+  if pgrep -x dockerd >/dev/null 2>&1; then
+    kill -HUP "$(pgrep -x dockerd | head -n 1)"
+  fi
+  local deadline=$((SECONDS + 30))
+  until runsc_registered; do
+    if [ $SECONDS -ge $deadline ]; then
+      setup_log "the engine did not list runsc within 30 s of the reload (a dockerd not started by these scripts reads its own config?)"; return 1
+    fi
+    sleep 1
+  done
+  setup_log "runtime runsc (gVisor $(runsc --version 2>/dev/null | head -n 1 | awk '{print $3}')) registered"
+}
+
 setup_all() {
-  ensure_dotnet && ensure_engine && ensure_executor_image
+  ensure_dotnet && ensure_engine && ensure_executor_image || return 1
+  if [ "${EXECUTOR_RUNTIME:-runc}" = runsc ]; then
+    ensure_runsc
+  fi
 }

@@ -10,6 +10,9 @@ internal static class BenchTargets
 {
     private const double HelloP50Ms = 25;
     private const double PandasP50Ms = 40;
+
+    // python-executor reports about 250 ms per run; the facade's issue asks for an order of magnitude below.
+    private const double PyExecEvalP50Ms = 25;
     private const double PandasSpeedUp = 10;
     private const double ThroughputShareOfEngine = 0.8;
     private const double OpenLoopOverQuietCall = 1.25;
@@ -21,6 +24,7 @@ internal static class BenchTargets
         {
             yield return Latency(results.PoolOn, Workload.Hello, kind, HelloP50Ms);
             yield return Latency(results.PoolOn, Workload.Pandas, kind, PandasP50Ms);
+            yield return Latency(results.PoolOn, Workload.PyExecEval, kind, PyExecEvalP50Ms);
             yield return SpeedUp(results, kind);
         }
 

@@ -6,8 +6,8 @@ using System.Text.Json;
 namespace CodeInterpreter.Bench;
 
 /// <summary>
-/// Sends workloads to the service, one-shot (POST /v1/execute) or in a session
-/// (POST /v1/sessions/{id}/execute), and judges each answer.
+/// Sends workloads to the service, one-shot (POST /v1/execute, or POST /api/v1/eval for the
+/// python-executor workload) or in a session (POST /v1/sessions/{id}/execute), and judges each answer.
 /// </summary>
 internal sealed class ExecuteClient(HttpClient http)
 {
@@ -23,7 +23,9 @@ internal sealed class ExecuteClient(HttpClient http)
     };
 
     public Task<RequestOutcome> ExecuteAsync(Workload workload, CancellationToken cancellationToken) =>
-        PostCodeAsync("/v1/execute", workload, cancellationToken);
+        workload.ThroughPyExec
+            ? PostAsync("/api/v1/eval", workload, new PyExecEvalBody(workload.Code, EvalLastExpr: true), JudgePyExec, cancellationToken)
+            : PostCodeAsync("/v1/execute", workload, cancellationToken);
 
     public Task<RequestOutcome> ExecuteInSessionAsync(string sessionId, Workload workload, CancellationToken cancellationToken) =>
         PostCodeAsync($"/v1/sessions/{Uri.EscapeDataString(sessionId)}/execute", workload, cancellationToken);
@@ -60,17 +62,21 @@ internal sealed class ExecuteClient(HttpClient http)
         return response.StatusCode == HttpStatusCode.NoContent;
     }
 
-    private async Task<RequestOutcome> PostCodeAsync(string path, Workload workload, CancellationToken cancellationToken)
+    private Task<RequestOutcome> PostCodeAsync(string path, Workload workload, CancellationToken cancellationToken) =>
+        PostAsync(path, workload, new ExecuteRequestBody(workload.Code, CodeTimeoutMs), Judge, cancellationToken);
+
+    private async Task<RequestOutcome> PostAsync<TBody>(
+        string path, Workload workload, TBody request, Func<Workload, HttpStatusCode, string, string?> judge,
+        CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            using var response = await http.PostAsJsonAsync(
-                path, new ExecuteRequestBody(workload.Code, CodeTimeoutMs), Json, cancellationToken).ConfigureAwait(false);
+            using var response = await http.PostAsJsonAsync(path, request, Json, cancellationToken).ConfigureAwait(false);
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             // End-to-end: stopped once the whole body is in, before the client spends time parsing it.
             var latency = stopwatch.Elapsed;
-            return new RequestOutcome(latency, Judge(workload, response.StatusCode, body));
+            return new RequestOutcome(latency, judge(workload, response.StatusCode, body));
         }
         catch (HttpRequestException ex)
         {
@@ -110,7 +116,39 @@ internal sealed class ExecuteClient(HttpClient http)
         };
     }
 
+    // python-executor's result: a traceback is "completed" with a non-zero exit code, a timeout "failed".
+    private static string? JudgePyExec(Workload workload, HttpStatusCode status, string body)
+    {
+        if (status != HttpStatusCode.OK)
+        {
+            return $"HTTP {(int)status}";
+        }
+
+        PyExecResultBody? result;
+        try
+        {
+            result = JsonSerializer.Deserialize<PyExecResultBody>(body, Json);
+        }
+        catch (JsonException)
+        {
+            return "unparseable response";
+        }
+
+        return result switch
+        {
+            null => "empty response",
+            { Status: not "completed" } => $"status {result.Status ?? "null"}",
+            { ExitCode: not 0 } => $"exit code {result.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}",
+            _ when !workload.IsExpectedStdout(result.Stdout ?? "") => "unexpected stdout",
+            _ => null,
+        };
+    }
+
     private sealed record ExecuteRequestBody(string Code, int TimeoutMs);
+
+    private sealed record PyExecEvalBody(string Code, bool EvalLastExpr);
+
+    private sealed record PyExecResultBody(string? Status, string? Stdout, int? ExitCode);
 
     private sealed record SessionCreateRequestBody(int TtlSeconds);
 

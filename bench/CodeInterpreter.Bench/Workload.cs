@@ -4,8 +4,11 @@ namespace CodeInterpreter.Bench;
 /// One kind of request the benchmark sends, with the stdout a correct answer must have.
 /// <paramref name="ScriptCode"/> is the same work as a script run by <c>python3 file.py</c> (the
 /// reference's design), which echoes no last-line value: it prints it instead, for the same stdout.
+/// <paramref name="ThroughPyExec"/> sends it to the python-executor facade (<c>POST /api/v1/eval</c>)
+/// instead of <c>POST /v1/execute</c>.
 /// </summary>
-internal sealed record Workload(string Name, string Code, Func<string, bool> IsExpectedStdout, string? ScriptCode = null)
+internal sealed record Workload(
+    string Name, string Code, Func<string, bool> IsExpectedStdout, string? ScriptCode = null, bool ThroughPyExec = false)
 {
     private const int MegabyteOutputLength = 1_000_000;
 
@@ -26,7 +29,10 @@ internal sealed record Workload(string Name, string Code, Func<string, bool> IsE
             && stdout.AsSpan(0, MegabyteOutputLength).IndexOfAnyExcept('x') < 0
             && stdout[^1] == '\n');
 
-    public static IReadOnlyList<Workload> All { get; } = [Hello, Pandas, MegabyteOutput];
+    /// <summary>python-executor's own measure: <c>print(1)</c> through <c>POST /api/v1/eval</c>, as its clients send it.</summary>
+    public static Workload PyExecEval { get; } = new("/api/v1/eval print(1)", "print(1)", stdout => stdout == "1\n", ThroughPyExec: true);
+
+    public static IReadOnlyList<Workload> All { get; } = [Hello, Pandas, MegabyteOutput, PyExecEval];
 
     /// <summary>The first call of a session, not measured: defines the variable the measured calls update.</summary>
     public static Workload SessionStart { get; } = new("session start", "x = 0", stdout => stdout.Length == 0);

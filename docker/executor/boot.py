@@ -7,6 +7,12 @@ imports only its own modules.
 
 import os
 
+from codeinterpreter_runner.limits import set_dumpable
+
+# Before anything else: the code runs as the same uid, and must not reach the protocol stream
+# through /proc/1/fd (PROTOCOL.md, "Security").
+set_dumpable(False)
+
 if os.environ.get('RUNNER_MODE') == 'session':  # persistent interpreter (PROTOCOL.md, "Session mode")
     from codeinterpreter_runner import session as mode
 else:

@@ -21,7 +21,8 @@ input_hash() { cat "$@" | sha256sum | cut -c1-16; }
 # The image's inputs: every file the Dockerfile copies (the runner package's files in name order,
 # byte code excluded as in .dockerignore), and their names, so a rename changes the tag too.
 mapfile -t package_files < <(cd "$here" && find codeinterpreter_runner -type f ! -name '*.pyc' ! -path '*/__pycache__/*' | LC_ALL=C sort)
-inputs=(Dockerfile .dockerignore packages.txt boot.py "${package_files[@]}" mpl/codeinterpreter_show.py build.sh)
+inputs=(Dockerfile .dockerignore packages.txt boot.py "${package_files[@]}" mpl/codeinterpreter_show.py
+        ipython/IPython/__init__.py ipython/IPython/display.py build.sh)
 tag="$name:$(cd "$here" && input_hash <(printf '%s\n' "${inputs[@]}") "${inputs[@]}")"
 
 apt_mirror() {

@@ -49,6 +49,7 @@ try
 
     var app = builder.Build();
     ConfigurationCheck.Run(app.Services);
+    OpenAccessWarning.Register(app);
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseMiddleware<ApiKeyMiddleware>();

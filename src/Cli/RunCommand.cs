@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
 using CodeInterpreter.Client;
 
 namespace CodeInterpreter.Cli;
@@ -35,10 +37,14 @@ internal static class RunCommand
         {
             Description = "Print only the code's standard output: no stderr, no notes",
         };
+        var saveOutputs = new Option<string?>("--save-outputs")
+        {
+            Description = "Write the images the code displayed (plt.show(), display()) to this folder as output-<n>.png|jpg",
+        };
 
         var command = new Command("run", "Run a Python script in a fresh sandbox; exits with its exit code (124 when timed out)")
         {
-            script, scriptArgs, files, timeout, echo, quiet,
+            script, scriptArgs, files, timeout, echo, quiet, saveOutputs,
         };
         command.SetAction((parse, cancellationToken) => CinApp.WithServiceAsync(parse, service, environment, connection =>
             RunAsync(connection, environment, new RunOptions(
@@ -47,11 +53,12 @@ internal static class RunCommand
                 parse.GetValue(files) ?? [],
                 parse.GetValue(timeout),
                 parse.GetValue(echo),
-                parse.GetValue(quiet)), cancellationToken)));
+                parse.GetValue(quiet),
+                parse.GetValue(saveOutputs)), cancellationToken)));
         return command;
     }
 
-    private sealed record RunOptions(string Script, string[] Args, string[] Files, int? TimeoutMs, bool Echo, bool Quiet);
+    private sealed record RunOptions(string Script, string[] Args, string[] Files, int? TimeoutMs, bool Echo, bool Quiet, string? SaveOutputs);
 
     private static async Task<int> RunAsync(
         ServiceConnection connection, CinEnvironment environment, RunOptions options, CancellationToken cancellationToken)
@@ -97,7 +104,8 @@ internal static class RunCommand
             }
 
             var result = await connection.Executions.ExecuteAsync(request, cancellationToken);
-            await ReportAsync(result, environment, options);
+            var saved = options.SaveOutputs is { } folder ? await SaveImagesAsync(result, folder, cancellationToken) : [];
+            await ReportAsync(result, environment, options, saved);
             return result switch
             {
                 { TimedOut: true } => ExitCodes.TimedOut,
@@ -122,7 +130,7 @@ internal static class RunCommand
         }
     }
 
-    private static async Task ReportAsync(ExecuteResponse result, CinEnvironment environment, RunOptions options)
+    private static async Task ReportAsync(ExecuteResponse result, CinEnvironment environment, RunOptions options, IReadOnlyList<string> saved)
     {
         await environment.Out.WriteAsync(result.Stdout);
         await environment.Out.FlushAsync();
@@ -163,12 +171,58 @@ internal static class RunCommand
             notes.Add($"not returned: {dropped.Path} ({dropped.Reason})");
         }
 
+        notes.AddRange(saved.Select(path => $"saved displayed image {path}"));
+        if (result.OutputsTruncated || result.Outputs.Any(o => o.Truncated))
+        {
+            notes.Add("some displayed items were cut at the server's MAX_OUTPUT_ITEMS or MAX_OUTPUT_BYTES");
+        }
+
+        if (result.Usage is { } usage)
+        {
+            var cpu = usage.CpuMs is { } cpuMs ? $"{cpuMs} ms" : "unknown";
+            var peak = usage.PeakMemoryBytes is { } bytes ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024.0):0.0} MiB") : "unknown";
+            notes.Add($"usage: cpu {cpu}, peak memory {peak}, wall {usage.WallMs} ms");
+        }
+
         foreach (var note in notes)
         {
             await environment.Error.WriteLineAsync($"cin: {note}");
         }
 
         await environment.Error.FlushAsync();
+    }
+
+    /// <summary>Writes every displayed PNG or JPEG image into <paramref name="folder"/> (created if needed); returns the paths written.</summary>
+    private static async Task<IReadOnlyList<string>> SaveImagesAsync(ExecuteResponse result, string folder, CancellationToken cancellationToken)
+    {
+        var written = new List<string>();
+        var number = 0;
+        foreach (var output in result.Outputs)
+        {
+            number++;
+            foreach (var (mime, extension) in (ReadOnlySpan<(string, string)>)[("image/png", "png"), ("image/jpeg", "jpg")])
+            {
+                if (output.Data.TryGetValue(mime, out var value) && value is JsonElement { ValueKind: JsonValueKind.String } base64
+                    && base64.TryGetBytesFromBase64(out var bytes))
+                {
+                    var path = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"output-{number}.{extension}"));
+                    try
+                    {
+                        Directory.CreateDirectory(folder);
+                        await File.WriteAllBytesAsync(path, bytes, cancellationToken);
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        throw new CinException(ExitCodes.UsageError, $"cannot write {path}: {ex.Message}");
+                    }
+
+                    written.Add(path);
+                    break;
+                }
+            }
+        }
+
+        return written;
     }
 
     private static void CheckInputNames(string[] files)

@@ -53,6 +53,28 @@ internal static class RealEngine
     }
 
     /// <summary>
+    /// The engine knows <paramref name="runtime"/> (runc always; runsc once <c>ensure_runsc</c> of
+    /// scripts/setup.sh registered it, as test.sh does). Missing: fails in CI, ignored elsewhere.
+    /// </summary>
+    public static async Task RequireRuntimeAsync(string runtime)
+    {
+        using var client = CreateClient();
+        var info = await client.System.GetSystemInfoAsync();
+        if (info.Runtimes?.ContainsKey(runtime) == true)
+        {
+            return;
+        }
+
+        var problem = $"the Docker engine at {DockerHost} has no runtime '{runtime}' (test.sh registers runsc with scripts/setup.sh's ensure_runsc)";
+        if (InCi)
+        {
+            Assert.Fail($"CI=true and {problem}");
+        }
+
+        Assert.Ignore(problem);
+    }
+
+    /// <summary>
     /// Sandbox containers of one service instance, in any state; with <paramref name="coldOnly"/>,
     /// only those started for one execution (labelled with its id), not the pool's (labelled "pool",
     /// parked or handed to a request).

@@ -199,7 +199,8 @@ export interface IExecutionsClient {
 
     /**
      * Runs the code like POST /v1/execute and streams it as server-sent events:
-    event: output with {stream: "stdout"|"stderr", data} as output arrives, then one
+    event: output with {stream: "stdout"|"stderr", data} as output arrives, event: display
+    with a display item (as in the result's outputs) as the code displays it, then one
     event: result with the same fields as /v1/execute, or event: error with
     {message}. Refusals (422, 404, 403, 429, 503) come as plain problem details before any
     event. Disconnecting kills the sandbox.
@@ -286,7 +287,8 @@ export class ExecutionsClient implements IExecutionsClient {
 
     /**
      * Runs the code like POST /v1/execute and streams it as server-sent events:
-    event: output with {stream: "stdout"|"stderr", data} as output arrives, then one
+    event: output with {stream: "stdout"|"stderr", data} as output arrives, event: display
+    with a display item (as in the result's outputs) as the code displays it, then one
     event: result with the same fields as /v1/execute, or event: error with
     {message}. Refusals (422, 404, 403, 429, 503) come as plain problem details before any
     event. Disconnecting kills the sandbox.
@@ -1026,6 +1028,12 @@ listed). Every file is stored: download it with GET /v1/files/{file_id}. */
     oom_killed: boolean;
     /** The uncaught exception of the code (syntax errors included), or null. */
     error: ExecutionErrorInfo | undefined;
+    /** What the run cost: CPU time, peak memory and wall time, measured in its sandbox (not in the reference API). */
+    usage?: ExecutionUsageInfo | undefined;
+    /** What the code displayed, in order (not in the reference API): at most MAX_OUTPUT_ITEMS items, within MAX_OUTPUT_BYTES together. */
+    outputs?: DisplayOutputInfo[];
+    /** True when the code displayed more than MAX_OUTPUT_ITEMS items; the rest are not in Outputs. */
+    outputs_truncated?: boolean;
 }
 
 /** A workspace entry created or changed by the code. */
@@ -1056,6 +1064,28 @@ export interface ExecutionErrorInfo {
     message: string;
     /** Line in the submitted code, when known. */
     line?: number | undefined;
+}
+
+/** What a run cost, measured (never estimated) in its sandbox. CPU time and peak memory are the kernel's accounting of the sandbox's cgroup, which the code cannot write; the runner that reads them shares the sandbox with the code, so treat them as accounting, not as proof. */
+export interface ExecutionUsageInfo {
+    /** CPU time (user + system) of the code and every process it started, in milliseconds; null when unknown (a timed-out run). */
+    cpu_ms?: number | undefined;
+    /** The sandbox's peak memory in bytes (the runner and preloaded modules included; in a session, the peak since the session started); null when unknown. */
+    peak_memory_bytes?: number | undefined;
+    /** Wall-clock time of the code in milliseconds, as the runner measured it. */
+    wall_ms: number;
+}
+
+/** One thing the code displayed, as Jupyter shows it: a display(obj) call, a figure of plt.show() (also stored as a file), or the value of the trailing expression with last_line_interactive. */
+export interface DisplayOutputInfo {
+    /** display_data (display() and figures) or execute_result (the trailing expression's value). */
+    type: string;
+    /** A MIME bundle: text/plain always (when within the bounds), and for rich objects text/html,
+application/json (a JSON value; for a DataFrame {columns, records, total_rows, truncated} of at most 50
+rows), image/png or image/jpeg (base64), image/svg+xml, text/markdown, text/latex. */
+    data: { [key: string]: any; };
+    /** True when part of this item was cut: over MAX_OUTPUT_BYTES (all items together), a MIME type not allowed, or malformed. */
+    truncated: boolean;
 }
 
 export interface ProblemDetails {
@@ -1164,6 +1194,8 @@ export interface HealthResponse {
     message?: string | undefined;
     /** The service version (semver). */
     version: string;
+    /** The container runtime sandboxes run under: runc or runsc (gVisor). Not in the reference's shape. */
+    runtime?: string | undefined;
 }
 
 /** Readiness: the engine answers and the executor image exists. */
@@ -1172,6 +1204,8 @@ export interface ReadinessResponse {
     status: string;
     /** What the warm pool holds right now. */
     pool: PoolStatusResponse;
+    /** The container runtime sandboxes run under: runc or runsc (gVisor). */
+    runtime?: string | undefined;
 }
 
 /** The warm pool at the moment of the probe. */
@@ -1231,6 +1265,12 @@ listed). Every file is stored: download it with GET /v1/files/{file_id}. */
     oom_killed: boolean;
     /** The uncaught exception of the code (syntax errors included), or null. */
     error: ExecutionErrorInfo | undefined;
+    /** What the run cost: CPU time, peak memory and wall time, measured in its sandbox (not in the reference API). */
+    usage?: ExecutionUsageInfo | undefined;
+    /** What the code displayed, in order (not in the reference API): at most MAX_OUTPUT_ITEMS items, within MAX_OUTPUT_BYTES together. */
+    outputs?: DisplayOutputInfo[];
+    /** True when the code displayed more than MAX_OUTPUT_ITEMS items; the rest are not in Outputs. */
+    outputs_truncated?: boolean;
     /** True when the session's interpreter ended during (or since) the previous call and a fresh one
 took its place: it ignored the interrupt of a timeout, ran out of memory or CPU time, or the
 code ended it. Variables and imports of earlier calls are then gone; workspace files are kept. */

@@ -12,7 +12,9 @@ one way: a module imports only modules of the layers below its own.
   1  workspace    input files, the snapshot, generated files as `f` frames
      relay        a code process's pipes as `o`/`e` frames, its stdin, its end
      usercode     compiling and running the user's code in this process, its tracebacks
+     display      display items of the code: display(), the REPL echo, as MIME bundles
      limits       rlimits, OOM kills
+     usage        CPU time and peak memory from the cgroup, wall time
      startup      matplotlib's config directory, preloads
   0  protocol     JSON, frames to and from the service, request fields
 

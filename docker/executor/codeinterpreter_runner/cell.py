@@ -14,13 +14,17 @@ import sys
 import time
 
 from .protocol import CHUNK_BYTES, EXIT_RUNNER_FAILED, RequestError, is_plain_int, read_op
+from .processes import cpu_seconds, kill_started_since, sandbox_pids
 from .relay import (
-    DRAIN_SECONDS, POLL_SECONDS, POLL_SECONDS_NO_PIDFD, StdinFeeder, StreamRelay,
+    DRAIN_SECONDS, POLL_SECONDS, POLL_SECONDS_NO_PIDFD, DisplayRelay, StdinFeeder, StreamRelay,
     decode_wait_status, open_pidfd, parse_error_report,
 )
 
 CONTROL_LIMIT = 64 * 1024            # the interpreter's messages are untrusted: bound what we keep
 # What the interpreter needs of the request (stdin, files and the output bounds stay here).
+CPU_GRACE_SECONDS = 1.0              # past the cell's RLIMIT_CPU, which normally stops it first
+CPU_CHECK_SECONDS = 0.25
+
 CELL_FIELDS = ('code', 'last_line_interactive', 'argv', 'env', 'cpu_time_limit_sec',
                'fsize_limit_bytes', 'nofile_limit')
 
@@ -69,8 +73,9 @@ class CellRun:
     reaps through it and has it restart the interpreter.
     """
 
-    def __init__(self, session, request):
+    def __init__(self, session, request, clock):
         self.session = session
+        self.clock = clock           # usage: stopped as soon as the cell's outcome is known
         self.interpreter = session.interpreter
         self.request = request
         self.writer = session.writer
@@ -79,6 +84,13 @@ class CellRun:
         self.interrupt_at = None     # when the service asked for the interrupt
         self.sigint_sent = False
         self.grace = request['interrupt_grace_ms'] / 1000
+        # What existed before the cell: a stopped cell takes every newer process with it, and the
+        # CPU the cell may use is counted over the interpreter and them (the interpreter could
+        # raise its own RLIMIT_CPU: this is the limit the code cannot lift).
+        self.pids_before = sandbox_pids()
+        self.cpu_budget = request['cpu_time_limit_sec'] + CPU_GRACE_SECONDS
+        self.cpu_before = cpu_seconds(session.interpreter.pid)
+        self.cpu_checked_at = 0.0
         self.outcome = None          # (exit_code, signal, error) once known
         self.drain_deadline = None
         self.stdin_fd = None
@@ -91,11 +103,14 @@ class CellRun:
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
+        display_r, display_w = os.pipe()
         max_output = self.request['max_output_bytes']
         self.stdout = StreamRelay(self.writer, b'o', max_output)
         self.stderr = StreamRelay(self.writer, b'e', max_output)
-        self.readers = {stdout_r: self.stdout, stderr_r: self.stderr}
-        return (stdin_r, stdout_w, stderr_w), stdin_w
+        self.display = DisplayRelay(self.writer, self.request['max_display_bytes'],
+                                    self.request['max_output_items'])
+        self.readers = {stdout_r: self.stdout, stderr_r: self.stderr, display_r: self.display}
+        return (stdin_r, stdout_w, stderr_w, display_w), stdin_w
 
     def hand_over(self):
         """Send the cell with its pipes; a dead interpreter is replaced once."""
@@ -233,12 +248,20 @@ class CellRun:
         if self.outcome is None and not interpreter.alive():
             code, signum = decode_wait_status(interpreter.exit_status)
             self.outcome = (code, signum, None)
+        if self.outcome is None and self.started and now - self.cpu_checked_at >= CPU_CHECK_SECONDS:
+            self.cpu_checked_at = now
+            if self.cell_cpu_seconds() > self.cpu_budget:
+                # Over its CPU time: what RLIMIT_CPU would have done, had the code not raised it.
+                interpreter.kill()
+                self.stop_started_processes()
+                self.outcome = (128 + signal.SIGXCPU, signal.SIGXCPU, None)
         if (self.outcome is None and self.interrupt_at is not None
                 and now - self.interrupt_at >= self.grace):
             # The code ignored the interrupt (or is stuck in C): the interpreter has to go.
             interpreter.kill()
             self.outcome = (128 + signal.SIGKILL, signal.SIGKILL, None)
         if self.outcome is not None and self.drain_deadline is None:
+            self.clock.stop()
             self.drain_deadline = now + DRAIN_SECONDS
             self.close_stdin()
             self.unregister(interpreter.sock)
@@ -270,11 +293,25 @@ class CellRun:
             self.close()
         if not self.started:
             self.mark_started()  # an execute is always `S` ... `r`, even when the cell never ran
+        if self.interrupt_at is not None:
+            self.stop_started_processes()  # stopping a cell stops all it started, setsid() or not
         exit_code, signum, error = self.outcome
         restarted = not self.interpreter.alive()
         if restarted:
             self.session.restart_interpreter()
         return exit_code, signum, error, restarted
+
+    def cell_cpu_seconds(self):
+        """CPU time of this cell: the interpreter's since the cell began, and its new processes'."""
+        started = sandbox_pids() - self.pids_before - {os.getpid(), self.interpreter.pid}
+        return (cpu_seconds(self.interpreter.pid) - self.cpu_before
+                + sum(cpu_seconds(pid) for pid in started))
+
+    def stop_started_processes(self):
+        spare = {os.getpid()}
+        if self.interpreter.alive():
+            spare.add(self.interpreter.pid)
+        kill_started_since(self.pids_before, spare, self.session.reap)
 
     def close(self):
         self.close_stdin()

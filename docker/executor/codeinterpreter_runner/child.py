@@ -10,7 +10,8 @@ import gc
 import os
 import sys
 
-from .limits import apply_program_limits
+from .display import install as install_display
+from .limits import apply_program_limits, set_dumpable
 from .protocol import PRE_COMMANDS_SEPARATOR, json_dumps, json_loads
 from .relay import decode_wait_status
 from .usercode import (
@@ -24,7 +25,7 @@ EXIT_SHELL_NOT_STARTED = 127         # what a shell answers for a command it can
 SHELL = '/bin/sh'
 # The descriptors the child closes once its stdio is in place (program.make_pipes names them).
 CLOSED_AFTER_SETUP = ('protocol', 'stdin_r', 'stdin_w', 'stdout_r', 'stdout_w', 'stderr_r',
-                      'stderr_w', 'error_r')
+                      'stderr_w', 'error_r', 'display_r')
 
 
 def child_main(fds):
@@ -32,6 +33,7 @@ def child_main(fds):
     status = EXIT_CHILD_SETUP_FAILED
     me = os.getpid()
     try:
+        set_dumpable(True)  # the runner is not: its /proc/1/fd stays closed to the code
         os.setsid()  # own process group: the parent kills it as a whole afterwards
         os.close(fds['go_w'])  # or the hand-over pipe would never reach its end for us
         os.close(fds['done_r'])
@@ -44,7 +46,7 @@ def child_main(fds):
         if failed:
             status = failed
         else:
-            module, filename = prepare_main(request, workspace)
+            module, filename = prepare_main(request, workspace, fds['display_w'])
             namespace = module.__dict__
             status = finish_run(request, namespace, filename, fds['error_w'])
             interpreter_shutdown(namespace)
@@ -56,7 +58,7 @@ def child_main(fds):
     finally:
         # A process forked by the code that falls through to here must not speak for us.
         if os.getpid() == me:
-            announce_exit(fds['done_w'], fds['error_w'], status)
+            announce_exit(fds['done_w'], (fds['error_w'], fds['display_w']), status)
         os._exit(status)
 
 
@@ -90,12 +92,13 @@ def prepare_process(request, workspace, fds):
     os.environ.update(request['env'])
 
 
-def prepare_main(request, workspace):
-    """The rest of the way to the code: figures as files, argv, sys.path, `__main__`.
+def prepare_main(request, workspace, display_fd):
+    """The rest of the way to the code: figures as files, display items, argv, sys.path, `__main__`.
 
     Returns the code's `__main__` module and the filename its tracebacks show.
     """
     show_figures_as_files()
+    install_display(display_fd)
     module = fresh_main_module()
     if request['entrypoint'] is None:
         filename = CODE_FILENAME
@@ -217,14 +220,14 @@ def interpreter_shutdown(namespace):
             pass
 
 
-def announce_exit(done_fd, error_fd, status):
+def announce_exit(done_fd, report_fds, status):
     """Close our ends of the output pipes, then tell the parent the exit status.
 
     The parent then need not wait for the kernel to tear this process down (a few ms for an
     interpreter with pandas in it, since the pipes only close after the memory is unmapped).
     The code could write to this fd too: that says no more than os._exit() would.
     """
-    for fd in (0, 1, 2, error_fd):
+    for fd in (0, 1, 2, *report_fds):
         try:
             os.close(fd)
         except OSError:

@@ -16,7 +16,8 @@ import socket
 import struct
 import sys
 
-from .limits import apply_cell_limits
+from .display import install as install_display
+from .limits import apply_cell_limits, set_dumpable
 from .usercode import (
     exit_status, flush_open_files, fresh_main_module, install_stdio, register_source,
     release_frames, run_code, show_figures_as_files,
@@ -32,6 +33,7 @@ def interpreter_main(sock, workspace):
     """Body of the interpreter process. Never returns: every path ends in os._exit()."""
     status = EXIT_INTERPRETER_FAILED
     try:
+        set_dumpable(True)  # the supervisor is not: its /proc/1/fd stays closed to the code
         os.setsid()  # own process group: the supervisor interrupts or kills it as a whole
         raise_oom_score()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -82,6 +84,8 @@ def run_cell(sock, request, fds, namespace, cell, devnull):
     for target, fd in zip((0, 1, 2), fds):
         os.dup2(fd, target)
         os.close(fd)
+    display_fd = fds[3]
+    install_display(display_fd)
     install_stdio()
     saved_env = swap_env(request['env'])
     sys.argv = [filename] + request['argv']
@@ -110,6 +114,8 @@ def run_cell(sock, request, fds, namespace, cell, devnull):
     flush_open_files()
     flush_stdio()
     restore_env(saved_env)
+    install_display(None)
+    os.close(display_fd)
     detach_stdio(devnull)
     return status, report
 
@@ -151,8 +157,8 @@ def send_event(sock, obj):
 
 
 def receive_cell(sock):
-    """One cell from the supervisor: (request dict, [stdin, stdout, stderr] fds), or None at EOF."""
-    data, fds, _flags, _addr = socket.recv_fds(sock, 65536, 3)
+    """One cell from the supervisor: (request dict, [stdin, stdout, stderr, display] fds), or None at EOF."""
+    data, fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
     if not data:
         return None
     while len(data) < 4:
@@ -169,8 +175,8 @@ def receive_cell(sock):
             return None
         chunks.append(more)
         have += len(more)
-    if len(fds) != 3:
-        raise RuntimeError(f'a cell arrived with {len(fds)} descriptors instead of 3')
+    if len(fds) != 4:
+        raise RuntimeError(f'a cell arrived with {len(fds)} descriptors instead of 4')
     return json.loads(b''.join(chunks).decode('utf-8')), fds
 
 

@@ -1,7 +1,23 @@
 """Resource limits of the code (rlimits), and what the container's memory limit did to it."""
 
+import os
 import resource
 import sys
+
+
+PR_SET_DUMPABLE = 4
+
+
+def set_dumpable(dumpable):
+    """prctl(PR_SET_DUMPABLE): a non-dumpable process's /proc entries belong to root, so another
+    process of the same uid cannot open its fds through /proc/<pid>/fd (nor ptrace it). The runner
+    makes itself non-dumpable at start; the code's process, forked from it, makes itself dumpable
+    again, so its own /proc/self stays its own."""
+    import ctypes  # imported by the runner before it forks: the children get it for free
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 1 if dumpable else 0, 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f'prctl(PR_SET_DUMPABLE, {int(dumpable)}): {os.strerror(errno)}')
 
 
 def set_limit(which, value):

@@ -14,10 +14,12 @@ from .child import child_main
 from .limits import read_oom_kills
 from .protocol import CHUNK_BYTES, MAX_EXPRESSION_VALUE_BYTES, json_dumps
 from .relay import (
-    DRAIN_SECONDS, POLL_SECONDS, POLL_SECONDS_NO_PIDFD, BoundedSink, StdinFeeder, StreamRelay,
+    DRAIN_SECONDS, POLL_SECONDS, POLL_SECONDS_NO_PIDFD, BoundedSink, DisplayRelay, StdinFeeder,
+    StreamRelay,
     decode_wait_status, kill_group, open_pidfd, parse_error_report,
     parse_expression_value,
 )
+from .usage import UsageClock
 from .workspace import emit_generated_files
 
 # The child's report (its error, or its trailing expression's value as ASCII JSON, at most 6 bytes
@@ -37,13 +39,14 @@ def make_pipes(protocol_fd):
     fds['stdout_r'], fds['stdout_w'] = os.pipe()
     fds['stderr_r'], fds['stderr_w'] = os.pipe()
     fds['error_r'], fds['error_w'] = os.pipe()
+    fds['display_r'], fds['display_w'] = os.pipe()  # child -> parent: display items
     fds['go_r'], fds['go_w'] = os.pipe()      # parent -> child: the request, once it exists
     fds['done_r'], fds['done_w'] = os.pipe()  # child -> parent: the exit status, just before exiting
     return fds
 
 
 def close_child_ends(fds):
-    for name in ('stdin_r', 'stdout_w', 'stderr_w', 'error_w', 'go_r', 'done_w'):
+    for name in ('stdin_r', 'stdout_w', 'stderr_w', 'error_w', 'display_w', 'go_r', 'done_w'):
         os.close(fds[name])
 
 
@@ -83,7 +86,7 @@ def hand_over(fds, request, workspace):
 def discard_child(pid, fds):
     kill_group(pid)
     os.waitpid(pid, 0)
-    for name in ('stdin_w', 'stdout_r', 'stderr_r', 'error_r', 'done_r'):
+    for name in ('stdin_w', 'stdout_r', 'stderr_r', 'error_r', 'display_r', 'done_r'):
         os.close(fds[name])
 
 
@@ -119,14 +122,17 @@ def reap_if_exited(pid):
 class Supervisor:
     """The parent's event loop: relay output, feed stdin, notice the exit, drain, clean up."""
 
-    def __init__(self, writer, pid, fds, stdin_data, max_output):
+    def __init__(self, writer, pid, fds, request, clock):
         self.pid = pid
+        self.clock = clock
         self.poller = select.poll()
-        self.stdout = StreamRelay(writer, b'o', max_output)
-        self.stderr = StreamRelay(writer, b'e', max_output)
+        self.stdout = StreamRelay(writer, b'o', request['max_output_bytes'])
+        self.stderr = StreamRelay(writer, b'e', request['max_output_bytes'])
         self.error = BoundedSink(ERROR_PIPE_LIMIT)
+        self.display = DisplayRelay(writer, request['max_display_bytes'], request['max_output_items'])
         self.readers = {fds['stdout_r']: self.stdout, fds['stderr_r']: self.stderr,
-                        fds['error_r']: self.error}
+                        fds['error_r']: self.error, fds['display_r']: self.display}
+        stdin_data = request['stdin']
         for fd in self.readers:
             os.set_blocking(fd, False)
             self.poller.register(fd, select.POLLIN)
@@ -218,6 +224,7 @@ class Supervisor:
                     kill_group(self.pid)
                     status = self.announced << 8  # a wait status: exited with that code
                 if status is not None:
+                    self.clock.stop()
                     # Grandchildren may keep the pipes open forever: bounded drain only.
                     deadline = time.monotonic() + DRAIN_SECONDS
                     self.close_stdin()
@@ -240,11 +247,12 @@ class Supervisor:
 
 def execute(writer, request, workspace, snapshot, protocol_fd, spawned):
     """Run the code, relay its output, send the generated files; return the result object."""
+    clock = UsageClock()
     pid, fds = start_child(writer, request, workspace, protocol_fd, spawned)
     supervisor = None
     status = None
     try:
-        supervisor = Supervisor(writer, pid, fds, request['stdin'], request['max_output_bytes'])
+        supervisor = Supervisor(writer, pid, fds, request, clock)
         status = supervisor.run()
     finally:
         if supervisor is not None:
@@ -266,4 +274,6 @@ def execute(writer, request, workspace, snapshot, protocol_fd, spawned):
         'last_expression_value': parse_expression_value(supervisor.error.data),
         'directories': directories,
         'files_dropped': dropped,
+        'usage': clock.report(),
+        'outputs_dropped': supervisor.display.dropped,
     }

@@ -200,6 +200,8 @@ INT_FIELDS = (
     ('nofile_limit', 256),
     ('max_files', 100),
     ('max_files_bytes', 52_428_800),
+    ('max_output_items', 32),        # display items relayed; the rest are counted (`outputs_dropped`)
+    ('max_display_bytes', 6_065_536),  # longest display item line relayed whole
 )
 MAX_INT_FIELD = 2 ** 62              # fits every rlim_t / size computation without overflow
 

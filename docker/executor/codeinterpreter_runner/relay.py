@@ -33,6 +33,53 @@ class StreamRelay:
             self.writer.write(self.frame_type, chunk)
 
 
+class DisplayRelay:
+    """Relays the code's display items (one JSON line each, PROTOCOL.md "Display items") as `d` frames.
+
+    The pipe is the code's to write, so nothing in a line is trusted here (the service checks it):
+    a line longer than `limit` bytes is relayed as a truncated marker, never kept whole; past
+    `max_items` items, lines are only counted (`dropped`); a last line without its newline is
+    dropped (the display functions always end theirs).
+    """
+
+    TRUNCATED = b'{"type": "display_data", "data": {}, "truncated": true}'
+
+    def __init__(self, writer, limit, max_items):
+        self.writer = writer
+        self.limit = limit
+        self.max_items = max_items
+        self.line = bytearray()
+        self.oversized = False
+        self.sent = 0
+        self.dropped = 0
+
+    def feed(self, data):
+        while data:
+            end = data.find(b'\n')
+            part = data if end < 0 else data[:end]
+            if not self.oversized:
+                self.line += part
+                if len(self.line) > self.limit:
+                    self.oversized = True
+                    self.line = bytearray()
+            if end < 0:
+                return
+            self.finish_line()
+            data = data[end + 1:]
+
+    def finish_line(self):
+        payload = self.TRUNCATED if self.oversized else bytes(self.line)
+        self.line = bytearray()
+        self.oversized = False
+        if not payload.strip():
+            return
+        if self.sent >= self.max_items:
+            self.dropped += 1
+            return
+        self.sent += 1
+        self.writer.write(b'd', payload)
+
+
 class BoundedSink:
     """Keeps at most `limit` bytes of an untrusted pipe (the child's error report), discards the rest."""
 

@@ -23,6 +23,7 @@ from .protocol import (
     parse_files, read_op, report_failure,
 )
 from .startup import prepare_mplconfig, preload_modules, preload_spec
+from .usage import UsageClock
 from .workspace import create_workspace, emit_generated_files, snapshot_workspace, write_input_files
 
 IDLE_WAKE_SECONDS = 1.0              # orphans are reaped at least this often while idle
@@ -69,7 +70,8 @@ class Session:
         request = parse_cell_request(raw)
         snapshot = snapshot_workspace(self.workspace)
         oom_before = read_oom_kills()
-        run = CellRun(self, request)
+        clock = UsageClock()
+        run = CellRun(self, request, clock)
         exit_code, signum, error, restarted = run.run()
         restarted = restarted or self.restart_pending
         self.restart_pending = False
@@ -85,6 +87,8 @@ class Session:
             'directories': directories,
             'files_dropped': dropped,
             'interpreter_restarted': restarted,
+            'usage': clock.report(),
+            'outputs_dropped': run.display.dropped,
         }
 
     def put_files(self, raw):

@@ -2,9 +2,12 @@
 
 An agent's code usually ends with `plt.show()`; in a sandbox there is no screen, so each figure is
 written to the workspace as figure_<n>.png (the first free numbers) and closed. The runner returns
-new workspace files, so the images reach the caller without the code having to save them.
+new workspace files, so the images reach the caller without the code having to save them; each
+figure is also a display item (image/png) of the result's `outputs`.
 """
+import io
 import os
+import sys
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg, FigureManagerBase
 
@@ -22,9 +25,17 @@ def _free_name(taken_from):
 def show(*args, **kwargs):
     import matplotlib.pyplot as plt
 
+    # The runner's display module, when the runner runs this process (it is imported by then).
+    shown = sys.modules.get('codeinterpreter_runner.display')
     number = 1
     for figure_number in plt.get_fignums():
         number, name = _free_name(number)
-        plt.figure(figure_number).savefig(name)
+        figure = plt.figure(figure_number)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format='png')
+        with open(name, 'wb') as target:
+            target.write(buffer.getvalue())
+        if shown is not None:
+            shown.emit_png(repr(figure), buffer.getvalue())
         number += 1
     plt.close('all')

@@ -43,4 +43,13 @@ public abstract class ExecutionOutput
 
     /// <summary>The uncaught exception of the code (syntax errors included), or null.</summary>
     public required ExecutionErrorInfo? Error { get; init; }
+
+    /// <summary>What the run cost: CPU time, peak memory and wall time, measured in its sandbox (not in the reference API).</summary>
+    public ExecutionUsageInfo? Usage { get; init; }
+
+    /// <summary>What the code displayed, in order (not in the reference API): at most MAX_OUTPUT_ITEMS items, within MAX_OUTPUT_BYTES together.</summary>
+    public IReadOnlyList<DisplayOutputInfo> Outputs { get; init; } = [];
+
+    /// <summary>True when the code displayed more than MAX_OUTPUT_ITEMS items; the rest are not in <see cref="Outputs"/>.</summary>
+    public bool OutputsTruncated { get; init; }
 }

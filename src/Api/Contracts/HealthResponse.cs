@@ -11,6 +11,9 @@ public sealed class HealthResponse
 
     /// <summary>The service version (semver).</summary>
     public required string Version { get; init; }
+
+    /// <summary>The container runtime sandboxes run under: <c>runc</c> or <c>runsc</c> (gVisor). Not in the reference's shape.</summary>
+    public string? Runtime { get; init; }
 }
 
 /// <summary>Readiness: the engine answers and the executor image exists.</summary>
@@ -21,6 +24,9 @@ public sealed class ReadinessResponse
 
     /// <summary>What the warm pool holds right now.</summary>
     public required PoolStatusResponse Pool { get; init; }
+
+    /// <summary>The container runtime sandboxes run under: <c>runc</c> or <c>runsc</c> (gVisor).</summary>
+    public string? Runtime { get; init; }
 }
 
 /// <summary>The warm pool at the moment of the probe.</summary>

@@ -34,7 +34,8 @@ public sealed partial class ExecutionsController(
 
     /// <summary>
     /// Runs the code like <c>POST /v1/execute</c> and streams it as server-sent events:
-    /// <c>event: output</c> with <c>{stream: "stdout"|"stderr", data}</c> as output arrives, then one
+    /// <c>event: output</c> with <c>{stream: "stdout"|"stderr", data}</c> as output arrives, <c>event: display</c>
+    /// with a display item (as in the result's <c>outputs</c>) as the code displays it, then one
     /// <c>event: result</c> with the same fields as <c>/v1/execute</c>, or <c>event: error</c> with
     /// <c>{message}</c>. Refusals (422, 404, 403, 429, 503) come as plain problem details before any
     /// event. Disconnecting kills the sandbox.

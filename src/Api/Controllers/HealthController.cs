@@ -23,6 +23,7 @@ public sealed class HealthController(ServiceReadiness readiness, ISandboxPoolSta
         Status = readiness.IsReady ? "ok" : "error",
         Message = readiness.Reason,
         Version = Version,
+        Runtime = pool.Runtime,
     };
 
     /// <summary>Readiness: 200 (with what the warm pool holds) when the engine answers and the executor image exists, else 503.</summary>
@@ -33,7 +34,7 @@ public sealed class HealthController(ServiceReadiness readiness, ISandboxPoolSta
     {
         if (readiness.IsReady)
         {
-            return Ok(new ReadinessResponse { Status = "ready", Pool = pool.Snapshot().ToContract() });
+            return Ok(new ReadinessResponse { Status = "ready", Pool = pool.Snapshot().ToContract(), Runtime = pool.Runtime });
         }
 
         Response.Headers.RetryAfter = "5";

@@ -33,6 +33,8 @@ internal static partial class ExecutionContractMapper
 
     private static partial ExecutionErrorInfo ToErrorInfo(ExecutionError error);
 
+    private static DisplayOutputInfo ToInfo(DisplayOutput output) => DisplayOutputContract.ToInfo(output);
+
     public static ExecutionJobResponse ToResponse(this ExecutionJob job) => new()
     {
         ExecutionId = job.Id,

@@ -38,6 +38,8 @@ internal static partial class SessionContractMapper
     [MapperIgnoreSource(nameof(ExecutionResult.LastExpressionValue))]
     private static partial SessionExecuteResponse ToResponse(ExecutionResult execution, bool interpreterRestarted);
 
+    private static DisplayOutputInfo ToInfo(DisplayOutput output) => DisplayOutputContract.ToInfo(output);
+
     [MapProperty(nameof(ShellResult.Duration), nameof(SessionBashResponse.DurationMs), Use = nameof(ToMilliseconds))]
     public static partial SessionBashResponse ToResponse(this ShellResult result);
 

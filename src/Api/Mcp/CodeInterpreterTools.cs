@@ -23,11 +23,14 @@ public sealed class CodeInterpreterTools(IMediator mediator, IFileStore files, I
     private const long MaxImageBytes = 5 * 1024 * 1024;
     private const int DefaultTimeoutMs = 30_000;
 
-    /// <summary>Runs Python in a fresh sandbox; returns its output as text and generated PNG images as images.</summary>
+    // The text form an agent reads best of a display item that is not an image, richest first.
+    private static readonly string[] TextMimeTypes = ["text/markdown", "text/html", DisplayOutput.JsonMimeType, "text/latex", "image/svg+xml", "text/plain"];
+
+    /// <summary>Runs Python in a fresh sandbox; returns its output as text, displayed images and generated PNG images as images, displayed tables and HTML as text.</summary>
     [McpServerTool(Name = "execute_python", Destructive = false, OpenWorld = false)]
     [Description("Run Python 3 code in a fresh, isolated sandbox (numpy, pandas, matplotlib, scipy, scikit-learn and more; no network). "
         + "The value of a bare expression on the last line is printed. Files created in the working directory are returned with ids; "
-        + "figures shown with plt.show() come back as images.")]
+        + "figures shown with plt.show() and images shown with display() come back as images, tables (DataFrames) and HTML shown as text.")]
     public async Task<CallToolResult> ExecutePython(
         [Description("The Python source code to run.")] string code,
         [Description("Stored files to place in the working directory first: each {\"path\": \"data.csv\", \"file_id\": \"...\"}.")]
@@ -42,9 +45,24 @@ public sealed class CodeInterpreterTools(IMediator mediator, IFileStore files, I
             [.. (files ?? []).Select(f => new WorkspaceFileReference(f.Path, f.FileId))]);
         var result = await mediator.Send(command, cancellationToken);
         var content = new List<ContentBlock> { new TextContentBlock { Text = Describe(result) } };
+        var shownImages = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var output in result.Outputs)
+        {
+            if (ToContent(output) is { } block)
+            {
+                content.Add(block);
+                if (block is ImageContentBlock image)
+                {
+                    shownImages.Add(output.Data[image.MimeType]);
+                }
+            }
+        }
+
         foreach (var image in result.Files.Where(f => f.Kind == WorkspaceEntry.FileKind && f.Path.EndsWith(".png", StringComparison.OrdinalIgnoreCase)))
         {
-            if (image.FileId is not null && image.SizeBytes <= MaxImageBytes && await ReadAsync(image.FileId, cancellationToken) is { } bytes)
+            // A figure of plt.show() is both a display item and a file: one image of it is enough.
+            if (image.FileId is not null && image.SizeBytes <= MaxImageBytes && await ReadAsync(image.FileId, cancellationToken) is { } bytes
+                && !shownImages.Contains(Convert.ToBase64String(bytes)))
             {
                 content.Add(ImageContentBlock.FromBytes(bytes, "image/png"));
             }
@@ -102,6 +120,29 @@ public sealed class CodeInterpreterTools(IMediator mediator, IFileStore files, I
         }
     }
 
+    /// <summary>
+    /// A display item as MCP content: an image as image content, anything else as text in its richest form. A
+    /// trailing expression's plain value is not repeated: it is printed in the output already.
+    /// </summary>
+    private static ContentBlock? ToContent(DisplayOutput output)
+    {
+        foreach (var mime in (string[])["image/png", "image/jpeg"])
+        {
+            if (output.Data.TryGetValue(mime, out var base64))
+            {
+                return ImageContentBlock.FromBytes(Convert.FromBase64String(base64), mime);
+            }
+        }
+
+        var textMime = TextMimeTypes.FirstOrDefault(output.Data.ContainsKey);
+        if (textMime is null || (textMime == "text/plain" && output.Type == DisplayOutput.ExecuteResult))
+        {
+            return null;
+        }
+
+        return new TextContentBlock { Text = $"[{output.Type} {textMime}]\n{output.Data[textMime]}" };
+    }
+
     private static string Describe(ExecutionResult result)
     {
         var text = new StringBuilder();
@@ -121,6 +162,11 @@ public sealed class CodeInterpreterTools(IMediator mediator, IFileStore files, I
         foreach (var file in result.Files.Where(f => f.Kind == WorkspaceEntry.FileKind))
         {
             text.Append(CultureInfo.InvariantCulture, $"\n[file {file.Path}: file_id {file.FileId}, {file.SizeBytes} bytes]");
+        }
+
+        if (result.Usage is { } usage)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n[usage: cpu {usage.CpuMs?.ToString(CultureInfo.InvariantCulture) ?? "?"} ms, peak memory {(usage.PeakMemoryBytes is { } peak ? (peak / (1024.0 * 1024.0)).ToString("0.0", CultureInfo.InvariantCulture) : "?")} MiB, wall {usage.WallMs} ms]");
         }
 
         return text.ToString().TrimStart('\n');

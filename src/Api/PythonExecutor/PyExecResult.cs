@@ -1,3 +1,5 @@
+using CodeInterpreter.Api.Contracts;
+
 namespace CodeInterpreter.Api.PythonExecutor;
 
 /// <summary>
@@ -42,4 +44,7 @@ public sealed record PyExecResult
 
     /// <summary>With <c>eval_last_expr</c>: the repr of the last expression when it is not None.</summary>
     public string? Result { get; init; }
+
+    /// <summary>Ours, beside python-executor's fields: what the run cost (CPU time, peak memory, wall time), once it has ended.</summary>
+    public ExecutionUsageInfo? Usage { get; init; }
 }

@@ -1,3 +1,4 @@
+using CodeInterpreter.Api.Contracts;
 using CodeInterpreter.Domain.Executions;
 
 namespace CodeInterpreter.Api.PythonExecutor;
@@ -27,6 +28,9 @@ public static class PyExecResultMapper
         FinishedAt = PyExecTimestamp.Format(finishedAt),
         DurationMs = (long)Math.Round(result.Duration.TotalMilliseconds),
         Result = result.LastExpressionValue,
+        Usage = result.Usage is { } usage
+            ? new ExecutionUsageInfo { CpuMs = usage.CpuMs, PeakMemoryBytes = usage.PeakMemoryBytes, WallMs = usage.WallMs }
+            : null,
     };
 
     /// <summary>A background execution as it stands; no output until it has ended.</summary>

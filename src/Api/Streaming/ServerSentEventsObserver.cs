@@ -1,12 +1,15 @@
 using System.Text;
 using System.Text.Json;
+using CodeInterpreter.Api.Mapping;
 using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Domain.Executions;
 
 namespace CodeInterpreter.Api.Streaming;
 
 /// <summary>
 /// Relays one execution to its client as server-sent events (the reference's stream contract:
-/// <c>output</c> events as output arrives, then exactly one <c>result</c>, or an <c>error</c>).
+/// <c>output</c> events as output arrives, then exactly one <c>result</c>, or an <c>error</c>), plus our
+/// <c>display</c> events, one per display item as it arrives (reference clients ignore unknown events).
 /// The response starts only when the code starts, so a request refused before that is still
 /// answered with plain problem details.
 /// </summary>
@@ -31,6 +34,9 @@ internal sealed class ServerSentEventsObserver(HttpResponse response, JsonSerial
 
     public ValueTask OnOutputAsync(OutputChannel stream, string text, CancellationToken cancellationToken) =>
         WriteEventAsync("output", new OutputEvent(stream == OutputChannel.Stdout ? "stdout" : "stderr", text), cancellationToken);
+
+    public ValueTask OnDisplayAsync(DisplayOutput output, CancellationToken cancellationToken) =>
+        WriteEventAsync("display", DisplayOutputContract.ToInfo(output), cancellationToken);
 
     public async ValueTask WriteEventAsync<T>(string name, T data, CancellationToken cancellationToken)
     {

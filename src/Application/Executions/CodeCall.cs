@@ -35,6 +35,7 @@ internal sealed record CodeCall(
         {
             MaxGeneratedFiles = limits.MaxFilesPerExecution,
             MaxGeneratedBytes = limits.MaxFilesBytesPerExecution,
+            MaxOutputItems = limits.MaxOutputItems,
             Cpus = cpus,
         })
     {

@@ -25,6 +25,15 @@ public sealed record ExecutionResult(
     /// value is not None; null otherwise (no trailing expression, None, an error, a timeout). Bounded in size.
     /// </summary>
     public string? LastExpressionValue { get; init; }
+
+    /// <summary>What the run cost: CPU time, peak memory, wall time.</summary>
+    public ExecutionUsage? Usage { get; init; }
+
+    /// <summary>What the code displayed, in order, bounded in count and bytes.</summary>
+    public IReadOnlyList<DisplayOutput> Outputs { get; init; } = [];
+
+    /// <summary>More items were displayed than <see cref="Outputs"/> holds (over MAX_OUTPUT_ITEMS).</summary>
+    public bool OutputsTruncated { get; init; }
 }
 
 /// <summary>An uncaught exception of the user's code.</summary>

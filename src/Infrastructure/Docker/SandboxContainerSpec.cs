@@ -14,6 +14,9 @@ internal static class SandboxContainerSpec
 
     private const long Megabyte = 1024 * 1024;
 
+    /// <summary>EXECUTOR_RUNTIME of gVisor.</summary>
+    public const string GVisorRuntime = "runsc";
+
     /// <param name="label">The execution id, or "pool" for a warm sandbox not yet leased.</param>
     public static CreateContainerParameters Build(SandboxOptions options, SandboxShape shape, string label)
     {
@@ -45,7 +48,7 @@ internal static class SandboxContainerSpec
                 NetworkMode = shape.Network ? SandboxNetwork.Name : "none",
                 ReadonlyRootfs = true,
                 CapDrop = ["ALL"],
-                SecurityOpt = ["no-new-privileges"],
+                SecurityOpt = ["no-new-privileges", SandboxSeccomp.SecurityOpt(options.Runtime)],
                 Privileged = false,
                 Tmpfs = new Dictionary<string, string>
                 {
@@ -57,12 +60,7 @@ internal static class SandboxContainerSpec
                 MemorySwap = memoryBytes,
                 NanoCPUs = (long)((shape.Cpus ?? options.Cpus) * 1_000_000_000),
                 PidsLimit = options.PidsLimit,
-                Ulimits =
-                [
-                    new Ulimit { Name = "nofile", Soft = options.NofileLimit, Hard = options.NofileLimit },
-                    new Ulimit { Name = "fsize", Soft = workspaceBytes, Hard = workspaceBytes },
-                    new Ulimit { Name = "core", Soft = 0, Hard = 0 },
-                ],
+                Ulimits = Ulimits(options, workspaceBytes),
                 Runtime = options.Runtime,
                 // Output is relayed through the attach stream only; a log driver would keep a copy on disk.
                 LogConfig = new LogConfig { Type = "none" },
@@ -70,6 +68,25 @@ internal static class SandboxContainerSpec
                 RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
             },
         };
+    }
+
+    private static List<Ulimit> Ulimits(SandboxOptions options, long workspaceBytes)
+    {
+        List<Ulimit> limits =
+        [
+            new Ulimit { Name = "nofile", Soft = options.NofileLimit, Hard = options.NofileLimit },
+            new Ulimit { Name = "fsize", Soft = workspaceBytes, Hard = workspaceBytes },
+            new Ulimit { Name = "core", Soft = 0, Hard = 0 },
+        ];
+        if (options.Runtime == GVisorRuntime)
+        {
+            // gVisor's processes live in its own kernel, which the pids cgroup does not count; its
+            // kernel enforces RLIMIT_NPROC per sandbox instead. (Under runc the same limit would count
+            // every sandbox's processes together, since they share one uid: the pids cgroup does it there.)
+            limits.Add(new Ulimit { Name = "nproc", Soft = options.PidsLimit, Hard = options.PidsLimit });
+        }
+
+        return limits;
     }
 
     private static string TmpfsOptions(int sizeMb, string mode) =>

@@ -89,6 +89,8 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
     /// <summary>Sandboxes handed to a waiting request as soon as they booted, their preloads skipped.</summary>
     public long BootedHandovers => _refill.BootedHandovers;
 
+    public string Runtime => _sandboxOptions.Value.Runtime;
+
     public SandboxPoolSnapshot Snapshot()
     {
         lock (_gate)

@@ -36,6 +36,7 @@ internal sealed class SandboxRun(SandboxRequest request)
     private readonly List<WorkspaceEntry> _files = [];
     private readonly List<DroppedFile> _dropped = [];
     private readonly HashSet<string> _filePaths = new(StringComparer.Ordinal);
+    private readonly DisplayOutputs _outputs = new(request.Limits);
     private long _fileBytes;
 
     public bool Started { get; private set; }
@@ -45,7 +46,8 @@ internal sealed class SandboxRun(SandboxRequest request)
     /// <summary>The frame bounds for this request: file frames only when files are collected.</summary>
     public RunnerFrameLimits FrameLimits => new(
         MaxResultBytes: (1 << 20) + (request.EvalLastExpression ? MaxExpressionValueJsonBytes : 0),
-        MaxFileBytes: request.GeneratedFiles is null ? 0 : Math.Min(request.Limits.MaxGeneratedBytes, Array.MaxLength - RunnerFrameLimits.MaxFileHeaderBytes));
+        MaxFileBytes: request.GeneratedFiles is null ? 0 : Math.Min(request.Limits.MaxGeneratedBytes, Array.MaxLength - RunnerFrameLimits.MaxFileHeaderBytes),
+        MaxDisplayBytes: DisplayOutputs.MaxItemBytes(request.Limits));
 
     public async ValueTask AcceptAsync(RunnerFrame frame, Action onStarted, CancellationToken cancellationToken)
     {
@@ -69,6 +71,13 @@ internal sealed class SandboxRun(SandboxRequest request)
             case RunnerFrameType.Stderr when Started:
                 await RelayOutputAsync(OutputChannel.Stderr, _stderr, _stderrDecoder, frame.Payload, cancellationToken).ConfigureAwait(false);
                 break;
+            case RunnerFrameType.Display when Started:
+                if (_outputs.Accept(frame.Payload) is { } output && request.Observer is not null)
+                {
+                    await request.Observer.OnDisplayAsync(output, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
             case RunnerFrameType.File when Started && request.GeneratedFiles is not null:
                 _codeClock.Stop();
                 await AcceptFileAsync(frame.Payload, request.GeneratedFiles, cancellationToken).ConfigureAwait(false);
@@ -77,6 +86,7 @@ internal sealed class SandboxRun(SandboxRequest request)
                 _codeClock.Stop();
                 Result = Parse(frame.Payload, RunnerJsonContext.Default.RunnerResult)
                     ?? throw new RunnerProtocolException("the result frame is null");
+                _outputs.RunnerDropped(Result.OutputsDropped);
                 break;
             case RunnerFrameType.RunnerError:
                 var failure = Parse(frame.Payload, RunnerJsonContext.Default.RunnerFailure);
@@ -95,11 +105,33 @@ internal sealed class SandboxRun(SandboxRequest request)
             Files = [.. _files, .. Directories()],
             FilesDropped = [.. _dropped, .. RunnerDropped()],
             LastExpressionValue = request.EvalLastExpression ? ExpressionValue(Result?.LastExpressionValue) : null,
+            Usage = Usage(Result?.Usage),
+            Outputs = [.. _outputs.Items],
+            OutputsTruncated = _outputs.Truncated,
         };
 
     public ExecutionResult ToTimedOutResult() => new(
         _stdout.ToText(), _stderr.ToText(), ExitCode: null, TimedOut: true, _codeClock.Elapsed,
-        _stdout.Truncated, _stderr.Truncated, OomKilled: false, Error: null);
+        _stdout.Truncated, _stderr.Truncated, OomKilled: false, Error: null)
+    {
+        Usage = Usage(reported: null),
+        Outputs = [.. _outputs.Items],
+        OutputsTruncated = _outputs.Truncated,
+    };
+
+    /// <summary>
+    /// The runner's measurements, each dropped when it is not a plausible number; its wall time never
+    /// exceeds what the service itself saw between the start frame and the end of the code (its duration_ms, rounded alike).
+    /// </summary>
+    private ExecutionUsage Usage(RunnerUsage? reported)
+    {
+        var serviceWallMs = (long)Math.Round(_codeClock.Elapsed.TotalMilliseconds);
+        var wallMs = reported?.WallMs is >= 0 and var wall ? Math.Min(wall, serviceWallMs) : serviceWallMs;
+        return new ExecutionUsage(
+            reported?.CpuMs is >= 0 and var cpu ? cpu : null,
+            reported?.PeakMemoryBytes is >= 0 and var peak ? peak : null,
+            wallMs);
+    }
 
     private async ValueTask RelayOutputAsync(
         OutputChannel stream, OutputCapture capture, Decoder decoder, byte[] payload, CancellationToken cancellationToken)

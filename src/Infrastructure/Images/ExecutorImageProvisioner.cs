@@ -62,11 +62,16 @@ internal sealed partial class ExecutorImageProvisioner(
                         reaped = true;
                     }
 
+                    if (!readiness.IsEngineReady)
+                    {
+                        await EnsureRuntimeAsync(stoppingToken).ConfigureAwait(false);
+                    }
+
                     await EnsureImageAsync(stoppingToken).ConfigureAwait(false);
                     if (!readiness.IsEngineReady)
                     {
                         readiness.MarkReady();
-                        LogReady(Image);
+                        LogReady(Image, options.Value.Runtime);
                     }
 
                     if (time.GetUtcNow() >= nextSweep)
@@ -113,6 +118,27 @@ internal sealed partial class ExecutorImageProvisioner(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down.
+        }
+    }
+
+    /// <summary>
+    /// The engine must know EXECUTOR_RUNTIME before any sandbox is created: checked while the service
+    /// is not ready (at start-up and after the engine went away), so registering the runtime and
+    /// reloading the engine makes the service ready without a restart.
+    /// </summary>
+    private async Task EnsureRuntimeAsync(CancellationToken cancellationToken)
+    {
+        var runtime = options.Value.Runtime;
+        var info = await resilience.Pipeline.ExecuteAsync(
+            async ct => await docker.System.GetSystemInfoAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var registered = info.Runtimes?.Keys.ToList() ?? [];
+        if (!registered.Contains(runtime, StringComparer.Ordinal))
+        {
+            throw new SandboxRuntimeMissingException(
+                $"the Docker engine has no runtime '{runtime}' (EXECUTOR_RUNTIME={runtime}; registered: {string.Join(", ", registered.Order(StringComparer.Ordinal))}). " +
+                "Register it in the engine's /etc/docker/daemon.json (\"runtimes\": {\"runsc\": {\"path\": \"/usr/bin/runsc\", " +
+                "\"runtimeArgs\": [\"--platform=ptrace\", \"--network=none\", \"--oci-seccomp\"]}}) and reload the engine (kill -HUP), " +
+                "or start the service with run.sh, which does it");
         }
     }
 
@@ -198,7 +224,7 @@ internal sealed partial class ExecutorImageProvisioner(
     }
 
     private static bool IsExpected(Exception ex) => ex is HttpRequestException or System.Net.Sockets.SocketException
-        or IOException or TimeoutRejectedException or DockerApiException or ExecutorImageMissingException;
+        or IOException or TimeoutRejectedException or DockerApiException or ExecutorImageMissingException or SandboxRuntimeMissingException;
 
     private static string Describe(Exception ex) => ex switch
     {
@@ -233,8 +259,11 @@ internal sealed partial class ExecutorImageProvisioner(
     /// <summary>A pull or load ended without the image (the archive holds another one, a registry lied).</summary>
     private sealed class ExecutorImageMissingException(string message) : Exception(message);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Ready: executor image {Image} is present")]
-    private partial void LogReady(string image);
+    /// <summary>The engine does not know the runtime EXECUTOR_RUNTIME names.</summary>
+    private sealed class SandboxRuntimeMissingException(string message) : Exception(message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ready: executor image {Image} is present; sandboxes run under {Runtime}")]
+    private partial void LogReady(string image, string runtime);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready: {Reason}; retrying in {DelaySeconds} s")]
     private partial void LogNotReady(string reason, double delaySeconds);

@@ -37,6 +37,18 @@ public sealed class GeneratedClientTests : RealEngineApiTests
     }
 
     [Test]
+    public async Task Execute_returns_typed_usage_and_outputs()
+    {
+        var result = await Executions.ExecuteAsync(new ExecuteRequest { Code = "display({'a': 1})\n2 + 3" });
+
+        result.Usage!.WallMs.Should().BeGreaterThanOrEqualTo(0);
+        result.Usage.PeakMemoryBytes.Should().BePositive();
+        result.Outputs.Select(o => o.Type).Should().Equal("display_data", "execute_result");
+        result.Outputs.Last().Data["text/plain"].ToString().Should().Be("5");
+        result.OutputsTruncated.Should().BeFalse();
+    }
+
+    [Test]
     public async Task Uploaded_file_is_staged_and_generated_file_is_downloaded_then_deleted()
     {
         using var input = new MemoryStream(Encoding.UTF8.GetBytes("a,b\n1,2\n3,4\n"));

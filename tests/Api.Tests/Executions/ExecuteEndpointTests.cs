@@ -7,7 +7,11 @@ namespace CodeInterpreter.Api.Tests.Executions;
 [Parallelizable(ParallelScope.Children)]
 public sealed class ExecuteEndpointTests : RealEngineApiTests
 {
-    protected override IReadOnlyDictionary<string, string?>? Settings { get; } = new Dictionary<string, string?> { ["MAX_OUTPUT_BYTES"] = "1000" };
+    protected override IReadOnlyDictionary<string, string?>? Settings { get; } = new Dictionary<string, string?>
+    {
+        ["MAX_OUTPUT_BYTES"] = "1000",
+        ["MAX_OUTPUT_ITEMS"] = "2",
+    };
 
     [Test]
     public async Task Execute_answers_hello_world_in_the_reference_shape()
@@ -26,6 +30,27 @@ public sealed class ExecuteEndpointTests : RealEngineApiTests
         body.GetProperty("stderr_truncated").GetBoolean().Should().BeFalse();
         body.GetProperty("oom_killed").GetBoolean().Should().BeFalse();
         body.GetProperty("error").ValueKind.Should().Be(JsonValueKind.Null);
+    }
+
+    [Test]
+    public async Task Display_items_past_max_output_items_are_left_out_and_flagged()
+    {
+        var (_, body) = await Client.PostExecuteAsync(new { code = "display(1)\ndisplay(2)\ndisplay(3)" });
+
+        body.GetProperty("outputs").EnumerateArray().Select(o => o.GetProperty("data").GetProperty("text/plain").GetString())
+            .Should().Equal("1", "2");
+        body.GetProperty("outputs_truncated").GetBoolean().Should().BeTrue();
+    }
+
+    [Test]
+    public async Task A_display_item_over_max_output_bytes_is_kept_empty_and_marked_truncated()
+    {
+        var (_, body) = await Client.PostExecuteAsync(new { code = "display('x' * 2000)" });
+
+        var item = body.GetProperty("outputs").EnumerateArray().Should().ContainSingle().Subject;
+        item.GetProperty("data").EnumerateObject().Should().BeEmpty();
+        item.GetProperty("truncated").GetBoolean().Should().BeTrue();
+        body.GetProperty("outputs_truncated").GetBoolean().Should().BeFalse("the item is listed, only its content was cut");
     }
 
     [Test]

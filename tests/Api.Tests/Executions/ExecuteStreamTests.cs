@@ -36,6 +36,25 @@ public sealed class ExecuteStreamTests : RealEngineApiTests
     }
 
     [Test]
+    public async Task Display_events_arrive_as_items_appear_before_the_result_that_lists_them_too()
+    {
+        using var response = await OpenAsync(new { code = "display('first')\nprint('between', flush=True)\ndisplay({'second': 2})" });
+        var events = new List<(string Name, JsonElement Data)>();
+        await foreach (var e in ReadEventsAsync(response))
+        {
+            events.Add(e);
+        }
+
+        // Display items and output travel on separate pipes: their relative order is not defined, each one's own is.
+        events.Select(e => e.Name).Where(n => n != "output").Should().Equal("display", "display", "result");
+        var displayed = events.Where(e => e.Name == "display").Select(e => e.Data.GetRawText()).ToList();
+        var result = events.Last().Data;
+        result.GetProperty("outputs").EnumerateArray().Select(o => o.GetRawText()).Should().Equal(displayed);
+        events.First(e => e.Name == "display").Data.GetProperty("data").GetProperty("text/plain").GetString().Should().Be("'first'");
+        result.GetProperty("usage").GetProperty("wall_ms").ValueKind.Should().Be(JsonValueKind.Number);
+    }
+
+    [Test]
     public async Task Output_events_arrive_in_order_then_exactly_one_result()
     {
         using var response = await OpenAsync(new

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using CodeInterpreter.Tests.Shared;
 
@@ -23,6 +24,36 @@ public sealed partial class HealthEndpointTests
         body.GetProperty("status").GetString().Should().Be("ok");
         body.GetProperty("version").GetString().Should().MatchRegex(Semver());
         new Version(body.GetProperty("version").GetString()!).Should().BeGreaterThanOrEqualTo(new Version(1, 0, 0));
+    }
+
+    // Under runsc the code sees gVisor's kernel, not this host's: that is how the test knows where it ran.
+    [TestCase("runc")]
+    [TestCase("runsc")]
+    public async Task The_probes_name_the_runtime_and_code_runs_under_it(string runtime)
+    {
+        await RealEngine.RequireAsync();
+        await RealEngine.RequireRuntimeAsync(runtime);
+        await using var factory = new ApiFactory(new Dictionary<string, string?> { ["EXECUTOR_RUNTIME"] = runtime, ["POOL_SIZE"] = "1", ["SANDBOX_PRELOAD"] = "" });
+        using var client = await factory.CreateReadyClientAsync();
+
+        using var health = await client.GetAsync(new Uri("/health", UriKind.Relative));
+        (await health.ReadJsonAsync()).GetProperty("runtime").GetString().Should().Be(runtime);
+        using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        (await ready.ReadJsonAsync()).GetProperty("runtime").GetString().Should().Be(runtime);
+
+        using var response = await client.PostAsJsonAsync("/v1/execute", new { code = "import os\nprint(os.uname().release)" });
+        var body = await response.ReadJsonAsync();
+        ((int)response.StatusCode).Should().Be(200, body.ToString());
+        var sandboxKernel = body.GetProperty("stdout").GetString()!.Trim();
+        var hostKernel = (await File.ReadAllTextAsync("/proc/sys/kernel/osrelease")).Trim();
+        if (runtime == "runsc")
+        {
+            sandboxKernel.Should().NotBe(hostKernel, "gVisor answers system calls with its own kernel");
+        }
+        else
+        {
+            sandboxKernel.Should().Be(hostKernel);
+        }
     }
 
     [Test]

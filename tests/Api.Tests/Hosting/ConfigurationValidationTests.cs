@@ -16,6 +16,7 @@ public sealed class ConfigurationValidationTests
     [TestCase("MAX_EXEC_TIMEOUT_MS", "abc")]
     [TestCase("MEMORY_LIMIT_MB", "1")]
     [TestCase("MAX_OUTPUT_BYTES", "-1")]
+    [TestCase("MAX_OUTPUT_ITEMS", "1001")]
     [TestCase("MAX_MEMORY_LIMIT_MB", "8")]
     [TestCase("MAX_CPU_LIMIT", "0")]
     [TestCase("EXECUTOR_IMAGES", "no-equals-sign")]

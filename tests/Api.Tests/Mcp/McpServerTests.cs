@@ -72,6 +72,27 @@ public sealed class McpServerTests : RealEngineApiTests
     }
 
     [Test]
+    public async Task A_displayed_table_is_text_content_a_displayed_image_is_image_content_and_usage_is_noted()
+    {
+        await using var client = await ConnectAsync();
+
+        var result = await client.CallToolAsync(
+            "execute_python",
+            new Dictionary<string, object?>
+            {
+                ["code"] = "import pandas as pd\nfrom PIL import Image\ndisplay(pd.DataFrame({'a': [1]}))\ndisplay(Image.new('RGB', (2, 2)))",
+                ["timeoutMs"] = MaxExecTimeoutMs,
+            },
+            progress: null, options: null, CancellationToken.None);
+
+        var texts = result.Content.OfType<TextContentBlock>().Select(t => t.Text).ToList();
+        texts.Should().HaveCount(2);
+        texts[0].Should().Contain("[usage: cpu ");
+        texts[1].Should().StartWith("[display_data text/html]\n<table");
+        result.Content.OfType<ImageContentBlock>().Should().ContainSingle().Which.MimeType.Should().Be("image/png");
+    }
+
+    [Test]
     public async Task An_uploaded_file_is_used_by_execute_python()
     {
         await using var client = await ConnectAsync();

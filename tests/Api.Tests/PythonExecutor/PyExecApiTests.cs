@@ -44,6 +44,18 @@ public class PyExecApiTests : RealEngineApiTests
     }
 
     [Test]
+    public async Task Eval_adds_usage_beside_the_reference_fields()
+    {
+        var (status, body) = await PostJsonAsync("/api/v1/eval", """{"code": "print(1)"}""", "application/json");
+
+        status.Should().Be(200, body.ToString());
+        var usage = body.GetProperty("usage");
+        usage.GetProperty("cpu_ms").GetInt64().Should().BeGreaterThanOrEqualTo(0);
+        usage.GetProperty("peak_memory_bytes").GetInt64().Should().BePositive();
+        usage.GetProperty("wall_ms").GetInt64().Should().BeInRange(0, body.GetProperty("duration_ms").GetInt64());
+    }
+
+    [Test]
     public async Task Eval_reads_a_form_encoded_body_as_json_as_curl_d_sends_it()
     {
         var (status, body) = await PostJsonAsync("/api/v1/eval", """{"code": "print(2 + 2)"}""", "application/x-www-form-urlencoded");

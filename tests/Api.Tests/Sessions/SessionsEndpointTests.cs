@@ -106,6 +106,24 @@ public sealed class SessionsEndpointTests
     }
 
     [Test]
+    public async Task A_dataframe_shown_in_a_session_is_an_output_with_html_and_the_call_reports_usage()
+    {
+        await using var session = await _client.OpenTestSessionAsync();
+        await _client.SessionExecuteAsync(session.Id, new { code = "import pandas as pd\ndf = pd.DataFrame({'a': [1, 2]})", timeout_ms = 30_000 });
+
+        var (status, body) = await _client.SessionExecuteAsync(session.Id, new { code = "df" });
+
+        status.Should().Be(200);
+        body.GetProperty("stdout").GetString().Should().Contain("a");
+        var item = body.GetProperty("outputs").EnumerateArray().Should().ContainSingle().Subject;
+        item.GetProperty("type").GetString().Should().Be("execute_result");
+        item.GetProperty("data").GetProperty("text/html").GetString().Should().Contain("<table");
+        item.GetProperty("data").GetProperty("application/json").GetProperty("total_rows").GetInt32().Should().Be(2);
+        body.GetProperty("usage").GetProperty("peak_memory_bytes").GetInt64().Should().BePositive();
+        body.GetProperty("interpreter_restarted").GetBoolean().Should().BeFalse();
+    }
+
+    [Test]
     public async Task Plt_show_in_a_session_returns_the_figure_of_that_call()
     {
         await using var session = await _client.OpenTestSessionAsync();

@@ -41,7 +41,7 @@ public sealed class RunCommandTests
 
         result.ExitCode.Should().Be(0, result.Stderr);
         result.Stdout.Should().Be("hi\n");
-        result.Stderr.Should().BeEmpty();
+        result.Stderr.Should().MatchRegex(@"^cin: usage: cpu \d+ ms, peak memory \d+\.\d MiB, wall \d+ ms\r?\n$", "the only note is what the run cost");
     }
 
     [Test]
@@ -133,6 +133,22 @@ public sealed class RunCommandTests
         result.ExitCode.Should().Be(0, result.Stderr);
         result.Stdout.Should().Be("6\n");
         (await _http.GetStringAsync(new Uri("/v1/files", UriKind.Relative))).Should().Be(before, "the inputs were uploaded for this run only");
+    }
+
+    [Test]
+    public async Task Run_saves_displayed_images_into_the_save_outputs_folder()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"cin-outputs-{Guid.NewGuid():N}");
+
+        var result = await CinAsync(
+            ["run", "--timeout", "30000", "--save-outputs", folder, "-"],
+            stdin: "import matplotlib.pyplot as plt\ndisplay('text only')\nplt.plot([1, 2])\nplt.show()\n");
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        Directory.GetFiles(folder).Select(Path.GetFileName).Should().Equal("output-2.png");
+        File.ReadAllBytes(Path.Combine(folder, "output-2.png")).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+        result.Stderr.Should().Contain($"cin: saved displayed image {Path.Combine(folder, "output-2.png")}");
+        Directory.Delete(folder, recursive: true);
     }
 
     [Test]

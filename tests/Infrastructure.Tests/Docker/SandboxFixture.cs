@@ -18,7 +18,7 @@ internal sealed class SandboxFixture : IAsyncDisposable
 {
     private readonly IDockerClient _client = RealEngine.CreateClient();
 
-    public SandboxFixture(int poolSize = 0, string preload = "numpy,pandas", int preloadAfterIdleMs = 1000)
+    public SandboxFixture(int poolSize = 0, string preload = "numpy,pandas", int preloadAfterIdleMs = 1000, string runtime = "runc")
     {
         PoolOptions = new PoolOptions { Size = poolSize, Preload = preload, PreloadAfterIdleMs = preloadAfterIdleMs };
         Options = new SandboxOptions
@@ -26,6 +26,7 @@ internal sealed class SandboxFixture : IAsyncDisposable
             DockerHost = RealEngine.DockerHost,
             ExecutorImage = RealEngine.ExecutorImage,
             Instance = $"infra-tests-{Guid.NewGuid():N}"[..24],
+            Runtime = runtime,
         };
         var readiness = new ServiceReadiness();
         readiness.MarkReady();

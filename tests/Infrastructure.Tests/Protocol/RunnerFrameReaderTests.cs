@@ -56,6 +56,44 @@ public sealed class RunnerFrameReaderTests
     }
 
     [Test]
+    public void A_header_within_its_bound_costs_no_more_memory_than_the_bytes_that_follow_it()
+    {
+        const long fiftyMegabytes = 50L * 1024 * 1024;
+        var reader = new RunnerFrameReader(new RunnerFrameLimits(MaxFileBytes: fiftyMegabytes));
+        var header = new byte[5];
+        header[0] = (byte)'f';
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(1), (uint)fiftyMegabytes);
+        var frames = new List<RunnerFrame>();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        reader.Feed(header, frames);
+        reader.Feed(new byte[1000], frames);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        allocated.Should().BeLessThan(RunnerFrameReader.InitialPayloadBytes + 16 * 1024);
+        frames.Should().BeEmpty();
+        reader.AtFrameBoundary.Should().BeFalse();
+    }
+
+    [Test]
+    public void A_large_frame_fed_in_uneven_pieces_arrives_whole()
+    {
+        var payload = new byte[(3 * RunnerFrameReader.InitialPayloadBytes) + 12345];
+        new Random(7).NextBytes(payload);
+        var reader = new RunnerFrameReader(new RunnerFrameLimits(MaxResultBytes: payload.Length));
+        var bytes = Frame('r', payload);
+        var frames = new List<RunnerFrame>();
+
+        for (var offset = 0; offset < bytes.Length; offset += 7919)
+        {
+            reader.Feed(bytes.AsSpan(offset, Math.Min(7919, bytes.Length - offset)), frames);
+        }
+
+        frames.Should().ContainSingle().Which.Payload.ToArray().Should().Equal(payload);
+        reader.AtFrameBoundary.Should().BeTrue();
+    }
+
+    [Test]
     public void Rejects_an_unknown_frame_type()
     {
         var reader = new RunnerFrameReader(new RunnerFrameLimits());

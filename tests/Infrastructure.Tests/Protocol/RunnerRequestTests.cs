@@ -26,11 +26,14 @@ public sealed class RunnerRequestTests
         var json = JsonDocument.Parse(frame.AsMemory(4)).RootElement;
         json.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(
             "code", "stdin", "last_line_interactive", "argv", "env", "cpu_time_limit_sec", "max_output_bytes",
-            "fsize_limit_bytes", "nofile_limit", "max_files", "max_files_bytes", "files", "entrypoint", "eval_last_expression", "pre_commands");
+            "fsize_limit_bytes", "nofile_limit", "max_files", "max_files_bytes", "max_output_items", "max_display_bytes",
+            "files", "entrypoint", "eval_last_expression", "pre_commands");
         json.GetProperty("code").GetString().Should().Be("print(1)");
         json.GetProperty("max_output_bytes").GetInt64().Should().Be(1001, "one byte over the cap shows that output was cut");
         json.GetProperty("fsize_limit_bytes").GetInt64().Should().Be(2 * 1024 * 1024);
         json.GetProperty("max_files").GetInt32().Should().Be(0, "generated files are not collected without a sink");
+        json.GetProperty("max_output_items").GetInt32().Should().Be(32);
+        json.GetProperty("max_display_bytes").GetInt32().Should().Be((6 * 1000) + 65536, "the runner's bound is the service's display frame bound");
         json.GetProperty("files")[0].GetProperty("data").GetString().Should().Be(Convert.ToBase64String("hi"u8.ToArray()));
         json.GetProperty("entrypoint").GetString().Should().Be("data/x.txt");
         json.GetProperty("eval_last_expression").GetBoolean().Should().BeFalse("off unless asked for");

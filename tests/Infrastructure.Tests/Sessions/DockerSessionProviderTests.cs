@@ -49,9 +49,9 @@ public sealed class DockerSessionProviderTests
         return (provider, new SessionReaper(provider, sessionOptions, TimeProvider.System, NullLogger<SessionReaper>.Instance));
     }
 
-    private static SandboxRequest Cell(string code) => new(
-        Guid.NewGuid().ToString("N")[..16], code, Stdin: null, LastLineInteractive: true, TimeSpan.FromSeconds(10),
-        new SandboxLimits(256, 5, 1_000_000));
+    private static SandboxRequest Cell(string code, int timeoutSec = 10, int cpuTimeLimitSec = 5) => new(
+        Guid.NewGuid().ToString("N")[..16], code, Stdin: null, LastLineInteractive: true, TimeSpan.FromSeconds(timeoutSec),
+        new SandboxLimits(256, cpuTimeLimitSec, 1_000_000));
 
     private async Task<int> CountContainersAsync(string sessionId)
     {
@@ -107,6 +107,46 @@ public sealed class DockerSessionProviderTests
     }
 
     [Test]
+    public async Task Each_cell_reports_its_own_cpu_time_and_the_sessions_peak_memory()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 512), CancellationToken.None);
+
+        var idle = await provider.ExecuteAsync(session.SessionId, Cell("x = 1"), CancellationToken.None);
+        var busy = await provider.ExecuteAsync(
+            session.SessionId,
+            Cell("import time\nblock = b'\\x01' * (100 * 1024 * 1024)\nstart = time.process_time()\nwhile time.process_time() - start < 0.5:\n    pass"),
+            CancellationToken.None);
+
+        busy!.Execution.ExitCode.Should().Be(0, busy.Execution.Stderr);
+        idle!.Execution.Usage!.CpuMs.Should().BeLessThan(200, "a cell that does nothing costs next to nothing");
+        busy.Execution.Usage!.CpuMs.Should().BeInRange(400, 700, "half a second of loop plus filling 100 MiB");
+        (busy.Execution.Usage.PeakMemoryBytes - idle.Execution.Usage.PeakMemoryBytes)
+            .Should().BeInRange(90L * 1024 * 1024, 110L * 1024 * 1024);
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
+
+    [Test]
+    public async Task A_dataframe_shown_in_a_cell_is_an_output_of_that_cell_only()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
+
+        var load = await provider.ExecuteAsync(
+            session.SessionId, Cell("import pandas as pd\ndf = pd.DataFrame({'a': [1, 2]})\ndisplay(df)"), CancellationToken.None);
+        var echo = await provider.ExecuteAsync(session.SessionId, Cell("df"), CancellationToken.None);
+
+        load!.Execution.Outputs.Should().ContainSingle().Which.Type.Should().Be("display_data");
+        var item = echo!.Execution.Outputs.Should().ContainSingle().Subject;
+        item.Type.Should().Be("execute_result");
+        item.Data["text/html"].Should().Contain("<table");
+        item.Data["application/json"].Should().Contain("\"records\": [{\"a\": 1}, {\"a\": 2}]");
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
+
+    [Test]
     public async Task A_cell_sees_the_files_the_session_was_opened_with_and_what_earlier_cells_did()
     {
         var (provider, reaper) = Create();
@@ -119,6 +159,89 @@ public sealed class DockerSessionProviderTests
 
         result!.Execution.Stdout.Should().Be("'HELLO'\n");
         result.InterpreterRestarted.Should().BeFalse();
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
+
+    [Test]
+    public async Task A_cell_cannot_reach_the_supervisor_s_protocol_stream_through_proc()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
+
+        var result = await provider.ExecuteAsync(session.SessionId, Cell(
+            "import os, struct\n" +
+            "payload = b'FORGED OUTPUT\\n'\n" +
+            "errors = set()\n" +
+            "forged = 0\n" +
+            "for n in range(16):\n" +
+            "    try:\n" +
+            "        fd = os.open(f'/proc/1/fd/{n}', os.O_WRONLY)\n" +
+            "    except OSError as e:\n" +
+            "        errors.add(e.strerror)\n" +
+            "        continue\n" +
+            "    try:\n" +
+            "        os.write(fd, b'o' + struct.pack('>I', len(payload)) + payload)\n" +
+            "        forged += 1\n" +
+            "    except OSError as e:\n" +
+            "        errors.add(e.strerror)\n" +
+            "    os.close(fd)\n" +
+            "print('forged', forged, sorted(errors))"), CancellationToken.None);
+
+        result!.Execution.Stdout.Should().Be("forged 0 ['Permission denied']\n");
+        (await provider.ExecuteAsync(session.SessionId, Cell("print('still the same session')"), CancellationToken.None))!
+            .Execution.Stdout.Should().Be("still the same session\n");
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
+
+    [Test]
+    public async Task A_cell_that_lifts_its_own_cpu_limit_is_still_stopped_at_its_cpu_time()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
+
+        var result = await provider.ExecuteAsync(session.SessionId, Cell(
+            "import resource\n" +
+            "resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))\n" +
+            "print('lifted', resource.getrlimit(resource.RLIMIT_CPU), flush=True)\n" +
+            "while True:\n" +
+            "    pass", timeoutSec: 60, cpuTimeLimitSec: 2), CancellationToken.None);
+
+        result!.Execution.Stdout.Should().Be("lifted (-1, -1)\n", "the rlimit itself can be lifted: the supervisor's count cannot");
+        result.Execution.TimedOut.Should().BeFalse("2 s of CPU (plus 1 s of grace) end the cell long before its 60 s deadline");
+        result.Execution.ExitCode.Should().Be(128 + 24, "stopped as RLIMIT_CPU would have stopped it (SIGXCPU)");
+        (await provider.ExecuteAsync(session.SessionId, Cell("print('next cell')"), CancellationToken.None))!
+            .Execution.Stdout.Should().Be("next cell\n");
+        await reaper.StopAsync(CancellationToken.None);
+        reaper.Dispose();
+    }
+
+    [Test]
+    public async Task Stopping_a_cell_stops_the_processes_it_started_even_those_that_left_its_process_group()
+    {
+        var (provider, reaper) = Create();
+        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
+
+        var stopped = await provider.ExecuteAsync(session.SessionId, Cell(
+            "import subprocess, sys, time\n" +
+            "subprocess.Popen([sys.executable, '-c', 'import os, time\\nos.setsid()\\nwhile True: time.sleep(0.01)'])\n" +
+            "subprocess.Popen(['sleep', '600'])\n" +
+            "print('started', flush=True)\n" +
+            "time.sleep(600)", timeoutSec: 3), CancellationToken.None);
+        var survivors = await provider.ExecuteAsync(session.SessionId, Cell(
+            "import os\n" +
+            "def command(pid):\n" +
+            "    try:\n" +
+            "        return open(f'/proc/{pid}/cmdline', 'rb').read().replace(b'\\0', b' ').decode().strip()\n" +
+            "    except OSError:\n" +
+            "        return None\n" +
+            "others = [command(p) for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid())]\n" +
+            "print([c for c in others if c])"), CancellationToken.None);
+
+        stopped!.Execution.Stdout.Should().Be("started\n");
+        stopped.Execution.TimedOut.Should().BeTrue();
+        survivors!.Execution.Stdout.Should().Be("[]\n", "neither the setsid() child nor the plain one outlives the stopped cell");
         await reaper.StopAsync(CancellationToken.None);
         reaper.Dispose();
     }

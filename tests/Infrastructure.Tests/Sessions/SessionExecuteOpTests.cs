@@ -21,7 +21,8 @@ public sealed class SessionExecuteOpTests
         var json = JsonDocument.Parse(frame.AsMemory(4)).RootElement;
         json.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(
             "op", "code", "stdin", "last_line_interactive", "argv", "env", "cpu_time_limit_sec", "max_output_bytes",
-            "fsize_limit_bytes", "nofile_limit", "max_files", "max_files_bytes", "interrupt_grace_ms");
+            "fsize_limit_bytes", "nofile_limit", "max_files", "max_files_bytes", "max_output_items", "max_display_bytes",
+            "interrupt_grace_ms");
         json.GetProperty("op").GetString().Should().Be("execute");
         json.GetProperty("env").GetProperty("K").GetString().Should().Be("V");
         json.GetProperty("nofile_limit").GetInt32().Should().Be(64);

@@ -8,4 +8,7 @@ public interface IExecutionObserver
 
     /// <summary>A piece of output, in order, within the output cap (text decoded across chunk boundaries).</summary>
     ValueTask OnOutputAsync(OutputChannel stream, string text, CancellationToken cancellationToken);
+
+    /// <summary>An item the code displayed, as it will be in the result's outputs (already checked and bounded).</summary>
+    ValueTask OnDisplayAsync(DisplayOutput output, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

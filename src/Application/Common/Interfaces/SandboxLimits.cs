@@ -9,6 +9,9 @@ public sealed record SandboxLimits(int MemoryLimitMb, int CpuTimeLimitSec, long 
     /// <summary>Most bytes of generated files returned, in total.</summary>
     public long MaxGeneratedBytes { get; init; } = 50L * 1024 * 1024;
 
+    /// <summary>Most display items (<c>outputs</c>) returned.</summary>
+    public int MaxOutputItems { get; init; } = 32;
+
     /// <summary>CPU cores; null = the server's default.</summary>
     public double? Cpus { get; init; }
 }

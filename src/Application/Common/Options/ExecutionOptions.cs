@@ -22,6 +22,11 @@ public sealed class ExecutionOptions
     [Range(1, 1_073_741_824, ErrorMessage = "MAX_OUTPUT_BYTES must be between {1} and {2}.")]
     public long MaxOutputBytes { get; set; } = 1_000_000;
 
+    /// <summary>Most display items (<c>outputs</c>: display() calls, figures shown, the trailing expression) returned per execution.</summary>
+    [ConfigurationKeyName("MAX_OUTPUT_ITEMS")]
+    [Range(0, 1_000, ErrorMessage = "MAX_OUTPUT_ITEMS must be between {1} and {2}.")]
+    public int MaxOutputItems { get; set; } = 32;
+
     /// <summary>Largest accepted <c>code</c>, in UTF-8 bytes.</summary>
     [ConfigurationKeyName("MAX_CODE_BYTES")]
     [Range(1, 67_108_864, ErrorMessage = "MAX_CODE_BYTES must be between {1} and {2}.")]

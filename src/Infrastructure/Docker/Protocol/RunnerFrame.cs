@@ -9,6 +9,7 @@ internal enum RunnerFrameType : byte
     Stdout = (byte)'o',
     Stderr = (byte)'e',
     File = (byte)'f',
+    Display = (byte)'d',
     Result = (byte)'r',
     RunnerError = (byte)'x',
 }

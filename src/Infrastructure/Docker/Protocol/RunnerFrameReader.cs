@@ -1,11 +1,13 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 
 namespace CodeInterpreter.Infrastructure.Docker.Protocol;
 
 /// <summary>
 /// Cuts the runner's stdout into frames. Everything from a sandbox is hostile: the type must be
 /// known and expected, and a length is checked against that type's bound before any payload memory
-/// is allocated, so a forged header cannot make the service allocate more than the bound.
+/// is allocated. Even within the bound, the payload's memory grows with the bytes that actually
+/// arrive (from <see cref="InitialPayloadBytes"/>, doubling), so a forged header alone costs nothing.
 /// </summary>
 internal sealed class RunnerFrameReader(RunnerFrameLimits limits)
 {
@@ -14,10 +16,14 @@ internal sealed class RunnerFrameReader(RunnerFrameLimits limits)
 
     private const int HeaderLength = 5;
 
+    /// <summary>The most a frame's payload holds before its bytes arrive.</summary>
+    internal const int InitialPayloadBytes = 64 * 1024;
+
     private readonly byte[] _header = new byte[HeaderLength];
     private int _headerFilled;
     private RunnerFrameType _type;
     private byte[]? _payload;
+    private int _payloadLength;
     private int _payloadFilled;
 
     /// <summary>Feeds bytes; completed frames are appended to <paramref name="completed"/>.</summary>
@@ -45,11 +51,12 @@ internal sealed class RunnerFrameReader(RunnerFrameLimits limits)
                 BeginPayload();
             }
 
-            var copy = Math.Min(_payload!.Length - _payloadFilled, data.Length);
+            var copy = Math.Min(_payloadLength - _payloadFilled, data.Length);
+            EnsureCapacity(_payloadFilled + copy);
             data[..copy].CopyTo(_payload.AsSpan(_payloadFilled));
             _payloadFilled += copy;
             data = data[copy..];
-            if (_payloadFilled < _payload.Length)
+            if (_payloadFilled < _payloadLength)
             {
                 return;
             }
@@ -74,15 +81,35 @@ internal sealed class RunnerFrameReader(RunnerFrameLimits limits)
             throw new RunnerProtocolException($"frame '{(char)type}' of {length} bytes exceeds its bound of {max}");
         }
 
+        if (length > Array.MaxLength)
+        {
+            throw new RunnerProtocolException($"frame '{(char)type}' of {length} bytes is larger than one buffer can hold");
+        }
+
         _type = type;
-        _payload = length == 0 ? [] : new byte[length];
+        _payloadLength = (int)length;
+        _payload = length == 0 ? [] : new byte[Math.Min(_payloadLength, InitialPayloadBytes)];
         _payloadFilled = 0;
+    }
+
+    [MemberNotNull(nameof(_payload))]
+    private void EnsureCapacity(int needed)
+    {
+        if (needed <= _payload!.Length)
+        {
+            return;
+        }
+
+        var grown = new byte[(int)Math.Min(_payloadLength, Math.Max(needed, 2L * _payload.Length))];
+        _payload.AsSpan(0, _payloadFilled).CopyTo(grown);
+        _payload = grown;
     }
 }
 
 /// <summary>Largest accepted payload per frame type; null = the type is not accepted at all.</summary>
 internal sealed record RunnerFrameLimits(
-    int MaxResultBytes = 1 << 20, int MaxChunkBytes = 1 << 16, int MaxErrorBytes = 1 << 16, long MaxFileBytes = 0)
+    int MaxResultBytes = 1 << 20, int MaxChunkBytes = 1 << 16, int MaxErrorBytes = 1 << 16, long MaxFileBytes = 0,
+    int MaxDisplayBytes = 0)
 {
     /// <summary>Largest header of a file frame: its length prefix and JSON.</summary>
     public const int MaxFileHeaderBytes = 4 + (1 << 16);
@@ -94,6 +121,7 @@ internal sealed record RunnerFrameLimits(
         RunnerFrameType.Result => MaxResultBytes,
         RunnerFrameType.RunnerError => MaxErrorBytes,
         RunnerFrameType.File when MaxFileBytes > 0 => MaxFileHeaderBytes + MaxFileBytes,
+        RunnerFrameType.Display when MaxDisplayBytes > 0 => MaxDisplayBytes,
         _ => null,
     };
 }

@@ -18,7 +18,9 @@ internal record RunnerProgram(
     [property: JsonPropertyName("fsize_limit_bytes")] long FsizeLimitBytes,
     [property: JsonPropertyName("nofile_limit")] int NofileLimit,
     [property: JsonPropertyName("max_files")] int MaxFiles,
-    [property: JsonPropertyName("max_files_bytes")] long MaxFilesBytes)
+    [property: JsonPropertyName("max_files_bytes")] long MaxFilesBytes,
+    [property: JsonPropertyName("max_output_items")] int MaxOutputItems,
+    [property: JsonPropertyName("max_display_bytes")] int MaxDisplayBytes)
 {
     /// <summary>The program of <paramref name="request"/> under the server's <paramref name="settings"/>.</summary>
     public static RunnerProgram Of(SandboxRequest request, SandboxOptions settings) => new(
@@ -33,5 +35,7 @@ internal record RunnerProgram(
         FsizeLimitBytes: settings.WorkspaceSizeMb * 1024L * 1024L,
         settings.NofileLimit,
         MaxFiles: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedFiles,
-        MaxFilesBytes: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedBytes);
+        MaxFilesBytes: request.GeneratedFiles is null ? 0 : request.Limits.MaxGeneratedBytes,
+        request.Limits.MaxOutputItems,
+        DisplayOutputs.MaxItemBytes(request.Limits));
 }
