@@ -67,6 +67,19 @@ public sealed class TwoServicesOnOneDatabaseTests
     }
 
     [Test]
+    public async Task A_result_kept_in_the_database_keeps_its_usage_and_outputs()
+    {
+        using var submitted = await _one.PostAsJsonAsync(Executions, new { code = "display({'a': 1})" });
+        var id = (await submitted.ReadJsonAsync()).GetProperty("execution_id").GetString()!;
+
+        var result = (await PollAsync(_other, id, s => s == "completed")).GetProperty("result");
+
+        result.GetProperty("outputs")[0].GetProperty("data").GetProperty("text/plain").GetString().Should().Be("{'a': 1}");
+        result.GetProperty("usage").GetProperty("wall_ms").GetInt64().Should().BeGreaterThanOrEqualTo(0);
+        result.GetProperty("usage").GetProperty("cpu_ms").ValueKind.Should().Be(JsonValueKind.Number);
+    }
+
+    [Test]
     public async Task An_execution_running_on_either_service_is_cancelled_through_the_other()
     {
         using var submitted = await _one.PostAsJsonAsync(Executions, new { code = "import time\ntime.sleep(60)", timeout_ms = 60_000 });
