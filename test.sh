@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up what is missing (Docker engine, executor image), builds, and runs every test against the
+# Sets up what is missing (Docker engine, executor image, a throwaway PostgreSQL), builds, and runs every test against the
 # real engine. Ends with one line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,6 +9,10 @@ setup_all
 ensure_runsc   # the security tests run under runc and under gVisor
 ensure_test_registry
 ensure_test_python
+# The shared-state tests run against a real PostgreSQL (TEST_DATABASE_URL): never skipped, so a
+# cluster that cannot start fails the run here.
+trap stop_postgres EXIT
+ensure_postgres
 
 results=.test-results
 rm -rf "$results"

@@ -79,6 +79,62 @@ ensure_test_python() {
     || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 >&2; }
 }
 
+# A throwaway PostgreSQL for the tests (the service itself never needs one: run.sh does not call
+# this): Debian's postgresql package, installed when missing; a cluster in a temporary directory,
+# listening on loopback only at a free port, run as an unprivileged user (postgres when we are root),
+# with a random password. Exports TEST_DATABASE_URL (not DATABASE_URL, which would switch every
+# service the tests start into PostgreSQL mode); stop_postgres removes it all (test.sh traps it).
+PG_BIN=/usr/lib/postgresql/15/bin
+ensure_postgres() {
+  if [ ! -x "$PG_BIN/initdb" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      setup_log "PostgreSQL 15 ($PG_BIN) is missing and installing it needs root"; return 1
+    fi
+    setup_log "installing PostgreSQL (Debian package postgresql) for the shared-state tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q postgresql >&2 || { apt-get update -q >&2 && apt-get install -y -q postgresql >&2; }
+    [ -x "$PG_BIN/initdb" ] || { setup_log "PostgreSQL is still missing after installing postgresql"; return 1; }
+  fi
+  local runas=()
+  if [ "$(id -u)" -eq 0 ]; then
+    getent passwd postgres >/dev/null || { setup_log "the postgres user is missing (it comes with the postgresql package)"; return 1; }
+    runas=(runuser -u postgres --)
+  fi
+  PG_TEST_DIR=$(mktemp -d /tmp/code-interpreter-pg.XXXXXX)
+  chmod 700 "$PG_TEST_DIR"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$PG_TEST_DIR"
+  local password port
+  password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf '%s\n' "$password" >"$PG_TEST_DIR/pwfile"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$PG_TEST_DIR/pwfile"
+  if ! "${runas[@]}" "$PG_BIN/initdb" -D "$PG_TEST_DIR/data" -U codeinterpreter --pwfile="$PG_TEST_DIR/pwfile" \
+      --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$PG_TEST_DIR/initdb.log" 2>&1; then
+    setup_log "initdb failed; its log:"; tail -n 20 "$PG_TEST_DIR/initdb.log" >&2; return 1
+  fi
+  rm -f "$PG_TEST_DIR/pwfile"
+  if ! "${runas[@]}" "$PG_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_TEST_DIR -c max_connections=200 -c fsync=off" start >&2; then
+    setup_log "PostgreSQL did not start; its log:"; tail -n 20 "$PG_TEST_DIR/server.log" >&2; return 1
+  fi
+  if ! PGPASSWORD=$password "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U codeinterpreter -d postgres -qAt \
+      -c 'CREATE DATABASE codeinterpreter' >&2; then
+    setup_log "could not create the test database"; return 1
+  fi
+  export TEST_DATABASE_URL="postgres://codeinterpreter:$password@127.0.0.1:$port/codeinterpreter"
+  export PG_TEST_DIR
+  setup_log "PostgreSQL for the tests: 127.0.0.1:$port (cluster in $PG_TEST_DIR, removed at the end)"
+}
+
+stop_postgres() {
+  [ -n "${PG_TEST_DIR:-}" ] && [ -d "$PG_TEST_DIR" ] || return 0
+  local runas=()
+  [ "$(id -u)" -eq 0 ] && runas=(runuser -u postgres --)
+  "${runas[@]}" "$PG_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_TEST_DIR"
+  unset PG_TEST_DIR TEST_DATABASE_URL
+}
+
 # gVisor's runsc as an engine runtime named "runsc" (EXECUTOR_RUNTIME=runsc): Debian's package, registered
 # in /etc/docker/daemon.json (merged into what is there) and the engine reloaded with SIGHUP, which keeps
 # running containers. --network=none: gVisor cannot run in the host's network namespace and sandboxes

@@ -3,11 +3,13 @@ using CodeInterpreter.Infrastructure.Executions;
 using CodeInterpreter.Infrastructure.Files;
 using CodeInterpreter.Infrastructure.Images;
 using CodeInterpreter.Infrastructure.Packages;
+using CodeInterpreter.Infrastructure.Postgres;
 using CodeInterpreter.Infrastructure.Sessions;
 using Docker.DotNet;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace CodeInterpreter.Infrastructure;
 
@@ -46,8 +48,12 @@ public static class DependencyInjection
         services.AddSingleton<ContainerOperations>();
         services.AddSingleton<SandboxReaper>();
         services.AddSingleton<BackgroundExecutionJobs>();
-        services.AddSingleton<IExecutionJobs>(provider => provider.GetRequiredService<BackgroundExecutionJobs>());
-        services.AddHostedService(provider => provider.GetRequiredService<BackgroundExecutionJobs>());
+        services.AddSingleton<PostgresExecutionJobs>();
+        services.AddSingleton<IExecutionJobs>(provider => UsesPostgres(provider)
+            ? provider.GetRequiredService<PostgresExecutionJobs>()
+            : provider.GetRequiredService<BackgroundExecutionJobs>());
+        // The store in use is also the worker that runs its jobs.
+        services.AddHostedService(provider => (BackgroundService)provider.GetRequiredService<IExecutionJobs>());
         services.AddSingleton<SandboxNetwork>();
         services.AddSingleton<SandboxRemovals>();
         services.AddHostedService(provider => provider.GetRequiredService<SandboxRemovals>());
@@ -61,16 +67,46 @@ public static class DependencyInjection
         services.AddSingleton<ISandboxPoolStatus>(provider => provider.GetRequiredService<SandboxPool>());
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IFileStore, LocalFileStore>();
+        AddSharedState(services, configuration);
+        services.AddSingleton<LocalFileStore>();
+        services.AddSingleton<PostgresFileStore>();
+        services.AddSingleton<IFileStore>(provider => UsesPostgres(provider)
+            ? provider.GetRequiredService<PostgresFileStore>()
+            : provider.GetRequiredService<LocalFileStore>());
         services.AddSingleton<IValidateOptions<FileStorageOptions>, FileStorageDirectoryValidation>();
         // Depends on the store, so the storage directory is created (or start-up fails naming it) at start.
         services.AddHostedService<ExpiredFileSweeper>();
 
         services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<InMemorySessionDirectory>();
+        services.AddSingleton<PostgresSessionDirectory>();
+        services.AddSingleton<ISessionDirectory>(provider => UsesPostgres(provider)
+            ? provider.GetRequiredService<PostgresSessionDirectory>()
+            : provider.GetRequiredService<InMemorySessionDirectory>());
+        services.AddHostedService<ReplicaHeartbeat>();
         services.AddSingleton<DockerSessionProvider>();
         services.AddSingleton<ISessionProvider>(provider => provider.GetRequiredService<DockerSessionProvider>());
         // Closes expired sessions while running and every session at shutdown.
         services.AddHostedService<SessionReaper>();
         return services;
     }
+
+    /// <summary>
+    /// DATABASE_URL and the PostgreSQL database behind it. Which store serves a port is decided when it
+    /// is first resolved, from the bound options, so every configuration source is seen.
+    /// </summary>
+    private static void AddSharedState(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DatabaseOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidation>();
+        services.AddSingleton(provider => new PostgresDatabase(
+            DatabaseConnection.Parse(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.DatabaseUrl
+                ?? throw new InvalidOperationException("DATABASE_URL is not set: the embedded store is in use.")),
+            provider.GetRequiredService<ILogger<PostgresDatabase>>()));
+        services.AddHostedService<DatabaseMonitor>();
+        services.AddSingleton<ReplicaIdentity>();
+    }
+
+    private static bool UsesPostgres(IServiceProvider provider) =>
+        provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.UsesPostgres;
 }

@@ -24,6 +24,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         {
             RequestValidationException validation => Validation(validation),
             NotFoundException => Problem(StatusCodes.Status404NotFound, "Not found", exception.Message),
+            GoneException => Problem(StatusCodes.Status410Gone, "Gone", exception.Message),
             ForbiddenException => Problem(StatusCodes.Status403Forbidden, "Forbidden", exception.Message),
             ConflictException => Problem(StatusCodes.Status409Conflict, "Conflict", exception.Message),
             PayloadTooLargeException => Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", exception.Message),

@@ -7,8 +7,7 @@ public sealed class CancelExecutionHandler(IExecutionJobs jobs) : ICommandHandle
 {
     public async ValueTask<ExecutionJob> Handle(CancelExecutionCommand command, CancellationToken cancellationToken)
     {
-        var job = ExecutionErrors.FindVisible(jobs, command.ExecutionId);
-        await jobs.CancelAsync(job, cancellationToken).ConfigureAwait(false);
-        return job;
+        var job = await ExecutionErrors.FindVisibleAsync(jobs, command.ExecutionId, cancellationToken).ConfigureAwait(false);
+        return job.IsFinished ? job : await jobs.CancelAsync(job, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -5,15 +5,16 @@ public sealed record GetExecutionQuery(string ExecutionId) : IQuery<ExecutionJob
 
 public sealed class GetExecutionHandler(IExecutionJobs jobs) : IQueryHandler<GetExecutionQuery, ExecutionJob>
 {
-    public ValueTask<ExecutionJob> Handle(GetExecutionQuery query, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(ExecutionErrors.FindVisible(jobs, query.ExecutionId));
+    public async ValueTask<ExecutionJob> Handle(GetExecutionQuery query, CancellationToken cancellationToken) =>
+        await ExecutionErrors.FindVisibleAsync(jobs, query.ExecutionId, cancellationToken).ConfigureAwait(false);
 }
 
 internal static class ExecutionErrors
 {
     /// <summary>The caller's job; another caller's job is not found, like one that does not exist.</summary>
-    public static ExecutionJob FindVisible(IExecutionJobs jobs, string id) =>
-        jobs.Find(id) is { } job && string.Equals(job.Owner, CallerContext.Owner, StringComparison.Ordinal)
+    public static async Task<ExecutionJob> FindVisibleAsync(IExecutionJobs jobs, string id, CancellationToken cancellationToken) =>
+        await jobs.FindAsync(id, cancellationToken).ConfigureAwait(false) is { } job
+            && string.Equals(job.Owner, CallerContext.Owner, StringComparison.Ordinal)
             ? job
             : throw NotFound(id);
 

@@ -23,6 +23,7 @@ public sealed record ExecuteInSessionCommand(
 /// <remarks>Reaches here only past <see cref="ExecuteInSessionValidator"/>.</remarks>
 public sealed partial class ExecuteInSessionHandler(
     ISessionProvider sessions,
+    ISessionDirectory directory,
     IFileStore files,
     IOptions<ExecutionOptions> options,
     ILogger<ExecuteInSessionHandler> logger) : ICommandHandler<ExecuteInSessionCommand, SessionExecutionResult>
@@ -36,7 +37,7 @@ public sealed partial class ExecuteInSessionHandler(
         // No execution slot: each session runs one call at a time and MAX_SESSIONS bounds the sessions,
         // while a slot held by a call queued behind a busy session would starve one-off executions.
         var result = await sessions.ExecuteAsync(command.SessionId, request, cancellationToken).ConfigureAwait(false)
-            ?? throw SessionErrors.NotFound(command.SessionId);
+            ?? throw await SessionErrors.MissingAsync(directory, command.SessionId, cancellationToken).ConfigureAwait(false);
 
         var execution = result.Execution;
         LogExecuted(command.SessionId, request.ExecutionId, (long)execution.Duration.TotalMilliseconds, execution.ExitCode,

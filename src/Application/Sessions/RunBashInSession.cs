@@ -6,6 +6,7 @@ public sealed record RunBashInSessionCommand(string SessionId, string? Cmd, int 
 /// <remarks>Reaches here only past <see cref="RunBashInSessionValidator"/>.</remarks>
 public sealed partial class RunBashInSessionHandler(
     ISessionProvider sessions,
+    ISessionDirectory directory,
     IOptions<ExecutionOptions> options,
     ILogger<RunBashInSessionHandler> logger) : ICommandHandler<RunBashInSessionCommand, ShellResult>
 {
@@ -14,7 +15,7 @@ public sealed partial class RunBashInSessionHandler(
         var shell = new ShellCommand(command.Cmd!, TimeSpan.FromMilliseconds(command.TimeoutMs), options.Value.MaxOutputBytes);
 
         var result = await sessions.RunShellAsync(command.SessionId, shell, cancellationToken).ConfigureAwait(false)
-            ?? throw SessionErrors.NotFound(command.SessionId);
+            ?? throw await SessionErrors.MissingAsync(directory, command.SessionId, cancellationToken).ConfigureAwait(false);
 
         LogRan(command.SessionId, (long)result.Duration.TotalMilliseconds, result.ExitCode, result.TimedOut);
         return result;

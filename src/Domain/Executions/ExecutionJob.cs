@@ -43,6 +43,21 @@ public sealed class ExecutionJob(string id, DateTimeOffset createdAt)
 
     public bool IsFinished => Status is not (ExecutionJobStatus.Queued or ExecutionJobStatus.Running);
 
+    /// <summary>A job as a store kept it (a row read back), in whatever state it had reached.</summary>
+    public static ExecutionJob Restore(
+        string id, DateTimeOffset createdAt, string? owner, TimeSpan timeout, ExecutionJobStatus status,
+        DateTimeOffset? startedAt, DateTimeOffset? finishedAt, ExecutionResult? result, string? error) =>
+        new(id, createdAt)
+        {
+            Owner = owner,
+            Timeout = timeout,
+            Status = status,
+            StartedAt = startedAt,
+            FinishedAt = finishedAt,
+            Result = result,
+            Error = error,
+        };
+
     public void MarkRunning(DateTimeOffset at)
     {
         lock (_gate)

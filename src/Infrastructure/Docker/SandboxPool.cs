@@ -127,7 +127,7 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
                 return sandbox;
             }
 
-            if (_draining || !_readiness.IsReady)
+            if (_draining || !_readiness.IsEngineReady)
             {
                 return null;
             }
@@ -224,7 +224,7 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                if (_readiness.IsReady)
+                if (_readiness.IsEngineReady)
                 {
                     await DropDeadAsync().ConfigureAwait(false);
                     TopUp(stoppingToken);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
+using CodeInterpreter.Application.Executions;
 using CodeInterpreter.Domain.Executions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,15 +10,16 @@ using Microsoft.Extensions.Options;
 namespace CodeInterpreter.Infrastructure.Executions;
 
 /// <summary>
-/// Schedules submitted executions in the background (what a job does is the Application's: the same
-/// runner, limits, slots and sandboxes as <c>/v1/execute</c>), keeps each finished one for
-/// EXECUTION_RESULT_TTL_SEC, and removes expired ones on a timer. The embedded single-machine store:
-/// jobs live in this process.
+/// Runs submitted executions in the background at once (what a job does is the Application's
+/// <see cref="IQueuedExecutionRunner"/>: the same runner, limits, slots and sandboxes as
+/// <c>/v1/execute</c>), keeps each finished one for EXECUTION_RESULT_TTL_SEC, and removes expired ones on
+/// a timer. The embedded single-machine store: jobs live in this process, and a restart forgets them.
 /// </summary>
 internal sealed partial class BackgroundExecutionJobs(
+    IQueuedExecutionRunner runner,
     TimeProvider clock,
     IOptions<AsyncExecutionOptions> options,
-    ILogger<BackgroundExecutionJobs> logger) : BackgroundService, IExecutionJobs
+    ILogger<BackgroundExecutionJobs> logger) : BackgroundService, IExecutionJobs, IExecutionJobEvents
 {
     private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(30);
 
@@ -26,28 +28,37 @@ internal sealed partial class BackgroundExecutionJobs(
     private readonly Lock _stopGate = new();
     private Task? _stop;
 
-    public int Unfinished => _jobs.Values.Count(e => !e.Job.IsFinished);
+    public Task<int> CountUnfinishedAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(_jobs.Values.Count(e => !e.Job.IsFinished));
 
-    public void Start(ExecutionJob job, ExecutionJobWork work)
+    public Task EnqueueAsync(ExecutionJob job, QueuedExecution execution, CancellationToken cancellationToken)
     {
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var entry = new Entry(job, cancel);
-        entry.Run = Task.Run(() => work(cancel.Token, _stopping.Token), CancellationToken.None);
+        entry.Run = Task.Run(() => runner.RunAsync(execution, job, this, cancel.Token, _stopping.Token), CancellationToken.None);
         _jobs[job.Id] = entry;
+        return Task.CompletedTask;
     }
 
-    public ExecutionJob? Find(string id) => _jobs.TryGetValue(id, out var entry) ? entry.Job : null;
+    public Task<ExecutionJob?> FindAsync(string id, CancellationToken cancellationToken) =>
+        Task.FromResult(_jobs.TryGetValue(id, out var entry) ? entry.Job : null);
 
-    public async Task CancelAsync(ExecutionJob job, CancellationToken cancellationToken)
+    public async Task<ExecutionJob> CancelAsync(ExecutionJob job, CancellationToken cancellationToken)
     {
         if (!_jobs.TryGetValue(job.Id, out var entry) || job.IsFinished)
         {
-            return;
+            return job;
         }
 
         await entry.Cancel.CancelAsync().ConfigureAwait(false);
         await entry.Run!.WaitAsync(CancelWait, cancellationToken).ConfigureAwait(false);
+        return job;
     }
+
+    // The job object kept here is the one the run moves along: nothing more to record.
+    Task IExecutionJobEvents.StartedAsync(ExecutionJob job, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IExecutionJobEvents.FinishedAsync(ExecutionJob job, CancellationToken cancellationToken) => Task.CompletedTask;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

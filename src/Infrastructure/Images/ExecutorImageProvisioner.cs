@@ -62,13 +62,13 @@ internal sealed partial class ExecutorImageProvisioner(
                         reaped = true;
                     }
 
-                    if (!readiness.IsReady)
+                    if (!readiness.IsEngineReady)
                     {
                         await EnsureRuntimeAsync(stoppingToken).ConfigureAwait(false);
                     }
 
                     await EnsureImageAsync(stoppingToken).ConfigureAwait(false);
-                    if (!readiness.IsReady)
+                    if (!readiness.IsEngineReady)
                     {
                         readiness.MarkReady();
                         LogReady(Image, options.Value.Runtime);
@@ -149,7 +149,7 @@ internal sealed partial class ExecutorImageProvisioner(
             return;
         }
 
-        if (readiness.IsReady)
+        if (readiness.IsEngineReady)
         {
             LogDisappeared(Image);
         }

@@ -2,6 +2,7 @@ using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Domain.Sessions;
 using CodeInterpreter.Infrastructure.Docker;
+using CodeInterpreter.Infrastructure.Postgres;
 
 namespace CodeInterpreter.Infrastructure.Sessions;
 
@@ -15,6 +16,9 @@ namespace CodeInterpreter.Infrastructure.Sessions;
 internal sealed partial class DockerSessionProvider(
     ContainerOperations containers,
     SessionRegistry registry,
+    ISessionDirectory directory,
+    ReplicaIdentity replica,
+    IOptions<DatabaseOptions> databaseOptions,
     IOptions<SandboxOptions> sandboxOptions,
     IOptions<PoolOptions> poolOptions,
     TimeProvider time,
@@ -62,6 +66,23 @@ internal sealed partial class DockerSessionProvider(
 
         var session = new OpenSession(sessionId, container, time.GetUtcNow() + spec.Ttl, CallerContext.Owner);
         registry.Add(session);
+        try
+        {
+            // Every replica can now tell where the session lives (and that it is lost if this replica dies).
+            await directory.RegisterAsync(
+                new SessionLocation(session.Id, session.Owner, replica.Id, databaseOptions.Value.ReplicaUrl, container.Id, session.ExpiresAt),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (registry.TryRemove(session.Id, out _))
+            {
+                await CloseAsync(session, gateHeld: false, "not registered").ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
         return new OpenedSession(session.Id, session.ExpiresAt);
     }
 
@@ -185,11 +206,24 @@ internal sealed partial class DockerSessionProvider(
             registry.Release();
         }
 
+        try
+        {
+            await directory.ForgetAsync(session.Id, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The entry expires with the session; until then a lookup finds a session this replica no longer has (404).
+            LogForgetFailed(ex, session.Id);
+        }
+
         LogClosed(session.Id, reason);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: its sandbox failed ({Reason}); closing the session")]
     private partial void LogLost(string sessionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: could not remove its directory entry")]
+    private partial void LogForgetFailed(Exception ex, string sessionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} closed ({Reason})")]
     private partial void LogClosed(string sessionId, string reason);

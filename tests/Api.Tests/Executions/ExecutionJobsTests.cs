@@ -4,10 +4,21 @@ using CodeInterpreter.Tests.Shared;
 
 namespace CodeInterpreter.Api.Tests.Executions;
 
-/// <summary>POST/GET/DELETE /v1/executions: background executions.</summary>
+/// <summary>POST/GET/DELETE /v1/executions: background executions, kept by the embedded store.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class ExecutionJobsTests : RealEngineApiTests
+public sealed class ExecutionJobsTests : ExecutionJobsContractTests;
+
+/// <summary>The same, kept as a durable queue in PostgreSQL.</summary>
+[TestFixture]
+[Parallelizable(ParallelScope.Children)]
+public sealed class PostgresExecutionJobsTests : ExecutionJobsContractTests
+{
+    protected override bool SharesStateInPostgres => true;
+}
+
+/// <summary>What background executions do, whichever store keeps them.</summary>
+public abstract class ExecutionJobsContractTests : RealEngineApiTests
 {
     private static readonly Uri Executions = new("/v1/executions", UriKind.Relative);
 

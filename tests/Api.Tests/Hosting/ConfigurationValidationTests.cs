@@ -40,6 +40,12 @@ public sealed class ConfigurationValidationTests
     [TestCase("PORT", "http")]
     [TestCase("PORT", "70000")]
     [TestCase("API_KEYS", "short")]
+    [TestCase("DATABASE_URL", "mysql://user:pw@127.0.0.1/db")]
+    [TestCase("EXECUTION_LEASE_SEC", "1")]
+    [TestCase("REPLICA_TIMEOUT_SEC", "1")]
+    [TestCase("REPLICA_URL", "ftp://10.0.0.5")]
+    [TestCase("DATABASE_URL", "postgres://user:pw@127.0.0.1:5432/")]
+    [TestCase("DATABASE_URL", "Host=127.0.0.1;Nonsense=1")]
     [TestCase("API_KEYS", "key-with space-0123456789")]
     [TestCase("PACKAGE_WHEELHOUSE", "relative/wheels")]
     [TestCase("PACKAGE_WHEELHOUSE", "/no/such/wheelhouse")]
@@ -66,6 +72,17 @@ public sealed class ConfigurationValidationTests
         var (_, _, error) = await StartServiceAsync(new Dictionary<string, string> { [variable] = value });
 
         error.Should().Be(expected + "\n");
+    }
+
+    [TestCase("postgres://user:hunter2-secret@127.0.0.1:5432/db?nonsense=1")]
+    [TestCase("Host=127.0.0.1;Password=hunter2-secret;Nonsense=1")]
+    public async Task A_bad_DATABASE_URL_is_named_without_repeating_its_password(string value)
+    {
+        var (exitCode, output, error) = await StartServiceAsync(new Dictionary<string, string> { ["DATABASE_URL"] = value });
+
+        exitCode.Should().Be(1);
+        error.Should().StartWith("DATABASE_URL must be a postgres://user:password@host:port/database URL or an Npgsql connection string");
+        (output + error).Should().NotContain("hunter2");
     }
 
     [Test]

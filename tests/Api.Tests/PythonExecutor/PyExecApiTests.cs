@@ -9,7 +9,7 @@ namespace CodeInterpreter.Api.Tests.PythonExecutor;
 /// <summary>The python-executor facade (/api/v1) on the real engine: each route as PYEXEC_API.md says it answers.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Children)]
-public sealed class PyExecApiTests : RealEngineApiTests
+public class PyExecApiTests : RealEngineApiTests
 {
     protected override IReadOnlyDictionary<string, string?>? Settings { get; } = new Dictionary<string, string?>
     {

@@ -8,8 +8,9 @@ using CodeInterpreter.Domain.Executions;
 namespace CodeInterpreter.Application.Tests.Executions;
 
 /// <summary>
-/// Submitting a background execution: refused up front for what the run would refuse, else started;
-/// then the job's run (what Infrastructure schedules), which moves the job through its states.
+/// Submitting a background execution: refused up front for what the run would refuse, else queued as
+/// data; then the job's run (<see cref="IQueuedExecutionRunner"/>, what any worker calls), which moves
+/// the job through its states.
 /// </summary>
 [FixtureLifeCycle(LifeCycle.InstancePerTestCase)]
 public sealed class SubmitExecutionHandlerTests : IDisposable
@@ -25,16 +26,17 @@ public sealed class SubmitExecutionHandlerTests : IDisposable
 
     private Func<Task<ExecutionJob>> Call(SubmitExecutionCommand command) => async () => await _app.Send(command);
 
-    /// <summary>Submits a valid execution and returns its job with the work the job store was given.</summary>
-    private async Task<(ExecutionJob Job, ExecutionJobWork Run)> SubmittedAsync(SubmitExecutionCommand? command = null)
+    /// <summary>Submits a valid execution and returns its job with how a worker would run it.</summary>
+    private async Task<(ExecutionJob Job, Func<CancellationToken, CancellationToken, Task> Run)> SubmittedAsync(SubmitExecutionCommand? command = null)
     {
         _app.Readiness.MarkReady();
         var job = await _app.Send(command ?? Submit());
-        return (job, _app.Jobs.Started.Should().ContainSingle().Subject.Work);
+        var execution = _app.Jobs.Queued.Should().ContainSingle().Subject.Execution;
+        return (job, (cancel, stopping) => _app.QueuedRunner.RunAsync(execution, job, _app.Jobs, cancel, stopping));
     }
 
     [Test]
-    public async Task A_valid_submission_starts_a_job_without_running_it_yet()
+    public async Task A_valid_submission_queues_the_job_without_running_it_yet()
     {
         _app.Readiness.MarkReady();
 
@@ -42,8 +44,60 @@ public sealed class SubmitExecutionHandlerTests : IDisposable
 
         job.Id.Should().MatchRegex("^exec-[0-9a-f]{32}$");
         job.Status.Should().Be(ExecutionJobStatus.Queued);
-        _app.Jobs.Started.Should().ContainSingle().Which.Job.Should().BeSameAs(job);
+        _app.Jobs.Queued.Should().ContainSingle().Which.Job.Should().BeSameAs(job);
         _app.Sandbox.Received.Should().BeNull();
+    }
+
+    [Test]
+    public async Task The_queued_execution_is_the_command_without_its_observer_and_with_its_submitter()
+    {
+        _app.Readiness.MarkReady();
+        var command = Submit("print(2)") with { };
+        CallerContext.Owner = "team-a";
+
+        await _app.Send(new SubmitExecutionCommand(command.Execution with { Observer = new NullObserver() }));
+        CallerContext.Owner = null;
+
+        var queued = _app.Jobs.Queued.Should().ContainSingle().Subject.Execution;
+        queued.Owner.Should().Be("team-a");
+        queued.Command.Observer.Should().BeNull("an observer cannot be kept as data, and nobody follows a background run live");
+        queued.Command.Code.Should().Be("print(2)");
+    }
+
+    [Test]
+    public async Task A_run_reports_running_then_its_final_state_to_the_store()
+    {
+        var (_, run) = await SubmittedAsync();
+
+        await run(CancellationToken.None, CancellationToken.None);
+
+        _app.Jobs.Reported.Should().Equal(ExecutionJobStatus.Running, ExecutionJobStatus.Completed);
+    }
+
+    [Test]
+    public async Task A_run_works_as_the_submitter_whoever_runs_it()
+    {
+        string? ownerSeenBySandbox = "not run";
+        _app.Sandbox.Run = (_, _) =>
+        {
+            ownerSeenBySandbox = CallerContext.Owner;
+            return Task.FromResult(RecordingSandbox.Finished);
+        };
+        CallerContext.Owner = "team-b";
+        var (_, run) = await SubmittedAsync();
+        CallerContext.Owner = "someone-else";
+
+        await Task.Run(() => run(CancellationToken.None, CancellationToken.None));
+        CallerContext.Owner = null;
+
+        ownerSeenBySandbox.Should().Be("team-b", "its files are looked up and generated as the submitter's");
+    }
+
+    private sealed class NullObserver : IExecutionObserver
+    {
+        public ValueTask OnStartedAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask OnOutputAsync(OutputChannel stream, string text, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     [Test]
@@ -52,7 +106,7 @@ public sealed class SubmitExecutionHandlerTests : IDisposable
         _app.Readiness.MarkReady();
 
         (await Call(Submit(timeoutMs: 60_001)).Should().ThrowAsync<RequestValidationException>()).Which.Field.Should().Be("timeout_ms");
-        _app.Jobs.Started.Should().BeEmpty();
+        _app.Jobs.Queued.Should().BeEmpty();
     }
 
     [Test]
@@ -62,14 +116,14 @@ public sealed class SubmitExecutionHandlerTests : IDisposable
 
         await Call(Submit(files: new WorkspaceFileReference("a.csv", new string('0', 32))))
             .Should().ThrowAsync<NotFoundException>().WithMessage($"File with ID '{new string('0', 32)}' not found");
-        _app.Jobs.Started.Should().BeEmpty();
+        _app.Jobs.Queued.Should().BeEmpty();
     }
 
     [Test]
     public async Task A_submission_before_the_service_is_ready_is_unavailable()
     {
         await Call(Submit()).Should().ThrowAsync<ServiceUnavailableException>();
-        _app.Jobs.Started.Should().BeEmpty();
+        _app.Jobs.Queued.Should().BeEmpty();
     }
 
     [Test]
@@ -80,7 +134,7 @@ public sealed class SubmitExecutionHandlerTests : IDisposable
         _app.Jobs.Unfinished = 2;
 
         (await Call(Submit()).Should().ThrowAsync<TooManyRequestsException>()).Which.RetryAfter.Should().BePositive();
-        _app.Jobs.Started.Should().BeEmpty();
+        _app.Jobs.Queued.Should().BeEmpty();
     }
 
     [Test]

@@ -30,6 +30,7 @@ internal sealed class ApplicationUnderTest : IDisposable
         services.AddSingleton<IExecutionJobs>(Jobs);
         services.AddSingleton<ISessionProvider>(Sessions);
         services.AddSingleton<IPackageEnvironments>(Packages);
+        services.AddSingleton<ISessionDirectory>(SessionDirectory);
         _provider = services.BuildServiceProvider();
     }
 
@@ -48,8 +49,12 @@ internal sealed class ApplicationUnderTest : IDisposable
     public RecordingSessions Sessions { get; } = new();
 
     public FakePackageEnvironments Packages { get; } = new();
+    public InMemorySessionDirectory SessionDirectory { get; } = new();
 
     public ServiceReadiness Readiness => _provider.GetRequiredService<ServiceReadiness>();
+
+    /// <summary>What a worker calls to run a queued job.</summary>
+    public CodeInterpreter.Application.Executions.IQueuedExecutionRunner QueuedRunner => _provider.GetRequiredService<CodeInterpreter.Application.Executions.IQueuedExecutionRunner>();
 
     public ValueTask<TResponse> Send<TResponse>(ICommand<TResponse> command, CancellationToken cancellationToken = default) =>
         _provider.GetRequiredService<IMediator>().Send(command, cancellationToken);

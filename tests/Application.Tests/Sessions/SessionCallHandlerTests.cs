@@ -48,6 +48,30 @@ public sealed class SessionCallHandlerTests : IDisposable
         await call.Should().ThrowAsync<NotFoundException>().WithMessage("Session 'code-session-unknown' not found");
     }
 
+    [Test]
+    public async Task A_call_into_a_session_whose_replica_died_is_gone_saying_so()
+    {
+        _app.SessionDirectory.Entries["code-session-lost"] = new SessionLocation(
+            "code-session-lost", null, "replica-a", null, "c0ffee", DateTimeOffset.UtcNow.AddMinutes(5)) { LostAt = DateTimeOffset.UtcNow };
+
+        var execute = () => _app.Send(new ExecuteInSessionCommand("code-session-lost", "1", null, 1000, true)).AsTask();
+        var shell = () => _app.Send(new RunBashInSessionCommand("code-session-lost", "ls", 1000)).AsTask();
+
+        await execute.Should().ThrowAsync<GoneException>().WithMessage("Session 'code-session-lost' is lost: the replica that held its sandbox (replica-a) stopped*");
+        await shell.Should().ThrowAsync<GoneException>();
+    }
+
+    [Test]
+    public async Task A_lost_session_of_another_caller_is_not_found_like_any_other_unknown_session()
+    {
+        _app.SessionDirectory.Entries["code-session-lost"] = new SessionLocation(
+            "code-session-lost", "someone-else", "replica-a", null, "c0ffee", DateTimeOffset.UtcNow.AddMinutes(5)) { LostAt = DateTimeOffset.UtcNow };
+
+        var execute = () => _app.Send(new ExecuteInSessionCommand("code-session-lost", "1", null, 1000, true)).AsTask();
+
+        await execute.Should().ThrowAsync<NotFoundException>();
+    }
+
     [TestCase("", 1000, "code")]
     [TestCase("1", 0, "timeout_ms")]
     [TestCase("1", 60_001, "timeout_ms")]

@@ -4,6 +4,7 @@ using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Domain.Files;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Options;
+using CodeInterpreter.Infrastructure.Postgres;
 using CodeInterpreter.Infrastructure.Sessions;
 using CodeInterpreter.Tests.Shared;
 using Docker.DotNet;
@@ -42,6 +43,7 @@ public sealed class DockerSessionProviderTests
         var provider = new DockerSessionProvider(
             new ContainerOperations(_docker, new EngineResilience(), NullLogger<ContainerOperations>.Instance),
             new SessionRegistry(sessionOptions, TimeProvider.System),
+            new InMemorySessionDirectory(), new ReplicaIdentity(), MsOptions.Create(new DatabaseOptions()),
             MsOptions.Create(sandboxOptions), MsOptions.Create(new PoolOptions { Preload = "" }), TimeProvider.System,
             NullLogger<DockerSessionProvider>.Instance);
         return (provider, new SessionReaper(provider, sessionOptions, TimeProvider.System, NullLogger<SessionReaper>.Instance));

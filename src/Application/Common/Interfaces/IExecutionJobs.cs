@@ -1,17 +1,21 @@
 namespace CodeInterpreter.Application.Common.Interfaces;
 
-/// <summary>Schedules submitted executions in the background and keeps them until they expire.</summary>
+/// <summary>
+/// Keeps submitted executions, queued until a worker runs them through
+/// <see cref="Executions.IQueuedExecutionRunner"/>, and keeps each finished one until it expires. What a
+/// job runs is data (<see cref="Executions.QueuedExecution"/>), so a store may hand it to another process.
+/// </summary>
 public interface IExecutionJobs
 {
-    /// <summary>Keeps <paramref name="job"/> and runs <paramref name="work"/> for it in the background.</summary>
-    void Start(ExecutionJob job, ExecutionJobWork work);
+    /// <summary>Keeps <paramref name="job"/> queued with what it runs; a worker runs it soon.</summary>
+    Task EnqueueAsync(ExecutionJob job, Executions.QueuedExecution execution, CancellationToken cancellationToken);
 
-    /// <summary>The job, or null when unknown or expired.</summary>
-    ExecutionJob? Find(string id);
+    /// <summary>The job as it stands now, or null when unknown or expired.</summary>
+    Task<ExecutionJob?> FindAsync(string id, CancellationToken cancellationToken);
 
-    /// <summary>Jobs not yet finished.</summary>
-    int Unfinished { get; }
+    /// <summary>How many jobs are not finished yet (every replica's, for a shared store).</summary>
+    Task<int> CountUnfinishedAsync(CancellationToken cancellationToken);
 
-    /// <summary>Kills the job if it is still queued or running; completes when it has ended.</summary>
-    Task CancelAsync(ExecutionJob job, CancellationToken cancellationToken);
+    /// <summary>Kills the job if it is still queued or running; answers the job once it has ended (or as it stands after a wait).</summary>
+    Task<ExecutionJob> CancelAsync(ExecutionJob job, CancellationToken cancellationToken);
 }
