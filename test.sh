@@ -6,9 +6,9 @@ cd "$(dirname "$0")"
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
 setup_all
-ensure_runsc   # the security tests run under runc and under gVisor
 ensure_test_registry
 ensure_test_python
+ensure_runsc   # the security tests run under runc and under gVisor
 # The shared-state tests run against a real PostgreSQL (TEST_DATABASE_URL): never skipped, so a
 # cluster that cannot start fails the run here.
 trap stop_postgres EXIT

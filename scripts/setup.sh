@@ -154,8 +154,12 @@ ensure_runsc() {
   local config=/etc/docker/daemon.json runsc_path
   runsc_path=$(command -v runsc)
   mkdir -p /etc/docker
-  [ -s "$config" ] || echo '{}' >"$config"
-  python3 - "$config" "$runsc_path" "$RUNSC_RUNTIME_ARGS" <<'PY' || { setup_log "could not register runsc in $config"; return 1; }
+  if [ ! -s "$config" ]; then
+    printf '{"runtimes": {"runsc": {"path": "%s", "runtimeArgs": %s}}}\n' "$runsc_path" "$RUNSC_RUNTIME_ARGS" >"$config"
+  elif ! command -v python3 >/dev/null 2>&1; then
+    setup_log "$config exists and merging runsc into it needs python3 (Debian package python3)"; return 1
+  else
+    python3 - "$config" "$runsc_path" "$RUNSC_RUNTIME_ARGS" <<'PY' || { setup_log "could not register runsc in $config"; return 1; }
 import json, sys
 path, runsc, args = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 with open(path) as f:
@@ -164,6 +168,7 @@ config.setdefault("runtimes", {})["runsc"] = {"path": runsc, "runtimeArgs": args
 with open(path, "w") as f:
     json.dump(config, f, indent=2)
 PY
+  fi
   setup_log "registered runsc in $config; reloading the engine"
   if pgrep -x dockerd >/dev/null 2>&1; then
     kill -HUP "$(pgrep -x dockerd | head -n 1)"
