@@ -33,6 +33,9 @@ public sealed class DockerPackageEnvironmentsTests : RealSandboxTests
             return;
         }
 
+        // Used sandboxes are removed off the request path; a volume is in use until its sandbox is gone
+        // (this runs before the base class's tear-down, which would wait for them too late).
+        await Sandbox.Removals.StopAsync(CancellationToken.None);
         var volumes = await Sandbox.Client.Volumes.ListAsync(new VolumesListParameters
         {
             Filters = new Dictionary<string, IDictionary<string, bool>>
