@@ -50,7 +50,9 @@ public sealed partial class ExecutionsController(
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
     public async Task ExecuteStream([FromBody] ExecuteRequest request, CancellationToken cancellationToken)
     {
-        var events = new ServerSentEventsObserver(Response, json.Value.JsonSerializerOptions);
+        using var events = new ServerSentEventsObserver(
+            Response, json.Value.JsonSerializerOptions,
+            TimeSpan.FromMilliseconds(request.TimeoutMs) + ServerSentEventsObserver.Grace);
         ExecuteResponse result;
         try
         {

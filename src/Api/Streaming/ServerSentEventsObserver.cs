@@ -12,9 +12,21 @@ namespace CodeInterpreter.Api.Streaming;
 /// <c>display</c> events, one per display item as it arrives (reference clients ignore unknown events).
 /// The response starts only when the code starts, so a request refused before that is still
 /// answered with plain problem details.
+/// <para>
+/// A client that reads too slowly would block the writes, and with them the execution and its slot.
+/// So the stream must be written by <paramref name="deadline"/> after the code started (its timeout
+/// plus a grace): past it, the connection is aborted, the execution ends and its slot is free.
+/// </para>
 /// </summary>
-internal sealed class ServerSentEventsObserver(HttpResponse response, JsonSerializerOptions json) : IExecutionObserver
+internal sealed class ServerSentEventsObserver(HttpResponse response, JsonSerializerOptions json, TimeSpan deadline)
+    : IExecutionObserver, IDisposable
 {
+    /// <summary>How long a stream may still be written after its code's timeout.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
+
+    private CancellationTokenSource? _deadline;
+    private CancellationTokenRegistration _abort;
+
     public bool Started { get; private set; }
 
     public async ValueTask OnStartedAsync(CancellationToken cancellationToken)
@@ -25,6 +37,8 @@ internal sealed class ServerSentEventsObserver(HttpResponse response, JsonSerial
         }
 
         Started = true;
+        _deadline = new CancellationTokenSource(deadline);
+        _abort = _deadline.Token.Register(static context => ((HttpContext)context!).Abort(), response.HttpContext);
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
@@ -44,6 +58,13 @@ internal sealed class ServerSentEventsObserver(HttpResponse response, JsonSerial
         var payload = JsonSerializer.Serialize(data, json);
         await response.WriteAsync($"event: {name}\ndata: {payload}\n\n", Encoding.UTF8, cancellationToken).ConfigureAwait(false);
         await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The stream is written: the deadline no longer applies.</summary>
+    public void Dispose()
+    {
+        _abort.Dispose();
+        _deadline?.Dispose();
     }
 
     private sealed record OutputEvent(string Stream, string Data);
