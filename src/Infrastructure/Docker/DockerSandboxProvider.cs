@@ -36,8 +36,8 @@ internal sealed partial class DockerSandboxProvider(
             }
             finally
             {
-                removals.Remove(warm);
                 pool.LeaseEnded();
+                removals.Remove(warm, pool.BurstPausedAsync);
             }
         }
 

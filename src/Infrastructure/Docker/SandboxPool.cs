@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 
 namespace CodeInterpreter.Infrastructure.Docker;
@@ -29,6 +30,13 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
 {
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Calls that end closer together than this are a burst (one client sending back to back). While
+    /// one lasts and at least half the pool is still parked, replacements wait for the pause after it:
+    /// making one costs the engine about 150 CPU ms, which the next call of the burst would share.
+    /// </summary>
+    internal static readonly TimeSpan BurstGap = TimeSpan.FromMilliseconds(100);
+
     private readonly ServiceReadiness _readiness;
     private readonly IOptions<SandboxOptions> _sandboxOptions;
     private readonly IOptions<PoolOptions> _poolOptions;
@@ -38,6 +46,7 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
     private readonly ParkedSandboxes _parked;
     private readonly SandboxRefill _refill;
     private readonly SemaphoreSlim _wake = new(0);
+    private long _lastLeaseEnded;
     private readonly Lock _drainGate = new();
     private Task? _drain;
     private bool _draining;
@@ -123,7 +132,8 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
             if (_parked.TakeAlive() is { } sandbox)
             {
                 // No refill yet: creating and booting its replacement would compete with this call
-                // for the same cores. LeaseEnded starts it once the call is over.
+                // for the same cores. LeaseEnded starts it once the call is over (or, in a burst of
+                // calls, once the burst pauses; see BurstGap).
                 return sandbox;
             }
 
@@ -164,10 +174,15 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
     }
 
     /// <summary>
-    /// A leased sandbox's call is over: now its replacement is made. (Requests that wait for a
-    /// sandbox wake the refill at once; see <see cref="LeaseAsync"/>.)
+    /// A leased sandbox's call is over: now its replacement is made, unless calls come back to back
+    /// and half the pool is still parked (<see cref="BurstGap"/>). (Requests that wait for a sandbox
+    /// wake the refill at once; see <see cref="LeaseAsync"/>.)
     /// </summary>
-    public void LeaseEnded() => Wake();
+    public void LeaseEnded()
+    {
+        Volatile.Write(ref _lastLeaseEnded, Stopwatch.GetTimestamp());
+        Wake();
+    }
 
     /// <summary>
     /// Hands a sandbox to the longest-waiting request, or parks it: a ready one always, a booted one
@@ -293,7 +308,51 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
             waiting = _waiters.Count;
         }
 
+        if (waiting == 0 && BurstHoldLeft() is not null)
+        {
+            return;  // NextCheck wakes the loop when the burst's pause has come
+        }
+
         _refill.TopUp(waiting, () => ParkedCount, stoppingToken);
+    }
+
+    /// <summary>The longest a used warm sandbox's removal waits for a burst of calls to pause.</summary>
+    internal static readonly TimeSpan MaxRemovalDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Completes when calls pause (<see cref="BurstGap"/> after the latest one ended), or after
+    /// <see cref="MaxRemovalDelay"/> at most: removing a used sandbox costs the engine CPU that the next
+    /// call of a burst would share. The sandbox's runner has exited with its result, or it is killed
+    /// by the removal; its code can do nothing more meanwhile that reaches a result.
+    /// </summary>
+    public async Task BurstPausedAsync()
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var left = BurstGap - Stopwatch.GetElapsedTime(Volatile.Read(ref _lastLeaseEnded));
+            var allowed = MaxRemovalDelay - Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero || allowed <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            await Task.Delay(left < allowed ? left : allowed).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>How long refills still wait for a burst of calls to pause; null when they need not.</summary>
+    private TimeSpan? BurstHoldLeft()
+    {
+        var last = Volatile.Read(ref _lastLeaseEnded);
+        if (last == 0)
+        {
+            return null;
+        }
+
+        var left = BurstGap - Stopwatch.GetElapsedTime(last);
+        var lowWater = (_poolOptions.Value.Size + 1) / 2;
+        return left > TimeSpan.Zero && ParkedCount + _refill.Warming >= lowWater ? left : null;
     }
 
     private int ParkedCount
@@ -327,9 +386,14 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
         }
     }
 
-    /// <summary>When the loop should look again: at once when calm comes for sandboxes parked as booted.</summary>
+    /// <summary>When the loop should look again: when a burst pauses, or at once when calm comes for sandboxes parked as booted.</summary>
     private TimeSpan NextCheck()
     {
+        if (BurstHoldLeft() is { } hold)
+        {
+            return hold;
+        }
+
         lock (_gate)
         {
             if (_parked.BootedCount == 0 || _waiters.UntilCalm(PreloadAfterIdle) is not { } untilCalm)

@@ -16,14 +16,26 @@ internal sealed class SandboxRemovals : IHostedService
     /// <summary>Removals not finished yet.</summary>
     public int Pending => _pending.Count;
 
-    public void Remove(SandboxContainer sandbox)
+    /// <param name="sandbox">The used sandbox.</param>
+    /// <param name="notBefore">When given, the removal starts once it completes (see <see cref="SandboxPool.BurstPausedAsync"/>).</param>
+    public void Remove(SandboxContainer sandbox, Func<Task>? notBefore = null)
     {
-        var removal = sandbox.DisposeAsync().AsTask();
+        var removal = RemoveAsync(sandbox, notBefore);
         _pending.TryAdd(removal, 0);
         _ = removal.ContinueWith(done => _pending.TryRemove(done, out _), TaskScheduler.Default);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static async Task RemoveAsync(SandboxContainer sandbox, Func<Task>? notBefore)
+    {
+        if (notBefore is not null)
+        {
+            await notBefore().ConfigureAwait(false);
+        }
+
+        await sandbox.DisposeAsync().ConfigureAwait(false);
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.WhenAll(_pending.Keys).WaitAsync(cancellationToken);
 }
