@@ -16,12 +16,16 @@ ensure_postgres
 
 results=.test-results
 rm -rf "$results"
+mkdir -p "$results"
 dotnet build CodeInterpreter.sln -c Release -nologo -v q
 sandboxes() { docker ps -aq --no-trunc --filter label=code-interpreter.sandbox=true | sort; }
 sandboxes_before=$(sandboxes)
 status=0
+# The console output is also kept: a fixture's set-up or tear-down that fails is counted in the trx
+# files but is no test result there, so its name is read from this log at the end.
 dotnet test CodeInterpreter.sln -c Release --no-build -nologo \
-  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" || status=$?
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" \
+  > >(tee "$results/console.log") 2>&1 || status=$?
 
 # Every test removes what it starts; anything left is a leak worth seeing (then cleaned up).
 leaked=$(comm -13 <(echo "$sandboxes_before") <(sandboxes) | sed '/^$/d')
@@ -61,6 +65,8 @@ for trx in "$results"/*.trx; do
   grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\)"[^>]*>' "$trx" \
     | sed -n 's/.* testName="\([^"]*\)".*/[test] FAILED \1/p' >&2 || true
 done
+grep -E '^(OneTimeSetUp|SetUp|TearDown|OneTimeTearDown)( failed| :)' "$results/console.log" 2>/dev/null \
+  | grep ' failed for test fixture ' | sed 's/^/[test] FAILED /' >&2 || true
 [ "$restart_failed" -eq 0 ] || echo "[test] FAILED engine restart check (see $results/engine-restart.log)" >&2
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1   # the run failed without a failed test (build or host error): never report green
