@@ -21,10 +21,9 @@ from .relay import (
 )
 
 CONTROL_LIMIT = 64 * 1024            # the interpreter's messages are untrusted: bound what we keep
-# What the interpreter needs of the request (stdin, files and the output bounds stay here).
 CPU_GRACE_SECONDS = 1.0              # past the cell's RLIMIT_CPU, which normally stops it first
-CPU_CHECK_SECONDS = 0.25
-
+CPU_CHECK_SECONDS = 0.25             # how often the supervisor counts a running cell's CPU time
+# What the interpreter needs of the request (stdin, files and the output bounds stay here).
 CELL_FIELDS = ('code', 'last_line_interactive', 'argv', 'env', 'cpu_time_limit_sec',
                'fsize_limit_bytes', 'nofile_limit')
 

@@ -37,6 +37,9 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
     /// </summary>
     internal static readonly TimeSpan BurstGap = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The longest a used warm sandbox's removal waits for a burst of calls to pause.</summary>
+    internal static readonly TimeSpan MaxRemovalDelay = TimeSpan.FromSeconds(1);
+
     private readonly ServiceReadiness _readiness;
     private readonly IOptions<SandboxOptions> _sandboxOptions;
     private readonly IOptions<PoolOptions> _poolOptions;
@@ -316,9 +319,6 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
         _refill.TopUp(waiting, () => ParkedCount, stoppingToken);
     }
 
-    /// <summary>The longest a used warm sandbox's removal waits for a burst of calls to pause.</summary>
-    internal static readonly TimeSpan MaxRemovalDelay = TimeSpan.FromSeconds(1);
-
     /// <summary>
     /// Completes when calls pause (<see cref="BurstGap"/> after the latest one ended), or after
     /// <see cref="MaxRemovalDelay"/> at most: removing a used sandbox costs the engine CPU that the next
@@ -330,7 +330,7 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
         var started = Stopwatch.GetTimestamp();
         while (true)
         {
-            var left = BurstGap - Stopwatch.GetElapsedTime(Volatile.Read(ref _lastLeaseEnded));
+            var left = BurstLeft();
             var allowed = MaxRemovalDelay - Stopwatch.GetElapsedTime(started);
             if (left <= TimeSpan.Zero || allowed <= TimeSpan.Zero)
             {
@@ -341,16 +341,14 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
         }
     }
 
+    /// <summary>How long until the calls count as paused (zero or less: they have, or none has ended yet).</summary>
+    private TimeSpan BurstLeft() =>
+        Volatile.Read(ref _lastLeaseEnded) is var last and not 0 ? BurstGap - Stopwatch.GetElapsedTime(last) : TimeSpan.Zero;
+
     /// <summary>How long refills still wait for a burst of calls to pause; null when they need not.</summary>
     private TimeSpan? BurstHoldLeft()
     {
-        var last = Volatile.Read(ref _lastLeaseEnded);
-        if (last == 0)
-        {
-            return null;
-        }
-
-        var left = BurstGap - Stopwatch.GetElapsedTime(last);
+        var left = BurstLeft();
         var lowWater = (_poolOptions.Value.Size + 1) / 2;
         return left > TimeSpan.Zero && ParkedCount + _refill.Warming >= lowWater ? left : null;
     }
