@@ -909,7 +909,7 @@ export class SessionsClient implements ISessionsClient {
             return response.text().then((_responseText) => {
             let result429: any = null;
             result429 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
-            return throwException("MAX_SESSIONS sessions are open; see Retry-After.", status, _responseText, _headers, result429);
+            return throwException("MAX_SESSIONS sessions are open, or MAX_SESSIONS_PER_KEY of the caller\'s key; see Retry-After.", status, _responseText, _headers, result429);
             });
         } else if (status === 503) {
             return response.text().then((_responseText) => {

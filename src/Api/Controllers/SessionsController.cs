@@ -17,7 +17,7 @@ public sealed class SessionsController(IMediator mediator) : ControllerBase
     /// <response code="201">The session is open until <c>expires_at</c>.</response>
     /// <response code="404">A referenced file id is unknown.</response>
     /// <response code="422">The request is malformed or outside the server's limits (ttl_seconds 1..86400).</response>
-    /// <response code="429">MAX_SESSIONS sessions are open; see Retry-After.</response>
+    /// <response code="429">MAX_SESSIONS sessions are open, or MAX_SESSIONS_PER_KEY of the caller's key; see Retry-After.</response>
     /// <response code="503">The service is not ready (executor image loading) or the engine is down; see Retry-After.</response>
     [HttpPost]
     [ProducesResponseType<SessionCreateResponse>(StatusCodes.Status201Created)]

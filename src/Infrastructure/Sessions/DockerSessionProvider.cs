@@ -26,10 +26,18 @@ internal sealed partial class DockerSessionProvider(
 {
     public async Task<OpenedSession> OpenAsync(SessionSpec spec, CancellationToken cancellationToken)
     {
-        if (!registry.TryReserve())
+        var owner = CallerContext.Owner;
+        switch (registry.TryReserve(owner))
         {
-            throw new TooManyRequestsException(
-                $"{registry.Capacity} sessions are open (MAX_SESSIONS); delete one or try again later.", registry.RetryAfter());
+            case SessionReservation.ServiceFull:
+                throw new TooManyRequestsException(
+                    $"{registry.Capacity} sessions are open (MAX_SESSIONS); delete one or try again later.", registry.RetryAfter());
+            case SessionReservation.OwnerFull:
+                throw new TooManyRequestsException(
+                    $"This API key has {registry.CapacityPerOwner} sessions open (MAX_SESSIONS_PER_KEY); delete one or try again later.",
+                    registry.RetryAfter(owner));
+            case SessionReservation.Reserved:
+                break;
         }
 
         var settings = sandboxOptions.Value;
@@ -58,7 +66,7 @@ internal sealed partial class DockerSessionProvider(
                 await container.DisposeAsync().ConfigureAwait(false);
             }
 
-            registry.Release();
+            registry.Release(owner);
             throw ex is SessionLostException lost
                 ? new SandboxFailedException($"The session's sandbox failed while opening: {lost.Message}", lost)
                 : ex;
@@ -203,7 +211,7 @@ internal sealed partial class DockerSessionProvider(
                 session.Gate.Release();
             }
 
-            registry.Release();
+            registry.Release(session.Owner);
         }
 
         try

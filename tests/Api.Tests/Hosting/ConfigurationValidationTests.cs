@@ -27,6 +27,7 @@ public sealed class ConfigurationValidationTests
     [TestCase("SANDBOX_PRELOAD", "os; rm -rf /")]
     [TestCase("MAX_CONCURRENT_EXECUTIONS", "0")]
     [TestCase("MAX_SESSIONS", "0")]
+    [TestCase("MAX_SESSIONS_PER_KEY", "-1")]
     [TestCase("SESSION_SWEEP_INTERVAL_SEC", "0")]
     [TestCase("MAX_FILE_SIZE_MB", "0")]
     [TestCase("MAX_FILE_SIZE_MB", "10241")]

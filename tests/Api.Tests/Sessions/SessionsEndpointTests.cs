@@ -397,6 +397,38 @@ public sealed class SessionAccessTests
         body.GetProperty("stdout").GetString().Should().Be("1\n");
     }
 
+    [Test]
+    public async Task One_key_at_max_sessions_per_key_is_refused_with_429_while_another_key_still_opens_sessions()
+    {
+        await RealEngine.RequireAsync();
+        await using var factory = new ApiFactory(new Dictionary<string, string?>
+        {
+            ["API_KEYS"] = $"{KeyA},{KeyB}",
+            ["MAX_SESSIONS"] = "4",
+            ["MAX_SESSIONS_PER_KEY"] = "1",
+        });
+        using var greedy = ClientWith(factory, KeyA);
+        using var other = ClientWith(factory, KeyB);
+        (await RealEngine.EventuallyAsync(
+                async () => (await greedy.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode, TimeSpan.FromSeconds(60)))
+            .Should().BeTrue("the service becomes ready");
+        var first = await greedy.OpenSessionAsync();
+
+        using var refused = await greedy.PostAsJsonAsync(SessionCalls.Sessions, new { ttl_seconds = 60 });
+        var body = await refused.ReadJsonAsync();
+        var others = await other.OpenSessionAsync();
+        await greedy.SessionDeleteAsync(first);
+        var again = await greedy.OpenSessionAsync();
+
+        ((int)refused.StatusCode).Should().Be(429);
+        refused.Headers.RetryAfter.Should().NotBeNull();
+        body.GetProperty("detail").GetString().Should().Contain("MAX_SESSIONS_PER_KEY");
+        others.Should().NotBeNullOrEmpty("the other key is not starved by the first one's sessions");
+        again.Should().NotBe(first, "a deleted session gives its key's place back");
+        await other.SessionDeleteAsync(others);
+        await greedy.SessionDeleteAsync(again);
+    }
+
     private static HttpClient ClientWith(ApiFactory factory, string key)
     {
         var client = factory.CreateClient();
