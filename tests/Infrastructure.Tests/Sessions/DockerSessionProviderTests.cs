@@ -6,6 +6,7 @@ using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Options;
 using CodeInterpreter.Infrastructure.Postgres;
 using CodeInterpreter.Infrastructure.Sessions;
+using CodeInterpreter.Infrastructure.Tests.Docker;
 using CodeInterpreter.Tests.Shared;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -169,26 +170,9 @@ public sealed class DockerSessionProviderTests
         var (provider, reaper) = Create();
         var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
 
-        var result = await provider.ExecuteAsync(session.SessionId, Cell(
-            "import os, struct\n" +
-            "payload = b'FORGED OUTPUT\\n'\n" +
-            "errors = set()\n" +
-            "forged = 0\n" +
-            "for n in range(16):\n" +
-            "    try:\n" +
-            "        fd = os.open(f'/proc/1/fd/{n}', os.O_WRONLY)\n" +
-            "    except OSError as e:\n" +
-            "        errors.add(e.strerror)\n" +
-            "        continue\n" +
-            "    try:\n" +
-            "        os.write(fd, b'o' + struct.pack('>I', len(payload)) + payload)\n" +
-            "        forged += 1\n" +
-            "    except OSError as e:\n" +
-            "        errors.add(e.strerror)\n" +
-            "    os.close(fd)\n" +
-            "print('forged', forged, sorted(errors))"), CancellationToken.None);
+        var result = await provider.ExecuteAsync(session.SessionId, Cell(ProtocolForgery.Code), CancellationToken.None);
 
-        result!.Execution.Stdout.Should().Be("forged 0 ['Permission denied']\n");
+        result!.Execution.Stdout.Should().Be(ProtocolForgery.Refused);
         (await provider.ExecuteAsync(session.SessionId, Cell("print('still the same session')"), CancellationToken.None))!
             .Execution.Stdout.Should().Be("still the same session\n");
         await reaper.StopAsync(CancellationToken.None);
