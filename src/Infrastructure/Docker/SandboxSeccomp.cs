@@ -41,7 +41,9 @@ internal static class SandboxSeccomp
             var rules = profile["syscalls"]!.AsArray();
             var clone3 = rules.Single(rule => rule!["names"]!.AsArray().Select(name => name!.GetValue<string>()).SequenceEqual(["clone3"]));
             rules.Remove(clone3);
-            rules[0]!["names"]!.AsArray().Add("clone3");
+            // The plain allow-list: the ALLOW rule without argument conditions.
+            var allowed = rules.Single(rule => rule!["action"]!.GetValue<string>() == "SCMP_ACT_ALLOW" && rule["args"] is null);
+            allowed!["names"]!.AsArray().Add("clone3");
         }
 
         return profile.ToJsonString();
