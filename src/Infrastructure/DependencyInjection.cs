@@ -59,6 +59,7 @@ public static class DependencyInjection
         services.AddHostedService(provider => provider.GetRequiredService<SandboxRemovals>());
         services.AddSingleton<ISandboxProvider, DockerSandboxProvider>();
         services.AddSingleton<PackageBuildNetwork>();
+        services.AddSingleton<ImagePackageProbe>();
         services.AddSingleton<DockerPackageEnvironments>();
         services.AddSingleton<IPackageEnvironments>(provider => provider.GetRequiredService<DockerPackageEnvironments>());
         services.AddHostedService<ExecutorImageProvisioner>();

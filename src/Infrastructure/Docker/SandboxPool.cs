@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 
 namespace CodeInterpreter.Infrastructure.Docker;
@@ -30,16 +29,6 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
 {
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// Calls that end closer together than this are a burst (one client sending back to back). While
-    /// one lasts and at least half the pool is still parked, replacements wait for the pause after it:
-    /// making one costs the engine about 150 CPU ms, which the next call of the burst would share.
-    /// </summary>
-    internal static readonly TimeSpan BurstGap = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>The longest a used warm sandbox's removal waits for a burst of calls to pause.</summary>
-    internal static readonly TimeSpan MaxRemovalDelay = TimeSpan.FromSeconds(1);
-
     private readonly ServiceReadiness _readiness;
     private readonly IOptions<SandboxOptions> _sandboxOptions;
     private readonly IOptions<PoolOptions> _poolOptions;
@@ -49,7 +38,7 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
     private readonly ParkedSandboxes _parked;
     private readonly SandboxRefill _refill;
     private readonly SemaphoreSlim _wake = new(0);
-    private long _lastLeaseEnded;
+    private readonly CallBursts _bursts = new();
     private readonly Lock _drainGate = new();
     private Task? _drain;
     private bool _draining;
@@ -136,7 +125,7 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
             {
                 // No refill yet: creating and booting its replacement would compete with this call
                 // for the same cores. LeaseEnded starts it once the call is over (or, in a burst of
-                // calls, once the burst pauses; see BurstGap).
+                // calls, once the burst pauses; see CallBursts).
                 return sandbox;
             }
 
@@ -178,12 +167,13 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
 
     /// <summary>
     /// A leased sandbox's call is over: now its replacement is made, unless calls come back to back
-    /// and half the pool is still parked (<see cref="BurstGap"/>). (Requests that wait for a sandbox
+    /// and half the pool is still parked (<see cref="CallBursts"/>: making one costs the engine about
+    /// 150 CPU ms, which the next call of the burst would share). (Requests that wait for a sandbox
     /// wake the refill at once; see <see cref="LeaseAsync"/>.)
     /// </summary>
     public void LeaseEnded()
     {
-        Volatile.Write(ref _lastLeaseEnded, Stopwatch.GetTimestamp());
+        _bursts.CallEnded();
         Wake();
     }
 
@@ -320,35 +310,17 @@ internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatu
     }
 
     /// <summary>
-    /// Completes when calls pause (<see cref="BurstGap"/> after the latest one ended), or after
-    /// <see cref="MaxRemovalDelay"/> at most: removing a used sandbox costs the engine CPU that the next
-    /// call of a burst would share. The sandbox's runner has exited with its result, or it is killed
-    /// by the removal; its code can do nothing more meanwhile that reaches a result.
+    /// Completes when calls pause, or after <see cref="CallBursts.MaxRemovalDelay"/> at most: removing a
+    /// used sandbox costs the engine CPU that the next call of a burst would share. The sandbox's runner
+    /// has exited with its result, or it is killed by the removal; its code can do nothing more
+    /// meanwhile that reaches a result.
     /// </summary>
-    public async Task BurstPausedAsync()
-    {
-        var started = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            var left = BurstLeft();
-            var allowed = MaxRemovalDelay - Stopwatch.GetElapsedTime(started);
-            if (left <= TimeSpan.Zero || allowed <= TimeSpan.Zero)
-            {
-                return;
-            }
-
-            await Task.Delay(left < allowed ? left : allowed).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>How long until the calls count as paused (zero or less: they have, or none has ended yet).</summary>
-    private TimeSpan BurstLeft() =>
-        Volatile.Read(ref _lastLeaseEnded) is var last and not 0 ? BurstGap - Stopwatch.GetElapsedTime(last) : TimeSpan.Zero;
+    public Task BurstPausedAsync() => _bursts.PausedAsync();
 
     /// <summary>How long refills still wait for a burst of calls to pause; null when they need not.</summary>
     private TimeSpan? BurstHoldLeft()
     {
-        var left = BurstLeft();
+        var left = _bursts.Left();
         var lowWater = (_poolOptions.Value.Size + 1) / 2;
         return left > TimeSpan.Zero && ParkedCount + _refill.Warming >= lowWater ? left : null;
     }

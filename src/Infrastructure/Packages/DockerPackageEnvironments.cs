@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Domain.Packages;
 using CodeInterpreter.Infrastructure.Docker;
@@ -20,6 +18,7 @@ namespace CodeInterpreter.Infrastructure.Packages;
 /// </summary>
 internal sealed partial class DockerPackageEnvironments(
     ContainerOperations containers,
+    ImagePackageProbe probe,
     PackageBuildNetwork buildNetwork,
     IOptions<PackageOptions> packageOptions,
     IOptions<SandboxOptions> sandboxOptions,
@@ -30,54 +29,11 @@ internal sealed partial class DockerPackageEnvironments(
     public const string EnvironmentLabel = "code-interpreter.environment";
 
     private const string VolumePrefix = "code-interpreter-env-";
-    private const int MaxProbeBytes = 4 * 1024 * 1024;
     private const int MaxBuildOutputBytes = 64 * 1024;
-    private const int FailureLines = 15;
 
     /// <summary>Builds of different sets running at once; more wait their turn (each is a container doing pip's work).</summary>
     private const int ConcurrentBuilds = 2;
 
-    // Everything the probe prints is hostile: it is parsed as JSON and every entry checked.
-    private const string ProbeScript = """
-        import importlib.metadata as m, json, pkgutil, sys
-        dists = {}
-        for d in m.distributions():
-            name = d.metadata['Name']
-            if name and name not in dists:
-                dists[name] = d.version
-        modules = sorted({x.name for x in pkgutil.iter_modules()} | set(sys.builtin_module_names))
-        print(json.dumps({'distributions': dists, 'modules': modules, 'stdlib': sorted(sys.stdlib_module_names)}))
-        """;
-
-    // Run as the sandbox user in the builder: a venv over the image's packages (so what the image has is not
-    // installed again), the image's distributions pinned as constraints (so a conflicting pin fails in pip's
-    // resolver instead of shadowing them), then pip with the source's arguments ("$@").
-    private const string BuildScript = """
-        set -eu
-        printf '%s\n' "$REQUIREMENTS" > /tmp/requirements.txt
-        python3 - > /tmp/constraints.txt <<'PY'
-        import importlib.metadata as m
-        from packaging.version import Version, InvalidVersion
-        seen = set()
-        for d in m.distributions():
-            name = d.metadata['Name']
-            if not name or name.lower() in seen:
-                continue
-            seen.add(name.lower())
-            try:
-                Version(d.version)
-            except InvalidVersion:
-                continue
-            print(f'{name}=={d.version}')
-        PY
-        python3 -m venv --without-pip --system-site-packages /opt/packages
-        /opt/packages/bin/python -m pip install --no-input --disable-pip-version-check --no-cache-dir \
-          --no-warn-script-location -c /tmp/constraints.txt -r /tmp/requirements.txt "$@"
-        touch /opt/packages/.complete
-        echo "size-kb $(du -sk /opt/packages | cut -f1)"
-        """;
-
-    private readonly ConcurrentDictionary<string, Lazy<Task<InstalledPackages>>> _probes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task<Entry>> _building = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -92,24 +48,11 @@ internal sealed partial class DockerPackageEnvironments(
 
     public void Dispose() => _buildSlots.Dispose();
 
+    public Task<InstalledPackages> InstalledAsync(string? image, CancellationToken cancellationToken) =>
+        probe.InstalledAsync(image, cancellationToken);
+
     public Task<IReadOnlyDictionary<string, string>?> SourceModulesAsync(CancellationToken cancellationToken) =>
         Task.FromResult(packageOptions.Value.Wheelhouse is { Length: > 0 } wheelhouse ? _wheelhouseModules.Read(wheelhouse) : null);
-
-    public async Task<InstalledPackages> InstalledAsync(string? image, CancellationToken cancellationToken)
-    {
-        var reference = image ?? sandboxOptions.Value.ExecutorImage;
-        var imageId = await ImageIdAsync(reference, cancellationToken).ConfigureAwait(false);
-        var probe = _probes.GetOrAdd(imageId, _ => new Lazy<Task<InstalledPackages>>(() => ProbeAsync(reference)));
-        try
-        {
-            return await probe.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception) when (probe.Value.IsFaulted)
-        {
-            _probes.TryRemove(new KeyValuePair<string, Lazy<Task<InstalledPackages>>>(imageId, probe));
-            throw;
-        }
-    }
 
     public async Task<PackageEnvironmentLease> AcquireAsync(RequirementSet requirements, string? image, CancellationToken cancellationToken)
     {
@@ -119,7 +62,7 @@ internal sealed partial class DockerPackageEnvironments(
         }
 
         var reference = image ?? sandboxOptions.Value.ExecutorImage;
-        var imageId = await ImageIdAsync(reference, cancellationToken).ConfigureAwait(false);
+        var imageId = await probe.ImageIdAsync(reference, cancellationToken).ConfigureAwait(false);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(imageId + "\n" + requirements)));
         Task<Entry> build;
         lock (_gate)
@@ -264,7 +207,7 @@ internal sealed partial class DockerPackageEnvironments(
             }
 
             outcome = await OneOffContainer.RunAsync(
-                containers, BuilderSpec(options, image, volume, requirements), "package builder",
+                containers, PackageBuilderSpec.Build(sandboxOptions.Value, options, image, volume, requirements), "package builder",
                 TimeSpan.FromSeconds(options.BuildTimeoutSec), MaxBuildOutputBytes, CancellationToken.None).ConfigureAwait(false);
         }
         catch
@@ -281,7 +224,7 @@ internal sealed partial class DockerPackageEnvironments(
             LogBuildFailed(hash, summary, outcome.ExitCode, outcome.TimedOut);
             throw new RequestValidationException("requirements", outcome.TimedOut
                 ? $"building the package environment did not finish within ENV_BUILD_TIMEOUT_SEC ({options.BuildTimeoutSec} s)"
-                : $"building the package environment failed (pip):\n{LastLines(outcome.Stderr + "\n" + outcome.Stdout)}");
+                : $"building the package environment failed (pip):\n{OneOffContainer.LastLines(outcome.Stderr + "\n" + outcome.Stdout)}");
         }
 
         var sizeLine = outcome.Stdout.Split('\n').LastOrDefault(l => l.StartsWith("size-kb ", StringComparison.Ordinal));
@@ -289,68 +232,6 @@ internal sealed partial class DockerPackageEnvironments(
         LogBuilt(hash, summary, (long)elapsed.TotalMilliseconds, sizeKb);
         var now = clock.GetUtcNow();
         return new Entry(hash, volume, requirements, sizeKb * 1024, now) { LastUsedAt = now };
-    }
-
-    private CreateContainerParameters BuilderSpec(PackageOptions options, string image, string volume, RequirementSet requirements)
-    {
-        var sandbox = sandboxOptions.Value;
-        var shape = new SandboxShape(options.BuildMemoryMb, Preload: "", Image: image);
-        var parameters = SandboxContainerSpec.Build(sandbox, shape, "package-build");
-        parameters.AttachStdin = false;
-        parameters.OpenStdin = false;
-        parameters.StdinOnce = false;
-        parameters.WorkingDir = "/tmp";
-        parameters.Entrypoint = ["/bin/sh", "-c", BuildScript, "sh"];
-        parameters.Cmd = [.. PipSourceArguments(options)];
-        parameters.Env = ["HOME=/tmp", "REQUIREMENTS=" + requirements, "PYTHONDONTWRITEBYTECODE="];
-        var host = parameters.HostConfig!;
-        host.Tmpfs!["/tmp"] = string.Create(CultureInfo.InvariantCulture, $"rw,nosuid,nodev,size={Math.Max(64, options.BuildMemoryMb / 2)}m,uid=10001,gid=10001,mode=1777");
-        // A wheelhouse needs no network at all; an index only this network, which reaches nothing else.
-        var offline = options.IndexUrl is not { Length: > 0 };
-        parameters.NetworkDisabled = offline;
-        host.NetworkMode = offline ? "none" : PackageBuildNetwork.Name;
-        host.Mounts =
-        [
-            new Mount { Type = "volume", Source = volume, Target = SandboxContainerSpec.PackagesPath },
-            .. options.Wheelhouse is { Length: > 0 } wheelhouse
-                ? [new Mount { Type = "bind", Source = wheelhouse, Target = "/wheelhouse", ReadOnly = true }]
-                : Array.Empty<Mount>(),
-        ];
-        // pip writes files much larger than a workspace's: the file size limit is the volume's own.
-        host.Ulimits = [.. host.Ulimits.Where(u => u.Name != "fsize")];
-        host.PidsLimit = Math.Max(host.PidsLimit ?? 0, 256);
-        return parameters;
-    }
-
-    private static IEnumerable<string> PipSourceArguments(PackageOptions options)
-    {
-        if (options.Wheelhouse is { Length: > 0 })
-        {
-            yield return "--no-index";
-            yield return "--find-links";
-            yield return "/wheelhouse";
-        }
-        else
-        {
-            yield return "--index-url";
-            yield return options.IndexUrl!;
-            if (options.TrustedHost is { Length: > 0 } trusted)
-            {
-                yield return "--trusted-host";
-                yield return trusted;
-            }
-        }
-
-        if (options.AllowSdist)
-        {
-            // A source build uses the image's setuptools: build isolation would fetch its own.
-            yield return "--no-build-isolation";
-        }
-        else
-        {
-            yield return "--only-binary";
-            yield return ":all:";
-        }
     }
 
     private async Task EvictAsync(string keep)
@@ -408,69 +289,6 @@ internal sealed partial class DockerPackageEnvironments(
             return false;
         }
     }
-
-    private async Task<string> ImageIdAsync(string image, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await containers.Client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false)).ID;
-        }
-        catch (DockerImageNotFoundException ex)
-        {
-            throw new ServiceUnavailableException($"The executor image '{image}' is missing.", TimeSpan.FromSeconds(5), ex);
-        }
-        catch (Exception ex) when (ContainerOperations.IsEngineUnreachable(ex))
-        {
-            throw ContainerOperations.EngineUnavailable(ex);
-        }
-    }
-
-    private async Task<InstalledPackages> ProbeAsync(string image)
-    {
-        var parameters = SandboxContainerSpec.Build(sandboxOptions.Value, new SandboxShape(256, Preload: "", Image: image), "package-probe");
-        parameters.AttachStdin = false;
-        parameters.OpenStdin = false;
-        parameters.StdinOnce = false;
-        parameters.Entrypoint = ["python3", "-c", ProbeScript];
-        parameters.Cmd = [];
-        var outcome = await OneOffContainer.RunAsync(
-            containers, parameters, "package probe", TimeSpan.FromSeconds(60), MaxProbeBytes, CancellationToken.None).ConfigureAwait(false);
-        if (outcome.ExitCode != 0)
-        {
-            throw new SandboxFailedException($"Could not list the packages of the executor image '{image}': {LastLines(outcome.Stderr)}");
-        }
-
-        return ParseProbe(outcome.Stdout, image);
-    }
-
-    private static InstalledPackages ParseProbe(string json, string image)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
-            var distributions = new Dictionary<string, PackageVersion>(StringComparer.Ordinal);
-            foreach (var dist in root.GetProperty("distributions").EnumerateObject())
-            {
-                if (dist.Value.GetString() is { } text && PackageVersion.TryParse(text, out var version))
-                {
-                    distributions.TryAdd(Requirement.Canonical(dist.Name), version);
-                }
-            }
-
-            return new InstalledPackages(
-                distributions,
-                root.GetProperty("modules").EnumerateArray().Select(m => m.GetString() ?? "").ToHashSet(StringComparer.Ordinal),
-                root.GetProperty("stdlib").EnumerateArray().Select(m => m.GetString() ?? "").ToHashSet(StringComparer.Ordinal));
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
-        {
-            throw new SandboxFailedException($"The package list of the executor image '{image}' could not be read: {ex.Message}", ex);
-        }
-    }
-
-    private static string LastLines(string text) =>
-        string.Join('\n', text.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).TakeLast(FailureLines));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Package environment {Hash} built in {DurationMs} ms ({SizeKb} KB): {Requirements}")]
     private partial void LogBuilt(string hash, string requirements, long durationMs, long sizeKb);

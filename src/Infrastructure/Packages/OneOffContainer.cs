@@ -14,6 +14,13 @@ internal static class OneOffContainer
     /// <summary>What the container printed and how it ended.</summary>
     public sealed record Outcome(long? ExitCode, string Stdout, string Stderr, bool TimedOut);
 
+    /// <summary>Lines of a failure's output a client is shown: the last ones, where pip and Python say what went wrong.</summary>
+    private const int FailureLines = 15;
+
+    /// <summary>The last non-empty lines of <paramref name="text"/> (a failed container's output) for an error message.</summary>
+    public static string LastLines(string text) =>
+        string.Join('\n', text.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).TakeLast(FailureLines));
+
     public static async Task<Outcome> RunAsync(
         ContainerOperations containers, CreateContainerParameters parameters, string what, TimeSpan deadline, int maxBytes,
         CancellationToken cancellationToken)

@@ -52,8 +52,10 @@ public sealed class DockerPackageEnvironmentsTests : RealSandboxTests
     private DockerPackageEnvironments Environments(bool allowSdist = false, int cacheMb = 2048)
     {
         var options = MsOptions.Create(new PackageOptions { Wheelhouse = _wheelhouse.Path, AllowSdist = allowSdist, CacheMb = cacheMb });
+        var containers = new ContainerOperations(Sandbox.Client, new EngineResilience(), NullLogger<ContainerOperations>.Instance);
         return new(
-            new ContainerOperations(Sandbox.Client, new EngineResilience(), NullLogger<ContainerOperations>.Instance),
+            containers,
+            new ImagePackageProbe(containers, MsOptions.Create(Sandbox.Options)),
             new PackageBuildNetwork(Sandbox.Client, options, NullLogger<PackageBuildNetwork>.Instance),
             options,
             MsOptions.Create(Sandbox.Options),
