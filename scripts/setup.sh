@@ -66,6 +66,19 @@ ensure_test_registry() {
     || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry >&2; }
 }
 
+# The Kubernetes manifests test renders deploy/kubernetes offline with `kubectl kustomize` (no cluster
+# is needed or reached): Debian's kubectl is installed when it is missing.
+ensure_kubectl() {
+  command -v kubectl >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    setup_log "kubectl is missing (the Kubernetes manifests test needs it) and installing it needs root"; return 0
+  fi
+  setup_log "installing kubectl (Debian package) for the Kubernetes manifests test"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q kubectl >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q kubectl >&2; } \
+    || setup_log "kubectl could not be installed: the Kubernetes manifests test will fail saying so"
+}
+
 # Tests drive the service with Python's own standard library, as python clients do: http.client
 # (the body-first upload), tarfile, json and urllib (python-executor's clients). python3-minimal
 # lacks those modules, so the full python3 package is installed when they are missing.
