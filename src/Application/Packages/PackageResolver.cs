@@ -18,7 +18,13 @@ internal sealed class PackageResolver(IPackageEnvironments environments)
         }
 
         var installed = await environments.InstalledAsync(image, cancellationToken).ConfigureAwait(false);
-        var missing = RequirementSet.Empty.With(needs.Requirements.Requirements.Where(r => !installed.Satisfies(r)));
+        // Markers are evaluated against the image, as pip would there: a requirement for another Python is left out.
+        if (!needs.Requirements.TryForEnvironment(installed.MarkerEnvironment, out var applying, out var markerError))
+        {
+            throw new RequestValidationException("requirements", $"requirements: {markerError}");
+        }
+
+        var missing = RequirementSet.Empty.With(applying.Requirements.Where(r => !installed.Satisfies(r)));
         var detected = Undetermined(needs, installed);
         if (environments.Source is null)
         {

@@ -4,19 +4,20 @@ using System.Text.RegularExpressions;
 namespace CodeInterpreter.Domain.Packages;
 
 /// <summary>
-/// One requirement by name (PEP 508 without URLs or markers): a distribution name, canonicalised as
-/// PEP 503 says, optional extras and version clauses, all normalised.
+/// One requirement by name (PEP 508 without URLs): a distribution name, canonicalised as PEP 503 says,
+/// optional extras and version clauses, all normalised, and an optional environment marker.
 /// </summary>
 public sealed partial record Requirement
 {
     /// <summary>Longest requirement line accepted.</summary>
     public const int MaxLength = 500;
 
-    private Requirement(string name, IReadOnlyList<string> extras, IReadOnlyList<VersionSpecifier> specifiers)
+    private Requirement(string name, IReadOnlyList<string> extras, IReadOnlyList<VersionSpecifier> specifiers, EnvironmentMarker? marker)
     {
         Name = name;
         Extras = extras;
         Specifiers = specifiers;
+        Marker = marker;
     }
 
     /// <summary>The canonical distribution name (<c>scikit-learn</c> for <c>Scikit_Learn</c>).</summary>
@@ -27,6 +28,12 @@ public sealed partial record Requirement
 
     /// <summary>Version clauses, sorted.</summary>
     public IReadOnlyList<VersionSpecifier> Specifiers { get; }
+
+    /// <summary>Where the requirement applies (<c>; python_version &lt; "3.12"</c>); null = everywhere.</summary>
+    public EnvironmentMarker? Marker { get; }
+
+    /// <summary>The same requirement for an environment its marker held in: what pip is given.</summary>
+    public Requirement WithoutMarker() => Marker is null ? this : new Requirement(Name, Extras, Specifiers, null);
 
     [GeneratedRegex(@"^(?<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[(?<extras>[^\]]*)\])?\s*(?<spec>.*)$", RegexOptions.CultureInvariant)]
     private static partial Regex Line();
@@ -46,6 +53,24 @@ public sealed partial record Requirement
         requirement = null;
         var line = (text ?? "").Trim();
         error = Refusal(line);
+        if (error is not null)
+        {
+            return false;
+        }
+
+        EnvironmentMarker? marker = null;
+        if (line.IndexOf(';', StringComparison.Ordinal) is var semicolon and >= 0)
+        {
+            if (!EnvironmentMarker.TryParse(line[(semicolon + 1)..], out marker, out var markerError))
+            {
+                error = $"'{Shown(line)}': {markerError}";
+                return false;
+            }
+
+            line = line[..semicolon].TrimEnd();
+        }
+
+        error = SourceRefusal(line);
         if (error is not null)
         {
             return false;
@@ -97,18 +122,20 @@ public sealed partial record Requirement
         requirement = new Requirement(
             Canonical(match.Groups["name"].Value),
             [.. extras.Distinct().Order(StringComparer.Ordinal)],
-            [.. specifiers.DistinctBy(s => s.ToString()).OrderBy(s => s.ToString(), StringComparer.Ordinal)]);
+            [.. specifiers.DistinctBy(s => s.ToString()).OrderBy(s => s.ToString(), StringComparer.Ordinal)],
+            marker);
         return true;
     }
 
     /// <summary>Whether an installed <paramref name="version"/> of this distribution meets every clause.</summary>
     public bool IsSatisfiedBy(PackageVersion version) => Specifiers.All(s => s.IsSatisfiedBy(version));
 
-    /// <summary>The normalised line pip is given: <c>name[extra]&gt;=1,&lt;2</c>.</summary>
+    /// <summary>The normalised line: <c>name[extra]&gt;=1,&lt;2</c>, then <c>; marker</c> if it has one.</summary>
     public override string ToString() =>
-        Name + (Extras.Count > 0 ? "[" + string.Join(',', Extras) + "]" : "") + string.Join(',', Specifiers);
+        Name + (Extras.Count > 0 ? "[" + string.Join(',', Extras) + "]" : "") + string.Join(',', Specifiers)
+        + (Marker is null ? "" : "; " + Marker);
 
-    /// <summary>What a requirements line may not be here: pip options, URLs, paths, markers.</summary>
+    /// <summary>What a requirements line may not be here: empty, too long, pip options.</summary>
     private static string? Refusal(string line)
     {
         if (line.Length == 0)
@@ -131,6 +158,17 @@ public sealed partial record Requirement
             return $"'{Shown(line)}': pip options (-e, -r, -c, --index-url, --find-links, ...) are not allowed; the server chooses the package source";
         }
 
+        if (line.Contains(" --", StringComparison.Ordinal))
+        {
+            return $"'{Shown(line)}': per-requirement pip options (--hash, ...) are not allowed";
+        }
+
+        return null;
+    }
+
+    /// <summary>What the requirement part of a line (before any marker) may not name: URLs, paths, archives.</summary>
+    private static string? SourceRefusal(string line)
+    {
         if (line.Contains("://", StringComparison.Ordinal) || line.Contains('@', StringComparison.Ordinal))
         {
             return $"'{Shown(line)}': URLs and direct references are not allowed; name a distribution from the server's package source";
@@ -141,16 +179,6 @@ public sealed partial record Requirement
             || line.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase))
         {
             return $"'{Shown(line)}': paths and archive files are not allowed; name a distribution from the server's package source";
-        }
-
-        if (line.Contains(';', StringComparison.Ordinal))
-        {
-            return $"'{Shown(line)}': environment markers (';') are not supported";
-        }
-
-        if (line.Contains(" --", StringComparison.Ordinal))
-        {
-            return $"'{Shown(line)}': per-requirement pip options (--hash, ...) are not allowed";
         }
 
         return null;

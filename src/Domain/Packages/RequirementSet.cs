@@ -46,7 +46,8 @@ public sealed class RequirementSet : IEquatable<RequirementSet>
                 return false;
             }
 
-            if (!parsed.TryAdd(requirement.Name, requirement))
+            // One line per distribution, or one per distribution and marker (each for another environment).
+            if (!parsed.TryAdd(requirement.Name + ";" + requirement.Marker, requirement))
             {
                 error = $"'{requirement.Name}' is required twice: give each distribution once, with all its version clauses";
                 return false;
@@ -59,7 +60,30 @@ public sealed class RequirementSet : IEquatable<RequirementSet>
             }
         }
 
-        set = parsed.Count == 0 ? Empty : new RequirementSet([.. parsed.Values.OrderBy(r => r.Name, StringComparer.Ordinal)]);
+        set = parsed.Count == 0 ? Empty : new RequirementSet(Sorted(parsed.Values));
+        error = null;
+        return true;
+    }
+
+    /// <summary>
+    /// The requirements that apply in <paramref name="environment"/> (an image's PEP 508 marker variables), their
+    /// markers dropped: what pip would install there. A distribution whose markers both hold there is an error.
+    /// </summary>
+    public bool TryForEnvironment(
+        IReadOnlyDictionary<string, string> environment, [NotNullWhen(true)] out RequirementSet? set, [NotNullWhen(false)] out string? error)
+    {
+        set = null;
+        var applying = new Dictionary<string, Requirement>(StringComparer.Ordinal);
+        foreach (var requirement in Requirements.Where(r => r.Marker?.Evaluate(environment) ?? true))
+        {
+            if (!applying.TryAdd(requirement.Name, requirement.WithoutMarker()))
+            {
+                error = $"'{requirement.Name}' is required twice for the executor image's environment: its markers overlap";
+                return false;
+            }
+        }
+
+        set = applying.Count == 0 ? Empty : new RequirementSet(Sorted(applying.Values));
         error = null;
         return true;
     }
@@ -73,8 +97,11 @@ public sealed class RequirementSet : IEquatable<RequirementSet>
             all.TryAdd(requirement.Name, requirement);
         }
 
-        return new RequirementSet([.. all.Values.OrderBy(r => r.Name, StringComparer.Ordinal)]);
+        return new RequirementSet(Sorted(all.Values));
     }
+
+    private static Requirement[] Sorted(IEnumerable<Requirement> requirements) =>
+        [.. requirements.OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Marker?.Text, StringComparer.Ordinal)];
 
     /// <inheritdoc/>
     public bool Equals(RequirementSet? other) => other is not null && Lines.SequenceEqual(other.Lines);

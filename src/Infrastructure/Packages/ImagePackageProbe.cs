@@ -18,14 +18,24 @@ internal sealed class ImagePackageProbe(ContainerOperations containers, IOptions
 
     // Everything the probe prints is hostile: it is parsed as JSON and every entry checked.
     private const string ProbeScript = """
-        import importlib.metadata as m, json, pkgutil, sys
+        import importlib.metadata as m, json, os, platform, pkgutil, sys
+        def full(v):
+            text = '{0.major}.{0.minor}.{0.micro}'.format(v)
+            return text if v.releaselevel == 'final' else text + v.releaselevel[0] + str(v.serial)
+        markers = {
+            'os_name': os.name, 'sys_platform': sys.platform, 'platform_machine': platform.machine(),
+            'platform_python_implementation': platform.python_implementation(), 'platform_release': platform.release(),
+            'platform_system': platform.system(), 'platform_version': platform.version(),
+            'python_version': '.'.join(platform.python_version_tuple()[:2]), 'python_full_version': platform.python_version(),
+            'implementation_name': sys.implementation.name, 'implementation_version': full(sys.implementation.version),
+        }
         dists = {}
         for d in m.distributions():
             name = d.metadata['Name']
             if name and name not in dists:
                 dists[name] = d.version
         modules = sorted({x.name for x in pkgutil.iter_modules()} | set(sys.builtin_module_names))
-        print(json.dumps({'distributions': dists, 'modules': modules, 'stdlib': sorted(sys.stdlib_module_names)}))
+        print(json.dumps({'distributions': dists, 'modules': modules, 'stdlib': sorted(sys.stdlib_module_names), 'markers': markers}))
         """;
 
     private readonly ConcurrentDictionary<string, Lazy<Task<InstalledPackages>>> _probes = new(StringComparer.Ordinal);
@@ -103,7 +113,10 @@ internal sealed class ImagePackageProbe(ContainerOperations containers, IOptions
             return new InstalledPackages(
                 distributions,
                 root.GetProperty("modules").EnumerateArray().Select(m => m.GetString() ?? "").ToHashSet(StringComparer.Ordinal),
-                root.GetProperty("stdlib").EnumerateArray().Select(m => m.GetString() ?? "").ToHashSet(StringComparer.Ordinal));
+                root.GetProperty("stdlib").EnumerateArray().Select(m => m.GetString() ?? "").ToHashSet(StringComparer.Ordinal),
+                root.GetProperty("markers").EnumerateObject()
+                    .Where(v => EnvironmentMarker.Variables.Contains(v.Name) && v.Value.ValueKind == JsonValueKind.String)
+                    .ToDictionary(v => v.Name, v => v.Value.GetString()!, StringComparer.Ordinal));
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
         {

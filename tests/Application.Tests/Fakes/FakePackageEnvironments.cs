@@ -25,7 +25,8 @@ internal sealed class FakePackageEnvironments : IPackageEnvironments
         return Task.FromResult(new InstalledPackages(
             new Dictionary<string, PackageVersion> { ["numpy"] = numpy! },
             new HashSet<string> { "numpy", "json" },
-            new HashSet<string> { "json" }));
+            new HashSet<string> { "json" },
+            new Dictionary<string, string> { ["python_version"] = "3.11", ["sys_platform"] = "linux" }));
     }
 
     public Task<PackageEnvironmentLease> AcquireAsync(RequirementSet requirements, string? image, CancellationToken cancellationToken)

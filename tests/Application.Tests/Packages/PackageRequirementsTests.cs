@@ -49,6 +49,26 @@ public sealed class PackageRequirementsTests : IDisposable
         _app.Sandbox.Received!.PackageEnvironment.Should().StartWith("env-");
     }
 
+    [Test]
+    public async Task Environment_markers_are_evaluated_against_the_image_and_what_does_not_apply_is_left_out()
+    {
+        _app.Packages.Source = "the wheelhouse /w";
+
+        await _app.Send(Command(
+            "print(1)", "tomli; python_version < '3.11'", "tqdm>=4; sys_platform == 'linux'", "pywin32; sys_platform == 'win32'"));
+
+        _app.Packages.Built.Should().ContainSingle().Which.Lines.Should().Equal("tqdm>=4");
+    }
+
+    [Test]
+    public async Task Requirements_whose_markers_all_fail_on_the_image_need_nothing_even_without_a_source()
+    {
+        await _app.Send(Command("print(1)", "pywin32; sys_platform == 'win32'"));
+
+        _app.Sandbox.Received!.PackageEnvironment.Should().BeNull();
+        _app.Packages.Built.Should().BeEmpty();
+    }
+
     [TestCase("-e ./pkg")]
     [TestCase("--index-url http://elsewhere/simple")]
     [TestCase("https://host/pkg.whl")]

@@ -9,6 +9,8 @@ public sealed class RequirementTests
     [TestCase("zope.interface==5.4.*", "zope-interface==5.4.*")]
     [TestCase("numpy ~= 1.24", "numpy~=1.24")]
     [TestCase("tqdm", "tqdm")]
+    [TestCase("Foo>=1 ; python_version<'3.12' and (sys_platform=='linux' or os_name == \"posix\")",
+        "foo>=1; python_version < \"3.12\" and (sys_platform == \"linux\" or os_name == \"posix\")")]
     public void Normalises_names_extras_and_clauses(string text, string expected)
     {
         Requirement.TryParse(text, out var requirement, out var error).Should().BeTrue(error);
@@ -24,7 +26,12 @@ public sealed class RequirementTests
     [TestCase("./local/pkg", "paths")]
     [TestCase("/abs/pkg", "paths")]
     [TestCase("pkg-1.0.tar.gz", "paths")]
-    [TestCase("pkg; python_version < '3.8'", "markers")]
+    [TestCase("pkg; pyton_version < '3.8'", "'pyton_version' is not a marker variable")]
+    [TestCase("pkg; python_version < 3.8", "'3.8' is not a marker variable")]
+    [TestCase("pkg; python_version < python_full_version", "must compare a marker variable with a quoted string")]
+    [TestCase("pkg; (python_version < '3.8'", "'(' is not closed")]
+    [TestCase("pkg; python_version", "comparison operator")]
+    [TestCase("pkg @ https://host/pkg.whl ; python_version > '3'", "URLs")]
     [TestCase("pkg==1.0 --hash=sha256:abc", "per-requirement pip options")]
     [TestCase("pkg>=not-a-version", "no valid version")]
     [TestCase("pkg=>1", "not a version clause")]

@@ -95,6 +95,21 @@ public sealed class DockerPackageEnvironmentsTests : RealSandboxTests
     }
 
     [Test]
+    public async Task The_image_probe_reports_the_marker_variables_requirements_are_evaluated_against()
+    {
+        var installed = await Environments().InstalledAsync(null, CancellationToken.None);
+
+        installed.MarkerEnvironment.Should().Contain("sys_platform", "linux")
+            .And.Contain("os_name", "posix")
+            .And.Contain("implementation_name", "cpython")
+            .And.ContainKeys("python_version", "python_full_version", "platform_machine", "platform_release");
+        installed.MarkerEnvironment["python_full_version"].Should().StartWith(installed.MarkerEnvironment["python_version"] + ".");
+        Set("ci-alpha; python_version >= '3.8'", "ci-beta; python_version < '3'")
+            .TryForEnvironment(installed.MarkerEnvironment, out var applying, out _).Should().BeTrue();
+        applying!.Lines.Should().Equal("ci-alpha");
+    }
+
+    [Test]
     public async Task Concurrent_first_requests_for_one_set_wait_for_one_build()
     {
         var environments = Environments();

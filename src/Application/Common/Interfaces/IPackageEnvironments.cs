@@ -40,12 +40,14 @@ public interface IPackageEnvironments
 
 /// <summary>
 /// An executor image's Python: its distributions (canonical name -> version), every top-level module it can
-/// import and which of those are the standard library.
+/// import, which of those are the standard library, and its PEP 508 marker variables (<c>python_version</c>,
+/// <c>sys_platform</c>, ...) that requirements' environment markers are evaluated against.
 /// </summary>
 public sealed record InstalledPackages(
     IReadOnlyDictionary<string, PackageVersion> Distributions,
     IReadOnlySet<string> Modules,
-    IReadOnlySet<string> StandardLibrary)
+    IReadOnlySet<string> StandardLibrary,
+    IReadOnlyDictionary<string, string> MarkerEnvironment)
 {
     /// <summary>Whether the image satisfies <paramref name="requirement"/> (extras' own dependencies are not checked).</summary>
     public bool Satisfies(Requirement requirement) =>
