@@ -60,6 +60,8 @@ public static class DependencyInjection
         services.AddSingleton<ISandboxProvider, DockerSandboxProvider>();
         services.AddSingleton<PackageBuildNetwork>();
         services.AddSingleton<ImagePackageProbe>();
+        services.AddSingleton<LeftoverEnvironments>();
+        services.AddHostedService<PackageEnvironmentAdoption>();
         services.AddSingleton<DockerPackageEnvironments>();
         services.AddSingleton<IPackageEnvironments>(provider => provider.GetRequiredService<DockerPackageEnvironments>());
         services.AddHostedService<ExecutorImageProvisioner>();

@@ -19,6 +19,7 @@ namespace CodeInterpreter.Infrastructure.Packages;
 internal sealed partial class DockerPackageEnvironments(
     ContainerOperations containers,
     ImagePackageProbe probe,
+    LeftoverEnvironments leftovers,
     PackageBuildNetwork buildNetwork,
     IOptions<PackageOptions> packageOptions,
     IOptions<SandboxOptions> sandboxOptions,
@@ -40,6 +41,7 @@ internal sealed partial class DockerPackageEnvironments(
     private readonly WheelhouseModules _wheelhouseModules = new();
     private readonly SemaphoreSlim _buildSlots = new(ConcurrentBuilds, ConcurrentBuilds);
     private long _builds;
+    private Task _adoption = Task.CompletedTask;
 
     /// <summary>Builds started since the service started (successful or not).</summary>
     public long Builds => Interlocked.Read(ref _builds);
@@ -54,12 +56,55 @@ internal sealed partial class DockerPackageEnvironments(
     public Task<IReadOnlyDictionary<string, string>?> SourceModulesAsync(CancellationToken cancellationToken) =>
         Task.FromResult(packageOptions.Value.Wheelhouse is { Length: > 0 } wheelhouse ? _wheelhouseModules.Read(wheelhouse) : null);
 
+    /// <summary>
+    /// Takes back what an earlier process of this instance left (see <see cref="LeftoverEnvironments"/>), then evicts
+    /// down to ENV_CACHE_MB. Requests for environments wait for it, so none builds what is being taken back.
+    /// </summary>
+    public Task AdoptLeftoversAsync(CancellationToken cancellationToken)
+    {
+        var adoption = AdoptAsync(cancellationToken);
+        _adoption = adoption;
+        return adoption;
+    }
+
+    private async Task AdoptAsync(CancellationToken cancellationToken)
+    {
+        var found = await leftovers.FindAsync(TryRemoveVolumeAsync, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            foreach (var environment in found.Where(f => !_entries.ContainsKey(f.Hash) && !_building.ContainsKey(f.Hash)))
+            {
+                _entries[environment.Hash] = new Entry(
+                    environment.Hash, environment.Volume, environment.Requirements, environment.SizeBytes, environment.CreatedAt)
+                {
+                    LastUsedAt = environment.CreatedAt,
+                };
+            }
+        }
+
+        await EvictAsync(keep: "").ConfigureAwait(false);
+    }
+
+    // A failed adoption does not stop requests: what it did not take back is built again when asked for.
+    private async Task AdoptedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _adoption.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
     public async Task<PackageEnvironmentLease> AcquireAsync(RequirementSet requirements, string? image, CancellationToken cancellationToken)
     {
         if (!packageOptions.Value.HasSource)
         {
             throw new InvalidOperationException("No package source is configured: nothing can be built.");
         }
+
+        await AdoptedAsync(cancellationToken).ConfigureAwait(false);
 
         var reference = image ?? sandboxOptions.Value.ExecutorImage;
         var imageId = await probe.ImageIdAsync(reference, cancellationToken).ConfigureAwait(false);
@@ -87,8 +132,9 @@ internal sealed partial class DockerPackageEnvironments(
         }
     }
 
-    public Task<IReadOnlyList<PackageEnvironmentInfo>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PackageEnvironmentInfo>> ListAsync(CancellationToken cancellationToken)
     {
+        await AdoptedAsync(cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             IReadOnlyList<PackageEnvironmentInfo> list =
@@ -96,12 +142,13 @@ internal sealed partial class DockerPackageEnvironments(
                 .. _entries.Values.OrderByDescending(e => e.LastUsedAt)
                     .Select(e => new PackageEnvironmentInfo(e.Hash, e.Requirements.Lines, e.SizeBytes, e.CreatedAt, e.LastUsedAt, e.InUse > 0)),
             ];
-            return Task.FromResult(list);
+            return list;
         }
     }
 
     public async Task<bool> DeleteAsync(string hash, CancellationToken cancellationToken)
     {
+        await AdoptedAsync(cancellationToken).ConfigureAwait(false);
         Entry? entry;
         lock (_gate)
         {
@@ -192,6 +239,7 @@ internal sealed partial class DockerPackageEnvironments(
                 Labels = new Dictionary<string, string>
                 {
                     [EnvironmentLabel] = hash,
+                    [LeftoverEnvironments.RequirementsLabel] = requirements.ToString(),
                     [SandboxLabels.Instance] = sandboxOptions.Value.Instance,
                 },
             },

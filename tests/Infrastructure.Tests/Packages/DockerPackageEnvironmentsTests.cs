@@ -56,6 +56,7 @@ public sealed class DockerPackageEnvironmentsTests : RealSandboxTests
         return new(
             containers,
             new ImagePackageProbe(containers, MsOptions.Create(Sandbox.Options)),
+            new LeftoverEnvironments(containers, MsOptions.Create(Sandbox.Options), NullLogger<LeftoverEnvironments>.Instance),
             new PackageBuildNetwork(Sandbox.Client, options, NullLogger<PackageBuildNetwork>.Instance),
             options,
             MsOptions.Create(Sandbox.Options),
@@ -107,6 +108,54 @@ public sealed class DockerPackageEnvironmentsTests : RealSandboxTests
         Set("ci-alpha; python_version >= '3.8'", "ci-beta; python_version < '3'")
             .TryForEnvironment(installed.MarkerEnvironment, out var applying, out _).Should().BeTrue();
         applying!.Lines.Should().Equal("ci-alpha");
+    }
+
+    [Test]
+    public async Task After_a_restart_the_environments_left_on_the_engine_are_taken_back_not_built_again()
+    {
+        using (var lease = await Environments().AcquireAsync(Set("ci-beta==1.2.0"), null, CancellationToken.None))
+        {
+            lease.Volume.Should().StartWith("code-interpreter-env-");
+        }
+
+        var restarted = Environments();
+        await restarted.AdoptLeftoversAsync(CancellationToken.None);
+
+        (await restarted.ListAsync(CancellationToken.None)).Should().Contain(e => e.Requirements.SequenceEqual(new[] { "ci-beta==1.2.0" }))
+            .Which.SizeBytes.Should().BePositive();
+        using (var again = await restarted.AcquireAsync(Set("CI_Beta == 1.2.0"), null, CancellationToken.None))
+        {
+            var result = await RunWithAsync(again, "import ci_beta\nprint(ci_beta.VALUE)");
+            result.Stdout.Should().Be("beta\n", result.Stderr);
+        }
+
+        restarted.Builds.Should().Be(0, "the environment was taken back, not built again");
+    }
+
+    [Test]
+    public async Task A_volume_whose_build_never_finished_is_removed_at_restart_not_taken_back()
+    {
+        var volume = "code-interpreter-env-unfinished-" + Guid.NewGuid().ToString("N")[..8];
+        await Sandbox.Client.Volumes.CreateAsync(new VolumesCreateParameters
+        {
+            Name = volume,
+            Labels = new Dictionary<string, string>
+            {
+                [DockerPackageEnvironments.EnvironmentLabel] = new string('a', 64),
+                [LeftoverEnvironments.RequirementsLabel] = "ci-alpha",
+                [SandboxLabels.Instance] = Sandbox.Options.Instance,
+            },
+        });
+
+        var restarted = Environments();
+        await restarted.AdoptLeftoversAsync(CancellationToken.None);
+
+        (await restarted.ListAsync(CancellationToken.None)).Should().NotContain(e => e.Hash == new string('a', 64));
+        var left = await Sandbox.Client.Volumes.ListAsync(new VolumesListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [volume] = true } },
+        });
+        (left.Volumes ?? []).Should().BeEmpty("an unfinished build's volume is not trusted");
     }
 
     [Test]

@@ -1,0 +1,92 @@
+using System.Globalization;
+using CodeInterpreter.Domain.Packages;
+using CodeInterpreter.Infrastructure.Docker;
+using Docker.DotNet.Models;
+
+namespace CodeInterpreter.Infrastructure.Packages;
+
+/// <summary>
+/// The environment volumes an earlier process of this service instance left on the engine (a restart, a crash):
+/// each whole one is taken back into the cache (its requirements read from its labels, its completeness and size
+/// from inside it), so it is neither built again nor left outside ENV_CACHE_MB; one whose build never finished, or
+/// that carries no requirements, is removed.
+/// </summary>
+internal sealed partial class LeftoverEnvironments(
+    ContainerOperations containers, IOptions<SandboxOptions> sandboxOptions, ILogger<LeftoverEnvironments> logger)
+{
+    /// <summary>Label of an environment volume: its normalised requirement lines (one per line).</summary>
+    public const string RequirementsLabel = "code-interpreter.environment.requirements";
+
+    // What a finished build leaves: the .complete mark (written last) and a size. Read-only, as sandboxes see it.
+    private const string CheckScript = "test -f /opt/packages/.complete && du -sk /opt/packages | cut -f1";
+
+    /// <summary>An environment found whole, to be cached again.</summary>
+    public sealed record Found(string Hash, string Volume, RequirementSet Requirements, long SizeBytes, DateTimeOffset CreatedAt);
+
+    /// <summary>
+    /// Lists this instance's environment volumes, keeps the whole ones, removes the rest (those in use by a container
+    /// stay and are not kept: nothing of this process uses them, so an earlier process's leftover does).
+    /// </summary>
+    public async Task<IReadOnlyList<Found>> FindAsync(Func<string, Task<bool>> remove, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(remove);
+        var listed = await containers.Client.Volumes.ListAsync(
+            new VolumesListParameters
+            {
+                Filters = new Dictionary<string, IDictionary<string, bool>>
+                {
+                    ["label"] = new Dictionary<string, bool>
+                    {
+                        [DockerPackageEnvironments.EnvironmentLabel] = true,
+                        [$"{SandboxLabels.Instance}={sandboxOptions.Value.Instance}"] = true,
+                    },
+                },
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        var found = new List<Found>();
+        foreach (var volume in listed.Volumes ?? [])
+        {
+            var labels = volume.Labels ?? new Dictionary<string, string>();
+            var hash = labels.TryGetValue(DockerPackageEnvironments.EnvironmentLabel, out var label) ? label : "";
+            var lines = labels.TryGetValue(RequirementsLabel, out var text) ? text : null;
+            if (lines is not null && RequirementSet.TryParse([lines], out var requirements, out _)
+                && hash.Length == 64 && hash.All(char.IsAsciiHexDigitLower)
+                && await SizeIfWholeAsync(volume.Name, cancellationToken).ConfigureAwait(false) is { } size)
+            {
+                var created = DateTimeOffset.TryParse(volume.CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+                    ? at : DateTimeOffset.UtcNow;
+                found.Add(new Found(hash, volume.Name, requirements, size, created));
+                LogAdopted(hash, size / 1024);
+            }
+            else
+            {
+                var removed = await remove(volume.Name).ConfigureAwait(false);
+                LogDiscarded(volume.Name, removed);
+            }
+        }
+
+        return found;
+    }
+
+    private async Task<long?> SizeIfWholeAsync(string volume, CancellationToken cancellationToken)
+    {
+        var parameters = SandboxContainerSpec.Build(sandboxOptions.Value, new SandboxShape(64, Preload: "", PackageEnvironment: volume), "package-check");
+        parameters.AttachStdin = false;
+        parameters.OpenStdin = false;
+        parameters.StdinOnce = false;
+        parameters.Entrypoint = ["/bin/sh", "-c", CheckScript];
+        parameters.Cmd = [];
+        var outcome = await OneOffContainer.RunAsync(
+            containers, parameters, "package environment check", TimeSpan.FromSeconds(60), 4096, cancellationToken).ConfigureAwait(false);
+        return outcome.ExitCode == 0 && long.TryParse(outcome.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var kb)
+            ? kb * 1024
+            : null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Package environment {Hash} left by an earlier process taken back into the cache ({SizeKb} KB)")]
+    private partial void LogAdopted(string hash, long sizeKb);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Package environment volume {Volume} left by an earlier process was not whole or not readable; removed: {Removed}")]
+    private partial void LogDiscarded(string volume, bool removed);
+}
