@@ -61,6 +61,9 @@ public static class DependencyInjection
         services.AddSingleton<PackageBuildNetwork>();
         services.AddSingleton<ImagePackageProbe>();
         services.AddSingleton<LeftoverEnvironments>();
+        services.AddSingleton(provider => new EnvironmentBuildLock(
+            UsesPostgres(provider) ? new Lazy<PostgresDatabase>(provider.GetRequiredService<PostgresDatabase>) : null,
+            provider.GetRequiredService<IOptions<PackageOptions>>()));
         services.AddHostedService<PackageEnvironmentAdoption>();
         services.AddSingleton<DockerPackageEnvironments>();
         services.AddSingleton<IPackageEnvironments>(provider => provider.GetRequiredService<DockerPackageEnvironments>());

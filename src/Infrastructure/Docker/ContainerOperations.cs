@@ -53,6 +53,7 @@ internal sealed partial class ContainerOperations(IDockerClient docker, EngineRe
             throw EngineUnavailable(ex);
         }
 
+        await EnsurePackageEnvironmentIntactAsync(parameters, id).ConfigureAwait(false);
         MultiplexedStream? stream = null;
         try
         {
@@ -80,6 +81,52 @@ internal sealed partial class ContainerOperations(IDockerClient docker, EngineRe
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// A package environment volume removed between its lease and this create (another replica on the engine evicted
+    /// the one it built) would have been created again, empty, by the create itself: such a volume has no
+    /// environment label. Then the container never starts: it and the empty volume are removed, and the call is
+    /// refused for a retry (which builds the environment again), instead of running the code without its packages.
+    /// </summary>
+    private async Task EnsurePackageEnvironmentIntactAsync(CreateContainerParameters parameters, string id)
+    {
+        var mount = parameters.HostConfig?.Mounts?.FirstOrDefault(m => m.Type == "volume" && m.Target == SandboxContainerSpec.PackagesPath);
+        if (mount?.Source is not { Length: > 0 } name)
+        {
+            return;
+        }
+
+        VolumeResponse volume;
+        try
+        {
+            volume = await docker.Volumes.InspectAsync(name, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsEngineUnreachable(ex))
+        {
+            await RemoveAsync(id).ConfigureAwait(false);
+            throw EngineUnavailable(ex);
+        }
+
+        if (volume.Labels?.ContainsKey(SandboxLabels.Environment) == true)
+        {
+            return;
+        }
+
+        await RemoveAsync(id).ConfigureAwait(false);
+        try
+        {
+            await docker.Volumes.RemoveAsync(name, force: false, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DockerApiException)
+        {
+            // In use by another create of the same moment: the reaper's volume listing never sees it (no label), so
+            // it is named in the log.
+            LogStrayVolumeKept(name);
+        }
+
+        throw new ServiceUnavailableException(
+            $"The package environment '{name}' was removed while this run was starting; retry (it is built again).", TimeSpan.FromSeconds(1));
     }
 
     /// <summary>One create; a name conflict means an earlier attempt whose answer was lost succeeded.</summary>
@@ -175,4 +222,7 @@ internal sealed partial class ContainerOperations(IDockerClient docker, EngineRe
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Container {ContainerId} could not be removed; the reaper removes it once it has been stopped for a while, or at the next start")]
     private partial void LogRemoveFailed(Exception ex, string containerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An empty volume {Volume}, created by a sandbox's mount after its package environment was removed, could not be removed")]
+    private partial void LogStrayVolumeKept(string volume);
 }

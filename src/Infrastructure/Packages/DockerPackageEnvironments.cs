@@ -20,6 +20,7 @@ internal sealed partial class DockerPackageEnvironments(
     ContainerOperations containers,
     ImagePackageProbe probe,
     LeftoverEnvironments leftovers,
+    EnvironmentBuildLock buildLock,
     PackageBuildNetwork buildNetwork,
     IOptions<PackageOptions> packageOptions,
     IOptions<SandboxOptions> sandboxOptions,
@@ -27,7 +28,7 @@ internal sealed partial class DockerPackageEnvironments(
     ILogger<DockerPackageEnvironments> logger) : IPackageEnvironments, IDisposable
 {
     /// <summary>Label of every environment volume: its hash.</summary>
-    public const string EnvironmentLabel = "code-interpreter.environment";
+    public const string EnvironmentLabel = SandboxLabels.Environment;
 
     private const string VolumePrefix = "code-interpreter-env-";
     private const int MaxBuildOutputBytes = 64 * 1024;
@@ -109,6 +110,18 @@ internal sealed partial class DockerPackageEnvironments(
         var reference = image ?? sandboxOptions.Value.ExecutorImage;
         var imageId = await probe.ImageIdAsync(reference, cancellationToken).ConfigureAwait(false);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(imageId + "\n" + requirements)));
+        // Another replica's environment may have been evicted by it since: checked, and forgotten when gone.
+        if (Cached(hash) is { Borrowed: true } borrowed && !await leftovers.IsIntactAsync(borrowed.Volume, cancellationToken).ConfigureAwait(false))
+        {
+            lock (_gate)
+            {
+                if (_entries.GetValueOrDefault(hash) == borrowed)
+                {
+                    _entries.Remove(hash);
+                }
+            }
+        }
+
         Task<Entry> build;
         lock (_gate)
         {
@@ -165,7 +178,7 @@ internal sealed partial class DockerPackageEnvironments(
             _entries.Remove(hash);
         }
 
-        if (!await TryRemoveVolumeAsync(entry.Volume).ConfigureAwait(false))
+        if (!entry.Borrowed && !await TryRemoveVolumeAsync(entry.Volume).ConfigureAwait(false))
         {
             lock (_gate)
             {
@@ -176,6 +189,14 @@ internal sealed partial class DockerPackageEnvironments(
         }
 
         return true;
+    }
+
+    private Entry? Cached(string hash)
+    {
+        lock (_gate)
+        {
+            return _entries.GetValueOrDefault(hash);
+        }
     }
 
     private PackageEnvironmentLease Lease(Entry entry)
@@ -201,7 +222,14 @@ internal sealed partial class DockerPackageEnvironments(
             await _buildSlots.WaitAsync().ConfigureAwait(false);
             try
             {
-                entry = await BuildOnceAsync(hash, requirements, image).ConfigureAwait(false);
+                // One build per engine across replicas: after waiting for another replica's, its environment is found.
+                var held = await buildLock.AcquireAsync(await EngineIdAsync().ConfigureAwait(false) + "\n" + hash, CancellationToken.None)
+                    .ConfigureAwait(false);
+                await using (held.ConfigureAwait(false))
+                {
+                    entry = (buildLock.IsShared ? await FindBuiltAsync(hash, requirements).ConfigureAwait(false) : null)
+                        ?? await BuildOnceAsync(hash, requirements, image).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -229,7 +257,8 @@ internal sealed partial class DockerPackageEnvironments(
     {
         Interlocked.Increment(ref _builds);
         var options = packageOptions.Value;
-        var volume = VolumePrefix + hash[..32];
+        // Named per instance: two services on one engine never build into, or remove, each other's volume.
+        var volume = VolumePrefix + hash[..32] + "-" + InstanceTag;
         // A volume left by an earlier build of this set that did not finish (the service stopped) is not trusted.
         await TryRemoveVolumeAsync(volume).ConfigureAwait(false);
         await containers.Client.Volumes.CreateAsync(
@@ -282,6 +311,31 @@ internal sealed partial class DockerPackageEnvironments(
         return new Entry(hash, volume, requirements, sizeKb * 1024, now) { LastUsedAt = now };
     }
 
+    private string InstanceTag =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sandboxOptions.Value.Instance)))[..8];
+
+    private async Task<string> EngineIdAsync()
+    {
+        var engine = await containers.Client.System.GetSystemInfoAsync(CancellationToken.None).ConfigureAwait(false);
+        return engine.ID ?? engine.Name ?? "";
+    }
+
+    /// <summary>An environment of this set that another replica (or an earlier process) built on this engine, whole.</summary>
+    private async Task<Entry?> FindBuiltAsync(string hash, RequirementSet requirements)
+    {
+        if (await leftovers.FindBuiltAsync(hash, CancellationToken.None).ConfigureAwait(false) is not { } found)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        return new Entry(hash, found.Volume, requirements, found.SizeBytes, found.CreatedAt)
+        {
+            LastUsedAt = now,
+            Borrowed = found.Instance != sandboxOptions.Value.Instance,
+        };
+    }
+
     private async Task EvictAsync(string keep)
     {
         var budget = packageOptions.Value.CacheMb * 1024L * 1024;
@@ -304,7 +358,8 @@ internal sealed partial class DockerPackageEnvironments(
                 _entries.Remove(victim.Hash);
             }
 
-            if (await TryRemoveVolumeAsync(victim.Volume).ConfigureAwait(false))
+            // Another replica's volume is its to remove: forgetting it is all this replica's eviction does.
+            if (victim.Borrowed || await TryRemoveVolumeAsync(victim.Volume).ConfigureAwait(false))
             {
                 LogEvicted(victim.Hash, victim.SizeBytes / 1024);
             }
@@ -363,5 +418,8 @@ internal sealed partial class DockerPackageEnvironments(
         public DateTimeOffset LastUsedAt { get; set; }
 
         public int InUse { get; set; }
+
+        /// <summary>Built by another replica on this engine: used here, removed only by its builder.</summary>
+        public bool Borrowed { get; init; }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CodeInterpreter.Domain.Packages;
 using CodeInterpreter.Infrastructure.Docker;
+using Docker.DotNet;
 using Docker.DotNet.Models;
 
 namespace CodeInterpreter.Infrastructure.Packages;
@@ -22,6 +23,53 @@ internal sealed partial class LeftoverEnvironments(
 
     /// <summary>An environment found whole, to be cached again.</summary>
     public sealed record Found(string Hash, string Volume, RequirementSet Requirements, long SizeBytes, DateTimeOffset CreatedAt);
+
+    /// <summary>A whole environment of one set on this engine, built by the named service instance.</summary>
+    public sealed record Built(string Volume, string Instance, long SizeBytes, DateTimeOffset CreatedAt);
+
+    /// <summary>A whole volume of the environment <paramref name="hash"/> on this engine, of any instance (this one's first); null when none.</summary>
+    public async Task<Built?> FindBuiltAsync(string hash, CancellationToken cancellationToken)
+    {
+        var listed = await containers.Client.Volumes.ListAsync(
+            new VolumesListParameters
+            {
+                Filters = new Dictionary<string, IDictionary<string, bool>>
+                {
+                    ["label"] = new Dictionary<string, bool> { [$"{DockerPackageEnvironments.EnvironmentLabel}={hash}"] = true },
+                },
+            },
+            cancellationToken).ConfigureAwait(false);
+        var own = sandboxOptions.Value.Instance;
+        foreach (var volume in (listed.Volumes ?? []).OrderBy(v => InstanceOf(v) == own ? 0 : 1))
+        {
+            if (await SizeIfWholeAsync(volume.Name, cancellationToken).ConfigureAwait(false) is { } size)
+            {
+                return new Built(volume.Name, InstanceOf(volume), size, CreatedAt(volume));
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="volume"/> is still the environment volume it was (not removed, not made again empty).</summary>
+    public async Task<bool> IsIntactAsync(string volume, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var inspected = await containers.Client.Volumes.InspectAsync(volume, cancellationToken).ConfigureAwait(false);
+            return inspected.Labels?.ContainsKey(DockerPackageEnvironments.EnvironmentLabel) == true;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    private static string InstanceOf(VolumeResponse volume) =>
+        volume.Labels is { } labels && labels.TryGetValue(SandboxLabels.Instance, out var instance) ? instance : "";
+
+    private static DateTimeOffset CreatedAt(VolumeResponse volume) =>
+        DateTimeOffset.TryParse(volume.CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.UtcNow;
 
     /// <summary>
     /// Lists this instance's environment volumes, keeps the whole ones, removes the rest (those in use by a container
@@ -54,9 +102,7 @@ internal sealed partial class LeftoverEnvironments(
                 && hash.Length == 64 && hash.All(char.IsAsciiHexDigitLower)
                 && await SizeIfWholeAsync(volume.Name, cancellationToken).ConfigureAwait(false) is { } size)
             {
-                var created = DateTimeOffset.TryParse(volume.CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
-                    ? at : DateTimeOffset.UtcNow;
-                found.Add(new Found(hash, volume.Name, requirements, size, created));
+                found.Add(new Found(hash, volume.Name, requirements, size, CreatedAt(volume)));
                 LogAdopted(hash, size / 1024);
             }
             else

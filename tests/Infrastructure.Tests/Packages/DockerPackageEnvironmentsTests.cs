@@ -4,9 +4,12 @@ using CodeInterpreter.Domain.Packages;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Options;
 using CodeInterpreter.Infrastructure.Packages;
+using CodeInterpreter.Infrastructure.Postgres;
 using CodeInterpreter.Infrastructure.Tests.Docker;
+using CodeInterpreter.Infrastructure.Tests.Postgres;
 using CodeInterpreter.Tests.Shared;
 using Docker.DotNet.Models;
+using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using MsOptions = Microsoft.Extensions.Options.Options;
 
@@ -49,17 +52,27 @@ public sealed class DockerPackageEnvironmentsTests : RealSandboxTests
         }
     }
 
-    private DockerPackageEnvironments Environments(bool allowSdist = false, int cacheMb = 2048)
+    private DockerPackageEnvironments Environments(
+        bool allowSdist = false, int cacheMb = 2048, PostgresDatabase? database = null, string? instance = null)
     {
         var options = MsOptions.Create(new PackageOptions { Wheelhouse = _wheelhouse.Path, AllowSdist = allowSdist, CacheMb = cacheMb });
+        var sandbox = Sandbox.Options;
+        if (instance is not null)
+        {
+            sandbox = JsonSerializer.Deserialize<SandboxOptions>(JsonSerializer.Serialize(Sandbox.Options))!;
+            sandbox.Instance = instance;
+        }
+
+        var sandboxOptions = MsOptions.Create(sandbox);
         var containers = new ContainerOperations(Sandbox.Client, new EngineResilience(), NullLogger<ContainerOperations>.Instance);
         return new(
             containers,
-            new ImagePackageProbe(containers, MsOptions.Create(Sandbox.Options)),
-            new LeftoverEnvironments(containers, MsOptions.Create(Sandbox.Options), NullLogger<LeftoverEnvironments>.Instance),
+            new ImagePackageProbe(containers, sandboxOptions),
+            new LeftoverEnvironments(containers, sandboxOptions, NullLogger<LeftoverEnvironments>.Instance),
+            new EnvironmentBuildLock(database is null ? null : new Lazy<PostgresDatabase>(database), options),
             new PackageBuildNetwork(Sandbox.Client, options, NullLogger<PackageBuildNetwork>.Instance),
             options,
-            MsOptions.Create(Sandbox.Options),
+            sandboxOptions,
             TimeProvider.System,
             NullLogger<DockerPackageEnvironments>.Instance);
     }
@@ -156,6 +169,72 @@ public sealed class DockerPackageEnvironmentsTests : RealSandboxTests
             Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [volume] = true } },
         });
         (left.Volumes ?? []).Should().BeEmpty("an unfinished build's volume is not trusted");
+    }
+
+    [Test]
+    public async Task Two_replicas_on_one_engine_and_one_database_build_a_set_once_and_the_other_uses_it_until_its_builder_removes_it()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        // A set of its own (an excluded version no one has): no environment of an earlier run on this engine matches.
+        var set = $"ci-beta>=1.1,!=9.{Random.Shared.Next(1_000_000)}";
+        var a = Environments(database: database.Open());
+        var b = Environments(database: database.Open(), instance: Sandbox.Options.Instance + "-b");
+        try
+        {
+            var leases = await Task.WhenAll(
+                a.AcquireAsync(Set(set), null, CancellationToken.None), b.AcquireAsync(Set(set.Replace("ci-beta", "CI.Beta", StringComparison.Ordinal)), null, CancellationToken.None));
+            (a.Builds + b.Builds).Should().Be(1, "one replica builds, the other waits for it and finds it");
+            leases.Select(l => l.Volume).Distinct().Should().ContainSingle();
+            var (builder, borrower, borrowed) = a.Builds == 1 ? (a, b, leases[1]) : (b, a, leases[0]);
+            (await RunWithAsync(borrowed, "import ci_beta\nprint(ci_beta.VALUE)")).Stdout.Should().Be("beta\n");
+            var hash = borrowed.Hash;
+            foreach (var lease in leases)
+            {
+                lease.Dispose();
+            }
+
+            await Sandbox.Removals.StopAsync(CancellationToken.None);  // the runs' sandboxes gone: the volume is free
+            (await builder.DeleteAsync(hash, CancellationToken.None)).Should().BeTrue();
+
+            using var again = await borrower.AcquireAsync(Set(set), null, CancellationToken.None);
+            borrower.Builds.Should().Be(1, "the borrowed environment is gone, so it is built again, never mounted empty");
+            (await RunWithAsync(again, "import ci_beta\nprint(ci_beta.VALUE)")).Stdout.Should().Be("beta\n");
+        }
+        finally
+        {
+            await Sandbox.Removals.StopAsync(CancellationToken.None);
+            await RemoveVolumesOfAsync(Sandbox.Options.Instance + "-b");
+        }
+    }
+
+    [Test]
+    public async Task A_sandbox_whose_environment_volume_was_removed_meanwhile_never_runs_with_an_empty_one()
+    {
+        var gone = "code-interpreter-env-gone-" + Guid.NewGuid().ToString("N")[..8];
+
+        var run = async () => await Sandbox.RunAsync("print('ran')", configure: r => r with { PackageEnvironment = gone });
+
+        (await run.Should().ThrowAsync<ServiceUnavailableException>()).Which.Message.Should().Contain("was removed while this run was starting");
+        var left = await Sandbox.Client.Volumes.ListAsync(new VolumesListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [gone] = true } },
+        });
+        (left.Volumes ?? []).Should().BeEmpty("the empty volume the mount made is removed");
+    }
+
+    private async Task RemoveVolumesOfAsync(string instance)
+    {
+        var volumes = await Sandbox.Client.Volumes.ListAsync(new VolumesListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"{SandboxLabels.Instance}={instance}"] = true },
+            },
+        });
+        foreach (var volume in volumes.Volumes ?? [])
+        {
+            await Sandbox.Client.Volumes.RemoveAsync(volume.Name, force: true);
+        }
     }
 
     [Test]
