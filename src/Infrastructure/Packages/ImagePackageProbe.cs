@@ -79,12 +79,8 @@ internal sealed class ImagePackageProbe(ContainerOperations containers, IOptions
 
     private async Task<InstalledPackages> ProbeAsync(string image)
     {
-        var parameters = SandboxContainerSpec.Build(sandboxOptions.Value, new SandboxShape(256, Preload: "", Image: image), "package-probe");
-        parameters.AttachStdin = false;
-        parameters.OpenStdin = false;
-        parameters.StdinOnce = false;
-        parameters.Entrypoint = ["python3", "-c", ProbeScript];
-        parameters.Cmd = [];
+        var parameters = OneOffContainer.Spec(
+            sandboxOptions.Value, new SandboxShape(256, Preload: "", Image: image), "package-probe", "python3", "-c", ProbeScript);
         var outcome = await OneOffContainer.RunAsync(
             containers, parameters, "package probe", TimeSpan.FromSeconds(60), MaxProbeBytes, CancellationToken.None).ConfigureAwait(false);
         if (outcome.ExitCode != 0)

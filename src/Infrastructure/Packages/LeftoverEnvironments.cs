@@ -117,12 +117,8 @@ internal sealed partial class LeftoverEnvironments(
 
     private async Task<long?> SizeIfWholeAsync(string volume, CancellationToken cancellationToken)
     {
-        var parameters = SandboxContainerSpec.Build(sandboxOptions.Value, new SandboxShape(64, Preload: "", PackageEnvironment: volume), "package-check");
-        parameters.AttachStdin = false;
-        parameters.OpenStdin = false;
-        parameters.StdinOnce = false;
-        parameters.Entrypoint = ["/bin/sh", "-c", CheckScript];
-        parameters.Cmd = [];
+        var parameters = OneOffContainer.Spec(
+            sandboxOptions.Value, new SandboxShape(64, Preload: "", PackageEnvironment: volume), "package-check", "/bin/sh", "-c", CheckScript);
         var outcome = await OneOffContainer.RunAsync(
             containers, parameters, "package environment check", TimeSpan.FromSeconds(60), 4096, cancellationToken).ConfigureAwait(false);
         return outcome.ExitCode == 0 && long.TryParse(outcome.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var kb)

@@ -21,6 +21,21 @@ internal static class OneOffContainer
     public static string LastLines(string text) =>
         string.Join('\n', text.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).TakeLast(FailureLines));
 
+    /// <summary>
+    /// A sandbox-like container (the sandbox's restrictions and user, <paramref name="shape"/>'s limits and mount)
+    /// that runs <paramref name="command"/> with no stdin: what a one-off container starts from.
+    /// </summary>
+    public static CreateContainerParameters Spec(SandboxOptions options, SandboxShape shape, string label, params string[] command)
+    {
+        var parameters = SandboxContainerSpec.Build(options, shape, label);
+        parameters.AttachStdin = false;
+        parameters.OpenStdin = false;
+        parameters.StdinOnce = false;
+        parameters.Entrypoint = command;
+        parameters.Cmd = [];
+        return parameters;
+    }
+
     public static async Task<Outcome> RunAsync(
         ContainerOperations containers, CreateContainerParameters parameters, string what, TimeSpan deadline, int maxBytes,
         CancellationToken cancellationToken)

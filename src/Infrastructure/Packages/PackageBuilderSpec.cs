@@ -48,12 +48,8 @@ internal static class PackageBuilderSpec
         SandboxOptions sandbox, PackageOptions options, string image, string volume, RequirementSet requirements)
     {
         var shape = new SandboxShape(options.BuildMemoryMb, Preload: "", Image: image);
-        var parameters = SandboxContainerSpec.Build(sandbox, shape, "package-build");
-        parameters.AttachStdin = false;
-        parameters.OpenStdin = false;
-        parameters.StdinOnce = false;
+        var parameters = OneOffContainer.Spec(sandbox, shape, "package-build", "/bin/sh", "-c", BuildScript, "sh");
         parameters.WorkingDir = "/tmp";
-        parameters.Entrypoint = ["/bin/sh", "-c", BuildScript, "sh"];
         parameters.Cmd = [.. PipSourceArguments(options)];
         parameters.Env = ["HOME=/tmp", "REQUIREMENTS=" + requirements, "PYTHONDONTWRITEBYTECODE="];
         var host = parameters.HostConfig!;
