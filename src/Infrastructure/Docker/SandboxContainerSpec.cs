@@ -20,7 +20,40 @@ internal static class SandboxContainerSpec
     /// <summary>EXECUTOR_RUNTIME of gVisor.</summary>
     public const string GVisorRuntime = "runsc";
 
-    /// <param name="label">The execution id, or "pool" for a warm sandbox not yet leased.</param>
+    /// <summary>
+    /// The runner's identity in a sandbox that runs code: root, with only the capabilities it needs to
+    /// run the code as <see cref="SandboxUser"/> and to stop what the code started. The code's process
+    /// drops all of it before anything of the code runs (PROTOCOL.md, "Security"), so the runner's
+    /// descriptors belong to another uid than the code's under both runtimes.
+    /// </summary>
+    private const string RunnerUser = "0:0";
+
+    private static readonly string[] RunnerCapabilities = ["SETUID", "SETGID", "KILL"];
+
+    // Under gVisor's ptrace platform every task of the sandbox costs the engine's pids cgroup some 8.5
+    // host tasks (1080 measured at a peak for 127 sandbox processes): the sandbox's own limit is
+    // RLIMIT_NPROC, and the cgroup's only keeps gVisor itself from running out of threads.
+    private const int GVisorHostTasksPerTask = 16;
+    private const int GVisorHostTasksBase = 256;
+
+    /// <summary>
+    /// The settings of a sandbox whose command is the runner (an execution's or a session's): those
+    /// of <see cref="Build"/>, started as <see cref="RunnerUser"/> with <see cref="RunnerCapabilities"/>.
+    /// </summary>
+    /// <param name="label">The execution id, "pool" for a warm sandbox not yet leased, or the session id.</param>
+    public static CreateContainerParameters BuildRunner(SandboxOptions options, SandboxShape shape, string label)
+    {
+        var parameters = Build(options, shape, label);
+        parameters.User = RunnerUser;
+        parameters.HostConfig!.CapAdd = [.. RunnerCapabilities];
+        return parameters;
+    }
+
+    /// <summary>
+    /// The settings of a sandbox that runs as <see cref="SandboxUser"/> from its first process on,
+    /// without any capability (the package builder and probe, and the base of <see cref="BuildRunner"/>).
+    /// </summary>
+    /// <param name="label">What the sandbox is for.</param>
     public static CreateContainerParameters Build(SandboxOptions options, SandboxShape shape, string label)
     {
         var memoryBytes = shape.MemoryLimitMb * Megabyte;
@@ -62,7 +95,9 @@ internal static class SandboxContainerSpec
                 // Swap equal to memory means no swap at all: the limit is the limit.
                 MemorySwap = memoryBytes,
                 NanoCPUs = (long)((shape.Cpus ?? options.Cpus) * 1_000_000_000),
-                PidsLimit = options.PidsLimit,
+                PidsLimit = options.Runtime == GVisorRuntime
+                    ? (options.PidsLimit * GVisorHostTasksPerTask) + GVisorHostTasksBase
+                    : options.PidsLimit,
                 Ulimits = Ulimits(options, workspaceBytes),
                 Mounts = shape.PackageEnvironment is { } volume
                     ? [new Mount { Type = "volume", Source = volume, Target = PackagesPath, ReadOnly = true, VolumeOptions = new VolumeOptions { NoCopy = true } }]
