@@ -1,17 +1,10 @@
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Domain.Files;
-using CodeInterpreter.Infrastructure.Docker;
-using CodeInterpreter.Infrastructure.Options;
-using CodeInterpreter.Infrastructure.Postgres;
 using CodeInterpreter.Infrastructure.Sessions;
-using CodeInterpreter.Infrastructure.Tests.Docker;
 using CodeInterpreter.Tests.Shared;
 using Docker.DotNet;
 using Docker.DotNet.Models;
-using Microsoft.Extensions.Logging.Abstractions;
-using MsOptions = Microsoft.Extensions.Options.Options;
 
 namespace CodeInterpreter.Infrastructure.Tests.Sessions;
 
