@@ -21,6 +21,7 @@ internal static class BenchReport
         WriteSteadyLoad(output, results);
         WriteReferenceDesign(output, results);
         WriteBaseline(output, results);
+        BenchRuntimeReport.Write(output, results);
         WriteResources(output, results);
         WriteFailures(output, results);
         output.WriteLine("### Targets");

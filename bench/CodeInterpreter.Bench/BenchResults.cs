@@ -1,6 +1,9 @@
 namespace CodeInterpreter.Bench;
 
-/// <summary>A whole run, as the report needs it. <see cref="Baseline"/> is null without --baseline-api-dll.</summary>
+/// <summary>
+/// A whole run, as the report needs it. <see cref="Baseline"/> is null without --baseline-api-dll;
+/// <see cref="GVisor"/> (pool on under runsc) is null when the engine has no runsc runtime.
+/// </summary>
 internal sealed record BenchResults(
     BenchOptions Options,
     BenchCounts Counts,
@@ -12,6 +15,7 @@ internal sealed record BenchResults(
     ModeResult PoolOn,
     ModeResult? Baseline,
     ModeResult PoolOff,
+    ModeResult? GVisor,
     ContainerCount Before,
     ContainerCount After)
 {
@@ -20,7 +24,8 @@ internal sealed record BenchResults(
     /// <summary>This build's modes (the baseline is only compared with).</summary>
     public IEnumerable<ModeResult> ThisBuild => [PoolOn, PoolOff];
 
-    public IEnumerable<ModeResult> Modes => Baseline is null ? ThisBuild : [PoolOn, Baseline, PoolOff];
+    public IEnumerable<ModeResult> Modes =>
+        new[] { PoolOn, Baseline, PoolOff, GVisor }.OfType<ModeResult>();
 
     public int ThisBuildFailures => ThisBuild.Sum(m => m.Phases.Sum(p => p.Failed));
 

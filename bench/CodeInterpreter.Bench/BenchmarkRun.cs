@@ -19,6 +19,7 @@ internal sealed class BenchmarkRun(BenchOptions options)
     private const string ThisBuild = "this build";
     private const string BaselineBuild = "baseline";
     private const string DefaultDockerHost = "unix:///var/run/docker.sock";
+    private const string GVisorRuntime = "runsc";
     private static readonly TimeSpan PoolWarmTimeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan LeakGrace = TimeSpan.FromSeconds(15);
 
@@ -130,9 +131,28 @@ internal sealed class BenchmarkRun(BenchOptions options)
             }
         }, cancellationToken).ConfigureAwait(false);
 
+        // The runtime column: this build, pool on, under gVisor, in the same run (so on the same machine state).
+        ModeResult? gVisor = null;
+        var engine = await docker.System.GetSystemInfoAsync(cancellationToken).ConfigureAwait(false);
+        if (engine.Runtimes?.ContainsKey(GVisorRuntime) == true)
+        {
+            gVisor = await MeasureModeAsync(docker, template with { PoolSize = options.PoolSize, Runtime = GVisorRuntime }, ThisBuild, async (session, ct) =>
+            {
+                foreach (var workload in BenchRuntimeReport.Workloads)
+                {
+                    await session.WarmUpAsync(workload, ct).ConfigureAwait(false);
+                    await session.RunQuietCallsAsync(workload, ct).ConfigureAwait(false);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            Progress($"the engine has no {GVisorRuntime} runtime: the runtime table shows runc only");
+        }
+
         var after = await census.SettleAsync(before.BenchOwned, LeakGrace, cancellationToken).ConfigureAwait(false);
         return new BenchResults(options, _counts, template.ExecutorImage, engineVersion, referenceSequential, referenceParallel,
-            referenceDesign, poolOn, baseline, poolOff, before, after);
+            referenceDesign, poolOn, baseline, poolOff, gVisor, before, after);
     }
 
     /// <summary>Starts one service, warms it up, runs <paramref name="phases"/> against it and stops it.</summary>
@@ -140,8 +160,8 @@ internal sealed class BenchmarkRun(BenchOptions options)
         IDockerClient docker, ServiceLaunch template, string build, Func<ModeSession, CancellationToken, Task> phases,
         CancellationToken cancellationToken)
     {
-        var launch = template with { Instance = ContainerCensus.InstanceFor(_runId, $"{build.Replace(' ', '-')}-pool{template.PoolSize}") };
-        var label = $"{build}, {(launch.PoolSize > 0 ? "pool on" : "pool off")}";
+        var launch = template with { Instance = ContainerCensus.InstanceFor(_runId, $"{build.Replace(' ', '-')}-pool{template.PoolSize}-{template.Runtime}") };
+        var label = $"{build}, {(launch.PoolSize > 0 ? "pool on" : "pool off")}{(launch.Runtime == GVisorRuntime ? ", gVisor" : "")}";
         Progress($"starting the service ({build}, {launch.ApiDll}): POOL_SIZE={launch.PoolSize}, SANDBOX_INSTANCE={launch.Instance}");
         using var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
         using var probe = new HttpClient(handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(5) };

@@ -156,6 +156,7 @@ internal sealed class ServiceHost : IAsyncDisposable
         ["DOCKER_HOST"] = launch.DockerHost,
         ["POOL_SIZE"] = launch.PoolSize.ToString(CultureInfo.InvariantCulture),
         ["SANDBOX_INSTANCE"] = launch.Instance,
+        ["EXECUTOR_RUNTIME"] = launch.Runtime,
         // The 1 MB workload must come back whole; the default cap is exactly 1 MB.
         ["MAX_OUTPUT_BYTES"] = "2000000",
         ["MAX_CONCURRENT_EXECUTIONS"] = BenchCounts.Clients.ToString(CultureInfo.InvariantCulture),

@@ -5,4 +5,7 @@ internal sealed record ServiceLaunch(string ApiDll, string ExecutorImage, string
 {
     /// <summary>PACKAGE_WHEELHOUSE of the service; null = no package source.</summary>
     public string? Wheelhouse { get; init; }
+
+    /// <summary>EXECUTOR_RUNTIME of the service: runc, or runsc (gVisor).</summary>
+    public string Runtime { get; init; } = "runc";
 }

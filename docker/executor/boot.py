@@ -9,7 +9,7 @@ import os
 
 from codeinterpreter_runner.limits import set_dumpable
 
-# Before anything else: the code runs as the same uid, and must not reach the protocol stream
+# Before anything else: a second lock, besides the code's other uid, on the protocol stream
 # through /proc/1/fd (PROTOCOL.md, "Security").
 set_dumpable(False)
 

@@ -17,6 +17,7 @@ one way: a module imports only modules of the layers below its own.
      usage        CPU time and peak memory from the cgroup, wall time
      startup      matplotlib's config directory, preloads
   0  protocol     JSON, frames to and from the service, request fields
+     identity     the runner's identity (root, three capabilities) and the code's (the sandbox user)
 
 This file imports nothing: each mode imports only the modules it uses (boot.py picks the mode), and
 every module is paid for at every sandbox start (the import system's own work is some 0.35 million

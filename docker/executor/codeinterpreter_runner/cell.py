@@ -1,8 +1,11 @@
 """One cell of a session (PROTOCOL.md, "One cell"): the supervisor's side of an `execute` op.
 
-The cell goes to the interpreter with fresh pipes; the supervisor relays its output, feeds its
-stdin, reads the interpreter's events, turns the service's `interrupt` into SIGINT and, after the
-grace, into a kill, and notices when the interpreter dies.
+The supervisor continues the stopped interpreter and hands it the cell with fresh pipes (the
+service's clock starts here, `S`), relays its output, feeds its stdin, turns the service's `interrupt`
+into SIGINT and, after the grace, into a kill. The cell has ended when the interpreter is stopped
+again or gone, which the supervisor sees from the kernel (waitpid), never from what the interpreter
+writes: its `done` line only says the exit status and error the code's run ended with, its `running`
+line only when SIGINT can become a KeyboardInterrupt.
 """
 
 import json
@@ -13,11 +16,12 @@ import socket
 import sys
 import time
 
+from .identity import CodeUser
 from .protocol import CHUNK_BYTES, EXIT_RUNNER_FAILED, RequestError, is_plain_int, read_op
 from .processes import cpu_seconds, kill_started_since, sandbox_pids
 from .relay import (
-    DRAIN_SECONDS, POLL_SECONDS, POLL_SECONDS_NO_PIDFD, DisplayRelay, StdinFeeder, StreamRelay,
-    decode_wait_status, open_pidfd, parse_error_report,
+    DRAIN_SECONDS, POLL_SECONDS, DisplayRelay, StdinFeeder, StreamRelay, decode_wait_status,
+    parse_error_report,
 )
 
 CONTROL_LIMIT = 64 * 1024            # the interpreter's messages are untrusted: bound what we keep
@@ -79,7 +83,8 @@ class CellRun:
         self.request = request
         self.writer = session.writer
         self.selector = selectors.DefaultSelector()
-        self.started = False
+        self.running = False         # the interpreter said the code runs: SIGINT is an interrupt now
+        self.done = None             # (exit_code, error) of the interpreter's last `done` line
         self.interrupt_at = None     # when the service asked for the interrupt
         self.sigint_sent = False
         self.grace = request['interrupt_grace_ms'] / 1000
@@ -93,15 +98,15 @@ class CellRun:
         self.outcome = None          # (exit_code, signal, error) once known
         self.drain_deadline = None
         self.stdin_fd = None
-        self.pidfd = None
         self.readers = {}
 
     # -- setup --
 
     def open_pipes(self):
-        stdin_r, stdin_w = os.pipe()
-        stdout_r, stdout_w = os.pipe()
-        stderr_r, stderr_w = os.pipe()
+        with CodeUser():  # the cell's stdio is the code's own (it may reopen /dev/stdout)
+            stdin_r, stdin_w = os.pipe()
+            stdout_r, stdout_w = os.pipe()
+            stderr_r, stderr_w = os.pipe()
         display_r, display_w = os.pipe()
         max_output = self.request['max_output_bytes']
         self.stdout = StreamRelay(self.writer, b'o', max_output)
@@ -119,6 +124,7 @@ class CellRun:
             self.cell = self.interpreter.cells
             cell_request = {key: self.request[key] for key in CELL_FIELDS}
             try:
+                self.interpreter.resume()  # before sending: a stopped reader would block a long cell
                 self.interpreter.send_cell(cell_request, list(child_ends))
                 sent = True
             except OSError:
@@ -150,9 +156,8 @@ class CellRun:
             self.selector.register(self.stdin_fd, selectors.EVENT_WRITE)
         else:
             self.close_stdin()
-        self.pidfd = open_pidfd(self.interpreter.pid)
-        if self.pidfd is not None:
-            self.selector.register(self.pidfd, selectors.EVENT_READ)
+        # SIGCHLD wakes us up when the interpreter stops or ends; waitpid then says which.
+        self.selector.register(self.session.wakeup, selectors.EVENT_READ)
 
     # -- loop --
 
@@ -178,37 +183,29 @@ class CellRun:
         except BlockingIOError:
             return
         if data:
-            if not self.started:
-                # `running` precedes any output, but the selector may hand us the output first.
-                self.read_control()
-                if not self.started:
-                    self.mark_started()
             self.readers[fd].feed(data)
             return
         self.unregister(fd)
         os.close(fd)
         del self.readers[fd]
 
-    def read_control(self):
-        try:
-            data = self.interpreter.sock.recv(65536, socket.MSG_DONTWAIT)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b''
-        if not data:
-            self.unregister(self.interpreter.sock)  # the interpreter is gone: its exit tells how
-            return
-        for event in self.control.feed(data):
-            if event.get('event') == 'running' and not self.started:
-                self.mark_started()
-            elif event.get('event') == 'done' and self.outcome is None:
-                exit_code, error = done_outcome(event)
-                self.outcome = (exit_code, None, error)
-
-    def mark_started(self):
-        self.started = True
-        self.writer.write(b'S')  # the service starts the deadline clock here
+    def read_control(self, rounds=1):
+        """Read the interpreter's lines (at most `rounds` reads): hints, never the cell's end."""
+        for _ in range(rounds):
+            try:
+                data = self.interpreter.sock.recv(65536, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b''
+            if not data:
+                self.unregister(self.interpreter.sock)  # the interpreter is gone: its exit tells how
+                return
+            for event in self.control.feed(data):
+                if event.get('event') == 'running':
+                    self.running = True
+                elif event.get('event') == 'done':
+                    self.done = done_outcome(event)  # the last one before the stop counts
 
     def read_op(self):
         """While a cell runs the service may only interrupt it."""
@@ -235,19 +232,23 @@ class CellRun:
                 self.read_control()
             elif fd == 0:
                 self.read_op()
-            # pidfd readiness only wakes us up; the reaper records the exit.
+            elif fd == self.session.wakeup:
+                self.session.drain_wakeup()  # waitpid, in step(), says what happened
 
     def step(self, now):
         """Advance the state machine after events; return True when the run is over."""
         interpreter = self.interpreter
-        if (self.interrupt_at is not None and self.started and not self.sigint_sent
-                and self.outcome is None and interpreter.alive()):
+        interpreter.poll()
+        if (self.interrupt_at is not None and self.running and not self.sigint_sent
+                and self.outcome is None and interpreter.alive() and not interpreter.stopped):
             interpreter.signal_group(signal.SIGINT)  # KeyboardInterrupt, as Ctrl-C in a terminal
             self.sigint_sent = True
         if self.outcome is None and not interpreter.alive():
             code, signum = decode_wait_status(interpreter.exit_status)
             self.outcome = (code, signum, None)
-        if self.outcome is None and self.started and now - self.cpu_checked_at >= CPU_CHECK_SECONDS:
+        if self.outcome is None and interpreter.stopped:
+            self.outcome = self.stopped_outcome()
+        if self.outcome is None and now - self.cpu_checked_at >= CPU_CHECK_SECONDS:
             self.cpu_checked_at = now
             if self.cell_cpu_seconds() > self.cpu_budget:
                 # Over its CPU time: what RLIMIT_CPU would have done, had the code not raised it.
@@ -264,10 +265,6 @@ class CellRun:
             self.drain_deadline = now + DRAIN_SECONDS
             self.close_stdin()
             self.unregister(interpreter.sock)
-            if self.pidfd is not None:
-                self.unregister(self.pidfd)
-                os.close(self.pidfd)
-                self.pidfd = None
         return self.drain_deadline is not None and (not self.readers or now >= self.drain_deadline)
 
     def timeout(self, now):
@@ -275,12 +272,25 @@ class CellRun:
             return max(0.0, self.drain_deadline - now)
         if self.interrupt_at is not None:
             return max(0.0, min(POLL_SECONDS, self.interrupt_at + self.grace - now))
-        return POLL_SECONDS if self.pidfd is not None else POLL_SECONDS_NO_PIDFD
+        return POLL_SECONDS
+
+    def stopped_outcome(self):
+        """The interpreter stopped: the cell is over, with the status its last `done` line gave.
+
+        Without one (the code stopped the interpreter itself), as if the stop signal had ended it.
+        """
+        self.read_control(rounds=4)  # the `done` line was written just before the stop
+        if self.done is not None:
+            exit_code, error = self.done
+            return exit_code, None, error
+        signum = self.interpreter.stop_signal
+        return 128 + signum, signum, None
 
     def run(self):
         """Return (exit_code, signal, error, interpreter_restarted)."""
         try:
             self.hand_over()
+            self.writer.write(b'S')  # the service starts the deadline clock here
             self.register()
             while True:
                 now = time.monotonic()
@@ -290,8 +300,6 @@ class CellRun:
                     break
         finally:
             self.close()
-        if not self.started:
-            self.mark_started()  # an execute is always `S` ... `r`, even when the cell never ran
         if self.interrupt_at is not None:
             self.stop_started_processes()  # stopping a cell stops all it started, setsid() or not
         exit_code, signum, error = self.outcome
@@ -314,10 +322,7 @@ class CellRun:
 
     def close(self):
         self.close_stdin()
-        if self.pidfd is not None:
-            self.unregister(self.pidfd)
-            os.close(self.pidfd)
-            self.pidfd = None
+        self.unregister(self.session.wakeup)
         self.unregister(self.interpreter.sock)
         self.unregister(0)
         for fd in list(self.readers):

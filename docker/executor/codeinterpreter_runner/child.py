@@ -11,6 +11,7 @@ import os
 import sys
 
 from .display import install as install_display
+from .identity import become_code_user
 from .limits import apply_program_limits, set_dumpable
 from .protocol import PRE_COMMANDS_SEPARATOR, json_dumps, json_loads
 from .relay import decode_wait_status
@@ -33,6 +34,7 @@ def child_main(fds):
     status = EXIT_CHILD_SETUP_FAILED
     me = os.getpid()
     try:
+        become_code_user()  # first: nothing of the code's runs with the runner's identity
         set_dumpable(True)  # the runner is not: its /proc/1/fd stays closed to the code
         os.setsid()  # own process group: the parent kills it as a whole afterwards
         os.close(fds['go_w'])  # or the hand-over pipe would never reach its end for us

@@ -1,10 +1,14 @@
 """The session's interpreter (PROTOCOL.md, "Session mode"): the process that keeps `__main__`'s
 namespace between cells, and the supervisor's handle on it.
 
-Forked from the supervisor (so the preloads are already imported), it has its own session and
-process group and talks to the supervisor over a socketpair only: each cell arrives there together
-with fresh stdin/stdout/stderr pipes (SCM_RIGHTS), so every cell has its own EOF on stdin and its
-output ends with it; the interpreter answers with `running` and `done` events, one JSON line each.
+Forked from the supervisor (so the preloads are already imported), it drops to the code's user, has
+its own session and process group and talks to the supervisor over a socketpair only: each cell
+arrives there together with fresh stdin/stdout/stderr pipes (SCM_RIGHTS), so every cell has its own
+EOF on stdin and its output ends with it. Between cells it is stopped (SIGSTOP, by itself once it is
+ready for the next cell): the supervisor continues it to hand a cell over, and a cell has ended when
+the interpreter is stopped again (or gone). Whatever the interpreter writes on the socket (a `running`
+hint, a `done` line with the exit status and error) is the code's to write too: it never ends a cell,
+starts the service's clock or stops one.
 """
 
 import gc
@@ -17,6 +21,7 @@ import struct
 import sys
 
 from .display import install as install_display
+from .identity import become_code_user
 from .limits import apply_cell_limits, set_dumpable
 from .usercode import (
     exit_status, flush_open_files, fresh_main_module, install_stdio, register_source,
@@ -33,6 +38,9 @@ def interpreter_main(sock, workspace):
     """Body of the interpreter process. Never returns: every path ends in os._exit()."""
     status = EXIT_INTERPRETER_FAILED
     try:
+        signal.set_wakeup_fd(-1)  # the supervisor's SIGCHLD wake-up is not ours
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        become_code_user()  # first: nothing of the code's runs with the supervisor's identity
         set_dumpable(True)  # the supervisor is not: its /proc/1/fd stays closed to the code
         os.setsid()  # own process group: the supervisor interrupts or kills it as a whole
         raise_oom_score()
@@ -52,6 +60,8 @@ def interpreter_main(sock, workspace):
         namespace = module.__dict__
         cell = 0
         while True:
+            # Idle until the supervisor hands the next cell over (it continues us first).
+            os.kill(os.getpid(), signal.SIGSTOP)
             received = receive_cell(sock)
             if received is None:
                 status = 0  # the supervisor is gone
@@ -190,6 +200,8 @@ class Interpreter:
         self.pid = None
         self.sock = None
         self.exit_status = None   # set by the reaper once the process has ended
+        self.stopped = False      # stopped, as it is between cells
+        self.stop_signal = None   # the signal that stopped it last
         self.cells = 0
 
     def start(self):
@@ -203,9 +215,46 @@ class Interpreter:
             interpreter_main(child_sock, self.workspace)  # never returns
         child_sock.close()
         self.pid, self.sock, self.exit_status, self.cells = pid, parent_sock, None, 0
+        # Ready for its first cell once it has stopped itself (or it failed on the way).
+        self.record(os.waitpid(pid, os.WUNTRACED)[1])
 
     def alive(self):
         return self.exit_status is None
+
+    def record(self, status):
+        if os.WIFSTOPPED(status):
+            self.stopped, self.stop_signal = True, os.WSTOPSIG(status)
+        elif os.WIFCONTINUED(status):
+            self.stopped = False
+        else:
+            self.exit_status = status
+
+    def poll(self):
+        """Take the state changes (stopped, continued, ended) the kernel holds for us."""
+        while self.exit_status is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG | os.WUNTRACED | os.WCONTINUED)
+            except ChildProcessError:
+                return  # already reaped: Session.reap recorded its end
+            if pid == 0:
+                return
+            self.record(status)
+
+    def resume(self):
+        """Continue it for a cell; from now on only a new stop ends that cell."""
+        self.poll()
+        self.stopped = False
+        try:
+            os.kill(self.pid, signal.SIGCONT)  # not its group: what the code stopped stays stopped
+        except OSError:
+            pass  # ESRCH: gone, the hand-over notices
+
+    def hold(self):
+        """Stop it again: something else continued it between cells."""
+        try:
+            os.kill(self.pid, signal.SIGSTOP)
+        except OSError:
+            pass  # ESRCH: gone, the reaper notes it
 
     def signal_group(self, signum):
         try:

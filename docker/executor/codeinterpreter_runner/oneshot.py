@@ -15,6 +15,7 @@ starts with the workspace).
 import os
 import sys
 
+from .identity import CodeUser
 from .program import execute, spawn_child
 from .protocol import (
     EXIT_RUNNER_FAILED, FrameWriter, RequestError, open_protocol_stream, parse_request,
@@ -25,17 +26,20 @@ from .workspace import create_workspace, snapshot_workspace, write_input_files
 
 
 def prepare_workspace(request):
-    try:
-        workspace = create_workspace()
-    except OSError as exc:
-        raise RequestError(f'workspace unusable: {exc}') from None
-    write_input_files(workspace, request['files'])
-    return workspace
+    """The workspace with the request's files in it, and its snapshot; made as the code's user."""
+    with CodeUser():
+        try:
+            workspace = create_workspace()
+        except OSError as exc:
+            raise RequestError(f'workspace unusable: {exc}') from None
+        write_input_files(workspace, request['files'])
+        return workspace, snapshot_workspace(workspace)
 
 
 def serve(writer, protocol_fd):
     """One execution from boot to result."""
-    prepare_mplconfig()
+    with CodeUser():  # the config dir is the code's; files a preload may write as well
+        prepare_mplconfig()
     preloads = preload_spec()
     length = None
     if preloads.strip():
@@ -44,7 +48,8 @@ def serve(writer, protocol_fd):
         writer.write(b'B')
         length = read_frame_length(0)
         if length == 0:
-            preload_modules(preloads)
+            with CodeUser():
+                preload_modules(preloads)
             length = None
     spawned = None
     if length is None:
@@ -52,8 +57,7 @@ def serve(writer, protocol_fd):
         spawned = spawn_child(protocol_fd)
         writer.write(b'R')
     request = parse_request(read_request(0, length))
-    workspace = prepare_workspace(request)
-    snapshot = snapshot_workspace(workspace)
+    workspace, snapshot = prepare_workspace(request)
     return execute(writer, request, workspace, snapshot, protocol_fd, spawned)
 
 

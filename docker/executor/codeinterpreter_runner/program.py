@@ -11,6 +11,7 @@ import sys
 import time
 
 from .child import child_main
+from .identity import CodeUser
 from .limits import read_oom_kills
 from .protocol import CHUNK_BYTES, MAX_EXPRESSION_VALUE_BYTES, json_dumps
 from .relay import (
@@ -35,9 +36,11 @@ CHILD_FIELDS = ('code', 'entrypoint', 'last_line_interactive', 'eval_last_expres
 
 def make_pipes(protocol_fd):
     fds = {'protocol': protocol_fd}
-    fds['stdin_r'], fds['stdin_w'] = os.pipe()
-    fds['stdout_r'], fds['stdout_w'] = os.pipe()
-    fds['stderr_r'], fds['stderr_w'] = os.pipe()
+    # The code's stdio is its own (it may reopen /dev/stdout); the runner's other pipes are root's.
+    with CodeUser():
+        fds['stdin_r'], fds['stdin_w'] = os.pipe()
+        fds['stdout_r'], fds['stdout_w'] = os.pipe()
+        fds['stderr_r'], fds['stderr_w'] = os.pipe()
     fds['error_r'], fds['error_w'] = os.pipe()
     fds['display_r'], fds['display_w'] = os.pipe()  # child -> parent: display items
     fds['go_r'], fds['go_w'] = os.pipe()      # parent -> child: the request, once it exists
@@ -262,8 +265,9 @@ def execute(writer, request, workspace, snapshot, protocol_fd, spawned):
             os.waitpid(pid, 0)
     exit_code, signum = decode_wait_status(status)
     oom_kills = read_oom_kills()
-    directories, dropped = emit_generated_files(writer, workspace, snapshot,
-                                                request['max_files'], request['max_files_bytes'])
+    with CodeUser():
+        directories, dropped = emit_generated_files(writer, workspace, snapshot,
+                                                    request['max_files'], request['max_files_bytes'])
     return {
         'exit_code': exit_code,
         'signal': signum,

@@ -8,14 +8,18 @@ runner's. Two processes:
               cell and sends what changed after it, relays output, enforces the interrupt grace and
               restarts the interpreter when it dies or has to be killed. It is also the container's
               init, so it reaps orphans.
-  interpreter (interpreter.py) keeps `__main__`'s namespace between cells.
+  interpreter (interpreter.py) keeps `__main__`'s namespace between cells, as the code's user. It
+              runs only during a cell: between cells it is stopped, and the supervisor stops it again
+              if anything else continues it.
 """
 
 import os
 import selectors
+import signal
 import sys
 
 from .cell import CellRun
+from .identity import CodeUser
 from .interpreter import Interpreter
 from .limits import read_oom_kills
 from .protocol import (
@@ -37,6 +41,19 @@ class Session:
         self.workspace = workspace
         self.interpreter = Interpreter(workspace)
         self.restart_pending = False  # the interpreter died between cells: the next result says so
+        # SIGCHLD (a child stopped, continued or ended) makes this fd readable: the loops wake up.
+        self.wakeup, wakeup_w = os.pipe()
+        for fd in (self.wakeup, wakeup_w):
+            os.set_blocking(fd, False)
+        signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
+        signal.set_wakeup_fd(wakeup_w, warn_on_full_buffer=False)
+
+    def drain_wakeup(self):
+        try:
+            while os.read(self.wakeup, 4096):
+                pass
+        except BlockingIOError:
+            pass
 
     def reap(self):
         """Collect every ended child (the supervisor is PID 1); note the interpreter's end."""
@@ -57,26 +74,33 @@ class Session:
         """The next op from the service, reaping (and replacing a dead interpreter) while idle."""
         while True:
             self.reap()
+            self.interpreter.poll()
             if not self.interpreter.alive():
                 self.restart_interpreter()
                 self.restart_pending = True
+            elif not self.interpreter.stopped:
+                self.interpreter.hold()  # continued by a process of the code: no cell runs now
             with selectors.DefaultSelector() as idle:
                 idle.register(0, selectors.EVENT_READ)
-                if not idle.select(IDLE_WAKE_SECONDS):
-                    continue
-            return read_op(0)
+                idle.register(self.wakeup, selectors.EVENT_READ)
+                ready = {key.fd for key, _mask in idle.select(IDLE_WAKE_SECONDS)}
+            self.drain_wakeup()
+            if 0 in ready:
+                return read_op(0)
 
     def execute(self, raw):
         request = parse_cell_request(raw)
-        snapshot = snapshot_workspace(self.workspace)
+        with CodeUser():
+            snapshot = snapshot_workspace(self.workspace)
         oom_before = read_oom_kills()
         clock = UsageClock()
         run = CellRun(self, request, clock)
         exit_code, signum, error, restarted = run.run()
         restarted = restarted or self.restart_pending
         self.restart_pending = False
-        directories, dropped = emit_generated_files(
-            self.writer, self.workspace, snapshot, request['max_files'], request['max_files_bytes'])
+        with CodeUser():
+            directories, dropped = emit_generated_files(
+                self.writer, self.workspace, snapshot, request['max_files'], request['max_files_bytes'])
         return {
             'exit_code': exit_code,
             'signal': signum,
@@ -92,7 +116,9 @@ class Session:
         }
 
     def put_files(self, raw):
-        write_input_files(self.workspace, parse_files(raw.get('files', [])))
+        files = parse_files(raw.get('files', []))
+        with CodeUser():
+            write_input_files(self.workspace, files)
         return {}
 
     def serve(self):
@@ -122,9 +148,10 @@ def main():
     status = 0
     session = None
     try:
-        prepare_mplconfig()
-        preload_modules(preload_spec())
-        workspace = create_workspace()
+        with CodeUser():  # matplotlib's config dir and the workspace are the code's
+            prepare_mplconfig()
+            preload_modules(preload_spec())
+            workspace = create_workspace()
         session = Session(writer, workspace)
         session.interpreter.start()
         writer.write(b'R')

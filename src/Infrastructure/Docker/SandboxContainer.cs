@@ -45,7 +45,7 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         ContainerOperations containers, SandboxOptions options, SandboxShape shape, string label,
         ILogger logger, CancellationToken cancellationToken)
     {
-        var parameters = SandboxContainerSpec.Build(options, shape, label);
+        var parameters = SandboxContainerSpec.BuildRunner(options, shape, label);
         var runner = await RunnerConnection.StartAsync(containers, parameters, "sandbox", cancellationToken).ConfigureAwait(false);
         return new SandboxContainer(containers, runner, shape, logger);
     }

@@ -20,7 +20,48 @@ internal static class SandboxContainerSpec
     /// <summary>EXECUTOR_RUNTIME of gVisor.</summary>
     public const string GVisorRuntime = "runsc";
 
-    /// <param name="label">The execution id, or "pool" for a warm sandbox not yet leased.</param>
+    /// <summary>
+    /// The runner's identity in a sandbox that runs code: root, with only the capabilities it needs to
+    /// run the code as <see cref="SandboxUser"/> and to stop what the code started. The code's process
+    /// drops all of it before anything of the code runs (PROTOCOL.md, "Security"), so the runner's
+    /// descriptors belong to another uid than the code's under both runtimes.
+    /// </summary>
+    private const string RunnerUser = "0:0";
+
+    private static readonly string[] RunnerCapabilities = ["SETUID", "SETGID", "KILL"];
+
+    // Under gVisor's ptrace platform every task of the sandbox costs the engine's pids cgroup some 8.5
+    // host tasks (1080 measured at a peak for 127 sandbox processes): the sandbox's own limit is
+    // RLIMIT_NPROC, and the cgroup's only keeps gVisor itself from running out of threads.
+    private const int GVisorHostTasksPerTask = 16;
+    private const int GVisorHostTasksBase = 256;
+
+    // Under gVisor a forked Python process costs the sandbox's memory some 5 MB (12 MB when the parent
+    // has pandas imported; measured with runsc 20221219, ptrace platform), against ~1 MB under runc, and
+    // gVisor has no OOM killer of its own: the engine's kills the whole sandbox. So the process limit
+    // is what the memory limit can hold (256 MB: 32 processes), and a fork bomb is refused by the kernel
+    // with the runner still there to report it.
+    private const int GVisorMemoryMbPerProcess = 8;
+    private const int GVisorMinProcesses = 8;
+
+    /// <summary>
+    /// The settings of a sandbox whose command is the runner (an execution's or a session's): those
+    /// of <see cref="Build"/>, started as <see cref="RunnerUser"/> with <see cref="RunnerCapabilities"/>.
+    /// </summary>
+    /// <param name="label">The execution id, "pool" for a warm sandbox not yet leased, or the session id.</param>
+    public static CreateContainerParameters BuildRunner(SandboxOptions options, SandboxShape shape, string label)
+    {
+        var parameters = Build(options, shape, label);
+        parameters.User = RunnerUser;
+        parameters.HostConfig!.CapAdd = [.. RunnerCapabilities];
+        return parameters;
+    }
+
+    /// <summary>
+    /// The settings of a sandbox that runs as <see cref="SandboxUser"/> from its first process on,
+    /// without any capability (the package builder and probe, and the base of <see cref="BuildRunner"/>).
+    /// </summary>
+    /// <param name="label">What the sandbox is for.</param>
     public static CreateContainerParameters Build(SandboxOptions options, SandboxShape shape, string label)
     {
         var memoryBytes = shape.MemoryLimitMb * Megabyte;
@@ -62,8 +103,10 @@ internal static class SandboxContainerSpec
                 // Swap equal to memory means no swap at all: the limit is the limit.
                 MemorySwap = memoryBytes,
                 NanoCPUs = (long)((shape.Cpus ?? options.Cpus) * 1_000_000_000),
-                PidsLimit = options.PidsLimit,
-                Ulimits = Ulimits(options, workspaceBytes),
+                PidsLimit = options.Runtime == GVisorRuntime
+                    ? (options.PidsLimit * GVisorHostTasksPerTask) + GVisorHostTasksBase
+                    : options.PidsLimit,
+                Ulimits = Ulimits(options, shape, workspaceBytes),
                 Mounts = shape.PackageEnvironment is { } volume
                     ? [new Mount { Type = "volume", Source = volume, Target = PackagesPath, ReadOnly = true, VolumeOptions = new VolumeOptions { NoCopy = true } }]
                     : null,
@@ -76,7 +119,7 @@ internal static class SandboxContainerSpec
         };
     }
 
-    private static List<Ulimit> Ulimits(SandboxOptions options, long workspaceBytes)
+    private static List<Ulimit> Ulimits(SandboxOptions options, SandboxShape shape, long workspaceBytes)
     {
         List<Ulimit> limits =
         [
@@ -89,7 +132,8 @@ internal static class SandboxContainerSpec
             // gVisor's processes live in its own kernel, which the pids cgroup does not count; its
             // kernel enforces RLIMIT_NPROC per sandbox instead. (Under runc the same limit would count
             // every sandbox's processes together, since they share one uid: the pids cgroup does it there.)
-            limits.Add(new Ulimit { Name = "nproc", Soft = options.PidsLimit, Hard = options.PidsLimit });
+            var processes = Math.Clamp(shape.MemoryLimitMb / GVisorMemoryMbPerProcess, GVisorMinProcesses, Math.Max(GVisorMinProcesses, options.PidsLimit));
+            limits.Add(new Ulimit { Name = "nproc", Soft = processes, Hard = processes });
         }
 
         return limits;

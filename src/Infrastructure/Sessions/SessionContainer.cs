@@ -44,7 +44,7 @@ internal sealed class SessionContainer : IAsyncDisposable
         ContainerOperations containers, SandboxOptions options, SandboxShape shape, string sessionId,
         CancellationToken cancellationToken)
     {
-        var parameters = SandboxContainerSpec.Build(options, shape, sessionId);
+        var parameters = SandboxContainerSpec.BuildRunner(options, shape, sessionId);
         // Many ops travel over the one attached stdin, so it must not close after the first attach.
         parameters.StdinOnce = false;
         parameters.Env.Add("RUNNER_MODE=session");

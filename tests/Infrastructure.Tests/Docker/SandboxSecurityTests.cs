@@ -83,14 +83,6 @@ public sealed class SandboxSecurityTests(string runtime) : RealSandboxTests(runt
     [Test]
     public async Task A_fork_bomb_is_contained_by_the_pids_limit()
     {
-        if (Runtime == SandboxContainerSpec.GVisorRuntime)
-        {
-            // Measured with runsc 20221219: RLIMIT_NPROC (the limit gVisor enforces) refuses the fork,
-            // the service keeps serving, but the result reads exit code 2 with the output after the
-            // bomb lost, instead of the code's own output. Open (issue 18's note), not hidden.
-            Assert.Ignore("under gVisor the bomb is contained but its result is lost (runner exit 2); open in issue 18");
-        }
-
         var bomb = await Sandbox.RunAsync(
             "import os\n" +
             "children = 0\n" +
@@ -207,21 +199,15 @@ public sealed class SandboxSecurityTests(string runtime) : RealSandboxTests(runt
         result.ExitCode.Should().Be(0, result.Stderr);
     }
 
-    // The runner is PID 1 and the same uid as the code: were it dumpable, the code could open its
-    // protocol stream through /proc/1/fd and write frames the service would take for the runner's.
+    // The runner is PID 1: could the code open its protocol stream through /proc/1/fd, it could write
+    // frames the service would take for the runner's. It runs as another uid than the code (and is
+    // non-dumpable), which closes /proc/1/fd under runc and the stream's file under gVisor.
     [Test]
     public async Task Code_cannot_reach_the_runner_s_protocol_stream_through_proc()
     {
-        if (Runtime == SandboxContainerSpec.GVisorRuntime)
-        {
-            // Measured with runsc 20221219: gVisor's /proc ignores PR_SET_DUMPABLE (/proc/1/fd stays
-            // the uid's), so the forgery still works there. Open (issue 18's note), not hidden.
-            Assert.Ignore("under gVisor /proc/1/fd ignores the runner's non-dumpable flag; open in issue 18");
-        }
-
         var result = await Sandbox.RunAsync(ProtocolForgery.Code);
 
-        result.Stdout.Should().Be(ProtocolForgery.Refused);
+        ProtocolForgery.ShouldBeRefused(result.Stdout);
         result.ExitCode.Should().Be(0);
     }
 }

@@ -1,17 +1,10 @@
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
-using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Domain.Files;
-using CodeInterpreter.Infrastructure.Docker;
-using CodeInterpreter.Infrastructure.Options;
-using CodeInterpreter.Infrastructure.Postgres;
 using CodeInterpreter.Infrastructure.Sessions;
-using CodeInterpreter.Infrastructure.Tests.Docker;
 using CodeInterpreter.Tests.Shared;
 using Docker.DotNet;
 using Docker.DotNet.Models;
-using Microsoft.Extensions.Logging.Abstractions;
-using MsOptions = Microsoft.Extensions.Options.Options;
 
 namespace CodeInterpreter.Infrastructure.Tests.Sessions;
 
@@ -32,27 +25,10 @@ public sealed class DockerSessionProviderTests
     [OneTimeTearDown]
     public void Stop() => _docker?.Dispose();
 
-    private (DockerSessionProvider Provider, SessionReaper Reaper) Create()
-    {
-        var sandboxOptions = new SandboxOptions
-        {
-            DockerHost = RealEngine.DockerHost,
-            ExecutorImage = RealEngine.ExecutorImage,
-            Instance = $"infra-sessions-{Guid.NewGuid():N}"[..26],
-        };
-        var sessionOptions = MsOptions.Create(new SessionOptions { SweepIntervalSec = 1 });
-        var provider = new DockerSessionProvider(
-            new ContainerOperations(_docker, new EngineResilience(), NullLogger<ContainerOperations>.Instance),
-            new SessionRegistry(sessionOptions, TimeProvider.System),
-            new InMemorySessionDirectory(), new ReplicaIdentity(), MsOptions.Create(new DatabaseOptions()),
-            MsOptions.Create(sandboxOptions), MsOptions.Create(new PoolOptions { Preload = "" }), TimeProvider.System,
-            NullLogger<DockerSessionProvider>.Instance);
-        return (provider, new SessionReaper(provider, sessionOptions, TimeProvider.System, NullLogger<SessionReaper>.Instance));
-    }
+    private (DockerSessionProvider Provider, SessionReaper Reaper) Create() => RealSessions.Create(_docker);
 
-    private static SandboxRequest Cell(string code, int timeoutSec = 10, int cpuTimeLimitSec = 5) => new(
-        Guid.NewGuid().ToString("N")[..16], code, Stdin: null, LastLineInteractive: true, TimeSpan.FromSeconds(timeoutSec),
-        new SandboxLimits(256, cpuTimeLimitSec, 1_000_000));
+    private static SandboxRequest Cell(string code, int timeoutSec = 10, int cpuTimeLimitSec = 5) =>
+        RealSessions.Cell(code, timeoutSec, cpuTimeLimitSec);
 
     private async Task<int> CountContainersAsync(string sessionId)
     {
@@ -160,21 +136,6 @@ public sealed class DockerSessionProviderTests
 
         result!.Execution.Stdout.Should().Be("'HELLO'\n");
         result.InterpreterRestarted.Should().BeFalse();
-        await reaper.StopAsync(CancellationToken.None);
-        reaper.Dispose();
-    }
-
-    [Test]
-    public async Task A_cell_cannot_reach_the_supervisor_s_protocol_stream_through_proc()
-    {
-        var (provider, reaper) = Create();
-        var session = await provider.OpenAsync(new SessionSpec(TimeSpan.FromHours(1), 256), CancellationToken.None);
-
-        var result = await provider.ExecuteAsync(session.SessionId, Cell(ProtocolForgery.Code), CancellationToken.None);
-
-        result!.Execution.Stdout.Should().Be(ProtocolForgery.Refused);
-        (await provider.ExecuteAsync(session.SessionId, Cell("print('still the same session')"), CancellationToken.None))!
-            .Execution.Stdout.Should().Be("still the same session\n");
         await reaper.StopAsync(CancellationToken.None);
         reaper.Dispose();
     }
