@@ -92,6 +92,27 @@ public sealed class ExecuteCodeHandlerTests : IDisposable
     }
 
     [Test]
+    public async Task A_call_takes_its_keys_place_once_and_gives_it_back_once_when_it_succeeds()
+    {
+        _app.Readiness.MarkReady();
+
+        await _app.Send(Command());
+
+        (_app.Shares.Entered, _app.Shares.Left).Should().Be((1, 1));
+    }
+
+    [Test]
+    public async Task A_call_gives_its_keys_place_back_when_its_sandbox_fails()
+    {
+        _app.Readiness.MarkReady();
+        _app.Sandbox.Run = (_, _) => throw new SandboxFailedException("broken");
+
+        await Run(Command()).Should().ThrowAsync<SandboxFailedException>();
+
+        (_app.Shares.Entered, _app.Shares.Left).Should().Be((1, 1));
+    }
+
+    [Test]
     public async Task An_execution_refused_while_not_ready_is_counted_as_unavailable()
     {
         await Run(Command()).Should().ThrowAsync<ServiceUnavailableException>();
