@@ -10,52 +10,36 @@ namespace CodeInterpreter.Api.Tests.State;
 [TestFixture]
 public sealed class FileQuotaAcrossServicesTests
 {
-    private TestSchema _schema = null!;
-    private ApiFactory _first = null!;
-    private ApiFactory _second = null!;
+    private TwoServicesOnOneSchema _services = null!;
 
     [OneTimeSetUp]
     public async Task StartTwoServicesAsync()
     {
         await RealEngine.RequireAsync();
-        _schema = await TestSchema.CreateAsync();
-        var settings = new Dictionary<string, string?>
+        _services = await TwoServicesOnOneSchema.CreateAsync(new Dictionary<string, string?>
         {
-            ["DATABASE_URL"] = _schema.ConnectionString,
             ["API_KEYS"] = QuotaCalls.AllKeys,
             ["FILE_STORE_MAX_MB"] = "2",
             ["FILE_STORE_MAX_MB_PER_KEY"] = "1",
-        };
-        _first = new ApiFactory(settings);
-        _second = new ApiFactory(settings);
+        });
     }
 
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        if (_first is not null)
+        if (_services is not null)
         {
-            await _first.DisposeAsync();
-        }
-
-        if (_second is not null)
-        {
-            await _second.DisposeAsync();
-        }
-
-        if (_schema is not null)
-        {
-            await _schema.DisposeAsync();
+            await _services.DisposeAsync();
         }
     }
 
     [Test]
     public async Task Uploads_spread_over_two_services_are_refused_507_for_the_store_and_413_for_a_keys_share()
     {
-        using var aOnFirst = await QuotaCalls.ReadyClientWithAsync(_first, QuotaCalls.KeyA);
-        using var aOnSecond = await QuotaCalls.ReadyClientWithAsync(_second, QuotaCalls.KeyA);
-        using var bOnSecond = await QuotaCalls.ReadyClientWithAsync(_second, QuotaCalls.KeyB);
-        using var cOnFirst = await QuotaCalls.ReadyClientWithAsync(_first, QuotaCalls.KeyC);
+        using var aOnFirst = await QuotaCalls.ReadyClientWithAsync(_services.First, QuotaCalls.KeyA);
+        using var aOnSecond = await QuotaCalls.ReadyClientWithAsync(_services.Second, QuotaCalls.KeyA);
+        using var bOnSecond = await QuotaCalls.ReadyClientWithAsync(_services.Second, QuotaCalls.KeyB);
+        using var cOnFirst = await QuotaCalls.ReadyClientWithAsync(_services.First, QuotaCalls.KeyC);
 
         var (a, _, aResponse) = await aOnFirst.UploadAsync(900_000);
         var (b, _, bResponse) = await bOnSecond.UploadAsync(900_000);
@@ -72,6 +56,6 @@ public sealed class FileQuotaAcrossServicesTests
         storeFull.GetProperty("detail").GetString().Should().Contain("FILE_STORE_MAX_MB = 2 MB");
         aAgain.Should().Be(413, "key A stored 0.86 MB through the other service");
         shareFull.GetProperty("detail").GetString().Should().Contain("FILE_STORE_MAX_MB_PER_KEY = 1 MB");
-        (await _schema.ScalarAsync("SELECT sum(size_bytes) FROM files")).Should().Be(1_800_000L, "nothing of a refused upload is kept");
+        (await _services.Schema.ScalarAsync("SELECT sum(size_bytes) FROM files")).Should().Be(1_800_000L, "nothing of a refused upload is kept");
     }
 }

@@ -11,24 +11,14 @@ namespace CodeInterpreter.EndToEnd.Tests.Deployment;
 [TestFixture]
 public sealed class GVisorInDockerTests
 {
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(5);
-
     [Test]
     public async Task Preloaded_container_with_EXECUTOR_RUNTIME_runsc_runs_print_hi_in_a_gVisor_sandbox_of_its_own_engine()
     {
         var image = await PackagedImages.PreloadedAsync();
         var instance = $"e2e-gvisor-{Guid.NewGuid().ToString("N")[..8]}";
-        await using var api = await ApiContainer.StartAsync(new ApiContainerSpec(image, "gvisor")
-        {
-            RunFlags = await NestedEnginePrivileges.ForAsync(image),
-            Environment = new Dictionary<string, string>
-            {
-                ["SANDBOX_INSTANCE"] = instance,
-                ["POOL_SIZE"] = "1",
-                ["EXECUTOR_RUNTIME"] = "runsc",
-            },
-        });
-        await api.WaitUntilReadyAsync(ReadyTimeout);
+        await using var api = await ApiContainer.StartNestedAsync(
+            image, "gvisor", new Dictionary<string, string> { ["SANDBOX_INSTANCE"] = instance, ["POOL_SIZE"] = "1", ["EXECUTOR_RUNTIME"] = "runsc" });
+        await api.WaitUntilReadyAsync(ApiContainer.NestedReadyTimeout);
 
         var result = await api.Client.ExecuteAsync(new ExecuteRequest("print('hi')", [], TimeoutMs: 30_000));
         var runtimes = await api.ExecAsync(
