@@ -113,6 +113,18 @@ public sealed class ExecuteCodeHandlerTests : IDisposable
     }
 
     [Test]
+    public async Task A_call_of_a_key_at_its_limit_never_reaches_the_sandbox_and_is_counted_as_refused()
+    {
+        _app.Readiness.MarkReady();
+        _app.Shares.Refuse = true;
+
+        await Run(Command()).Should().ThrowAsync<TooManyRequestsException>();
+
+        _app.Sandbox.Received.Should().BeNull();
+        _app.Metrics.Recorded.Should().Equal((ExecutionOutcome.Refused, (TimeSpan?)null));
+    }
+
+    [Test]
     public async Task An_execution_refused_while_not_ready_is_counted_as_unavailable()
     {
         await Run(Command()).Should().ThrowAsync<ServiceUnavailableException>();

@@ -2,7 +2,7 @@ using CodeInterpreter.Application.Common.Interfaces;
 
 namespace CodeInterpreter.Application.Tests.Fakes;
 
-/// <summary>Counts the places taken and given back per key, refusing nothing.</summary>
+/// <summary>Counts the places taken and given back, refusing every one while <see cref="Refuse"/> is set.</summary>
 internal sealed class CountingShares : IExecutionShares
 {
     private int _entered;
@@ -12,8 +12,15 @@ internal sealed class CountingShares : IExecutionShares
 
     public int Left => Volatile.Read(ref _left);
 
+    public bool Refuse { get; set; }
+
     public Task<IAsyncDisposable> EnterAsync(string? owner, CancellationToken cancellationToken)
     {
+        if (Refuse)
+        {
+            throw new CodeInterpreter.Application.Common.Exceptions.TooManyRequestsException("key at its limit", TimeSpan.FromSeconds(1));
+        }
+
         Interlocked.Increment(ref _entered);
         return Task.FromResult<IAsyncDisposable>(new Place(this));
     }
