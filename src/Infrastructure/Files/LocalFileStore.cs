@@ -209,6 +209,15 @@ internal sealed partial class LocalFileStore : IFileStore
             }
         }
 
+        // Expired entries of files another process deleted first: they count for nothing, and go.
+        foreach (var (id, file) in _index ?? [])
+        {
+            if (file.UploadTime < olderThan)
+            {
+                _index!.TryRemove(id, out _);
+            }
+        }
+
         RemoveLeftovers();
         return deleted;
     }
