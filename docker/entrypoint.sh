@@ -10,7 +10,9 @@
 #    waited for with a deadline; if it fails, its log is printed and the container exits non-zero.
 #
 # Knobs: DOCKERD_START_TIMEOUT_SEC (60), DOCKERD_STORAGE_DRIVER (overlay2 on a volume, else vfs),
-# DOCKERD_ARGS (extra dockerd arguments).
+# DOCKERD_ARGS (extra dockerd arguments). EXECUTOR_RUNTIME=runsc registers the image's gVisor (runsc)
+# with the nested engine before it starts (the runtime arguments of scripts/setup.sh's ensure_runsc)
+# and checks that it can start a sandbox here; when it cannot, the container exits 1 saying why.
 set -euo pipefail
 
 log() { echo "[entrypoint] $*" >&2; }
@@ -110,6 +112,36 @@ fi
 # shellcheck disable=SC2206
 dockerd_args+=(${DOCKERD_ARGS:-})
 
+# gVisor: the same runtime arguments as scripts/setup.sh registers on a host engine.
+runsc_runtime_args='["--platform=ptrace", "--network=none", "--oci-seccomp"]'
+dockerd_config=/etc/docker/daemon.json
+runsc_failed() {
+  log "EXECUTOR_RUNTIME=runsc, but $1"
+  exit 1
+}
+if [ "${EXECUTOR_RUNTIME:-runc}" = runsc ]; then
+  runsc_path=$(command -v runsc) \
+    || runsc_failed "this image has no runsc (gVisor); build it with docker/build.sh, whose engine packages include Debian's runsc"
+  if [ -s "$dockerd_config" ] && ! grep -q '"runsc"' "$dockerd_config"; then
+    runsc_failed "$dockerd_config already exists without a runsc runtime; add {\"runtimes\": {\"runsc\": {\"path\": \"$runsc_path\", \"runtimeArgs\": $runsc_runtime_args}}} to it"
+  fi
+  if [ ! -s "$dockerd_config" ]; then
+    mkdir -p "$(dirname "$dockerd_config")"
+    printf '{"runtimes": {"runsc": {"path": "%s", "runtimeArgs": %s}}}\n' "$runsc_path" "$runsc_runtime_args" >"$dockerd_config"
+  fi
+  # gVisor's ptrace platform must be able to start a sandbox in this container (it needs ptrace and
+  # its own namespaces): tried once with the rootfs of this image, so a container where it cannot
+  # work stops here, saying so, instead of a service whose every execution fails.
+  runsc_probe=$(mktemp -d /tmp/runsc-probe.XXXXXX)
+  if ! probe_output=$(timeout 60 "$runsc_path" --root "$runsc_probe/state" --platform=ptrace --network=none \
+                        do --root / /bin/true 2>&1); then
+    rm -rf "$runsc_probe"
+    runsc_failed "gVisor (runsc --platform=ptrace) cannot start a sandbox in this container: $(echo "$probe_output" | tail -n 3 | tr '\n' ' ')(run the container with --privileged, or use EXECUTOR_RUNTIME=runc)"
+  fi
+  rm -rf "$runsc_probe"
+  log "registered gVisor ($runsc_path $runsc_runtime_args) as the engine's runtime runsc"
+fi
+
 mkdir -p "$(dirname "$socket")" "$(dirname "$dockerd_log")"
 touch "$dind_marker"
 # Its own session: a Ctrl-C or SIGTERM meant for the service does not hit the engine under it.
@@ -131,5 +163,10 @@ until [ -S "$socket" ] && docker -H "unix://$socket" version >/dev/null 2>&1; do
   sleep 0.2
 done
 log "dockerd is up ($(docker -H "unix://$socket" version --format '{{.Server.Version}}'), storage driver $storage_driver)"
+if [ "${EXECUTOR_RUNTIME:-runc}" = runsc ] \
+   && ! docker -H "unix://$socket" info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; then
+  kill "$dockerd_pid" 2>/dev/null || true
+  runsc_failed "the engine did not register the runtime runsc from $dockerd_config; dockerd's log: $(tail -n 5 "$dockerd_log" | tr '\n' ' ')"
+fi
 export DOCKER_HOST="unix://$socket"
 start_app "$@"

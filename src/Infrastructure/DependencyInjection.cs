@@ -47,7 +47,13 @@ public static class DependencyInjection
         services.AddSingleton<EngineResilience>();
         services.AddSingleton<ContainerOperations>();
         services.AddSingleton<SandboxReaper>();
+        services.AddSingleton<InMemoryExecutionShares>();
+        services.AddSingleton<PostgresExecutionShares>();
+        services.AddSingleton<IExecutionShares>(provider => UsesPostgres(provider)
+            ? provider.GetRequiredService<PostgresExecutionShares>()
+            : provider.GetRequiredService<InMemoryExecutionShares>());
         services.AddSingleton<BackgroundExecutionJobs>();
+        services.AddSingleton<PostgresExecutionQueue>();
         services.AddSingleton<PostgresExecutionJobs>();
         services.AddSingleton<IExecutionJobs>(provider => UsesPostgres(provider)
             ? provider.GetRequiredService<PostgresExecutionJobs>()

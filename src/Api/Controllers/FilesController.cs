@@ -19,8 +19,9 @@ public sealed class FilesController(IMediator mediator) : ControllerBase
     /// <summary>Stores the multipart/form-data field <c>file</c>; its id stages it into executions.</summary>
     /// <response code="201">The file is stored.</response>
     /// <response code="400">The multipart body is malformed.</response>
-    /// <response code="413">The file is larger than MAX_FILE_SIZE_MB.</response>
+    /// <response code="413">The file is larger than MAX_FILE_SIZE_MB, or than what is left of the caller's key's share (FILE_STORE_MAX_MB_PER_KEY).</response>
     /// <response code="422">The request has no <c>file</c> field.</response>
+    /// <response code="507">The file store is full (FILE_STORE_MAX_MB).</response>
     [HttpPost]
     [StreamedUpload]
     [OpenApiOperationProcessor(typeof(MultipartFileUploadProcessor), FileField, "The file's content; its name is kept as metadata.")]
@@ -28,6 +29,7 @@ public sealed class FilesController(IMediator mediator) : ControllerBase
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status507InsufficientStorage, "application/problem+json")]
     public async Task<ActionResult<UploadFileResponse>> Upload(CancellationToken cancellationToken)
     {
         // Read straight from the request body, so an upload is never buffered whole and a too-large

@@ -28,6 +28,8 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             ForbiddenException => Problem(StatusCodes.Status403Forbidden, "Forbidden", exception.Message),
             ConflictException => Problem(StatusCodes.Status409Conflict, "Conflict", exception.Message),
             PayloadTooLargeException => Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", exception.Message),
+            StorageQuotaExceededException { CallersShare: true } => Problem(StatusCodes.Status413PayloadTooLarge, "File store share used up", exception.Message),
+            StorageQuotaExceededException => Problem(StatusCodes.Status507InsufficientStorage, "File store full", exception.Message),
             ServiceUnavailableException unavailable => Unavailable(httpContext, unavailable),
             TooManyRequestsException busy => Busy(httpContext, busy),
             SandboxFailedException => Problem(StatusCodes.Status502BadGateway, "Sandbox failure", exception.Message),

@@ -55,7 +55,7 @@ internal sealed class StreamedUploadAttribute : Attribute, IAsyncResourceFilter
             httpContext.Request.Body = body;
         }
 
-        if (executed is { Exception: PayloadTooLargeException, ExceptionHandled: false })
+        if (executed is { Exception: PayloadTooLargeException or StorageQuotaExceededException, ExceptionHandled: false })
         {
             await limits.DrainAsync(httpContext, body).ConfigureAwait(false);
         }

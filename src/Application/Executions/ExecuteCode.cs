@@ -69,13 +69,30 @@ public sealed record SourceFile(string Path, string Content);
 public sealed record ProjectFile(string Path, ReadOnlyMemory<byte> Content);
 
 /// <remarks>Reaches here only past <see cref="ExecuteCodeValidator"/>.</remarks>
-internal sealed class ExecuteCodeHandler(ExecutionRunner runner, IFileStore files, IOptions<ExecutionOptions> options)
+internal sealed class ExecuteCodeHandler(
+    ExecutionRunner runner, IFileStore files, IExecutionShares shares, IExecutionMetrics metrics, IOptions<ExecutionOptions> options)
     : ICommandHandler<ExecuteCodeCommand, ExecutionResult>
 {
     public async ValueTask<ExecutionResult> Handle(ExecuteCodeCommand command, CancellationToken cancellationToken)
     {
         var plan = ExecutionPlan.Of(command, options.Value);
         var staged = await StagedFileReader.ResolveAsync(files, plan.Files, cancellationToken).ConfigureAwait(false);
-        return await runner.RunAsync(plan, staged, command.Observer, cancellationToken).ConfigureAwait(false);
+        // The key's place is held while the call waits for a slot and runs, and given back however it ends.
+        IAsyncDisposable place;
+        try
+        {
+            place = await shares.EnterAsync(CallerContext.Owner, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TooManyRequestsException refused)
+        {
+            // Refused like a full queue, and counted the same way.
+            metrics.Record(ExecutionOutcomes.Of(refused), codeDuration: null);
+            throw;
+        }
+
+        await using (place.ConfigureAwait(false))
+        {
+            return await runner.RunAsync(plan, staged, command.Observer, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

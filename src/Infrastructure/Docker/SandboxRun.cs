@@ -191,9 +191,22 @@ internal sealed class SandboxRun(SandboxRequest request)
         }
         else
         {
+            await StoreAsync(path, content, sink, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stores a generated file; one the file store has no room for is listed as dropped, with the limit.</summary>
+    private async Task StoreAsync(WorkspacePath path, ReadOnlyMemory<byte> content, IGeneratedFileSink sink, CancellationToken cancellationToken)
+    {
+        try
+        {
             var stored = await sink.StoreAsync(path, content, cancellationToken).ConfigureAwait(false);
             _fileBytes += content.Length;
             _files.Add(new WorkspaceEntry(path.Value, WorkspaceEntry.FileKind, stored.FileId, stored.SizeBytes));
+        }
+        catch (StorageQuotaExceededException full)
+        {
+            Drop(path.Value, full.Reason);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Application.Executions;
@@ -14,11 +15,15 @@ namespace CodeInterpreter.Infrastructure.Executions;
 /// <see cref="IQueuedExecutionRunner"/>: the same runner, limits, slots and sandboxes as
 /// <c>/v1/execute</c>), keeps each finished one for EXECUTION_RESULT_TTL_SEC, and removes expired ones on
 /// a timer. The embedded single-machine store: jobs live in this process, and a restart forgets them.
+/// A job holds a place of its key's MAX_CONCURRENT_EXECUTIONS_PER_KEY (<see cref="InMemoryExecutionShares"/>)
+/// from its submit until its run ends, however it ends; at most MAX_RETAINED_EXECUTIONS are kept.
 /// </summary>
 internal sealed partial class BackgroundExecutionJobs(
     IQueuedExecutionRunner runner,
+    InMemoryExecutionShares shares,
     TimeProvider clock,
     IOptions<AsyncExecutionOptions> options,
+    IOptions<ConcurrencyOptions> concurrency,
     ILogger<BackgroundExecutionJobs> logger) : BackgroundService, IExecutionJobs, IExecutionJobEvents
 {
     private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(30);
@@ -26,6 +31,7 @@ internal sealed partial class BackgroundExecutionJobs(
     private readonly ConcurrentDictionary<string, Entry> _jobs = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _stopGate = new();
+    private readonly Lock _keepGate = new();
     private Task? _stop;
 
     public Task<int> CountUnfinishedAsync(CancellationToken cancellationToken) =>
@@ -33,11 +39,64 @@ internal sealed partial class BackgroundExecutionJobs(
 
     public Task EnqueueAsync(ExecutionJob job, QueuedExecution execution, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(execution);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var entry = new Entry(job, cancel);
-        entry.Run = Task.Run(() => runner.RunAsync(execution, job, this, cancel.Token, _stopping.Token), CancellationToken.None);
-        _jobs[job.Id] = entry;
+        lock (_keepGate)
+        {
+            if (!shares.TryTake(execution.Owner))
+            {
+                cancel.Dispose();
+                throw ExecutionShare.Refusal(concurrency.Value.MaxConcurrentExecutionsPerKey);
+            }
+
+            if (!MakeRoom())
+            {
+                shares.Release(execution.Owner);
+                cancel.Dispose();
+                throw RetainedExecutions.Refusal(options.Value.MaxRetained);
+            }
+
+            entry.Run = Task.Run(async () =>
+            {
+                try
+                {
+                    await runner.RunAsync(execution, job, this, cancel.Token, _stopping.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // The one place the submit took, given back once the run is over (completed, failed, cancelled or timed out).
+                    shares.Release(execution.Owner);
+                }
+            }, CancellationToken.None);
+            _jobs[job.Id] = entry;
+        }
+
         return Task.CompletedTask;
+    }
+
+    /// <summary>Below MAX_RETAINED_EXECUTIONS by one, removing the oldest finished jobs; false when only unfinished ones are kept.</summary>
+    private bool MakeRoom()
+    {
+        var excess = _jobs.Count - options.Value.MaxRetained + 1;
+        if (excess <= 0)
+        {
+            return true;
+        }
+
+        var oldestFinished = _jobs.Values.Where(e => e.Job.IsFinished).OrderBy(e => e.Job.FinishedAt).Take(excess).ToList();
+        foreach (var evicted in oldestFinished)
+        {
+            _jobs.TryRemove(evicted.Job.Id, out _);
+        }
+
+        if (oldestFinished.Count > 0)
+        {
+            LogEvicted(oldestFinished.Count, options.Value.MaxRetained);
+        }
+
+        return oldestFinished.Count == excess;
     }
 
     public Task<ExecutionJob?> FindAsync(string id, CancellationToken cancellationToken) =>
@@ -116,6 +175,9 @@ internal sealed partial class BackgroundExecutionJobs(
             LogExpired(removed);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed the {Count} oldest finished execution result(s) to keep at most {Retained} (MAX_RETAINED_EXECUTIONS)")]
+    private partial void LogEvicted(int count, int retained);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} expired execution result(s)")]
     private partial void LogExpired(int count);

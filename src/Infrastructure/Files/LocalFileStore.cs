@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CodeInterpreter.Application.Common;
@@ -12,6 +13,9 @@ namespace CodeInterpreter.Infrastructure.Files;
 /// <c>meta.json</c>. A file is written into a hidden staging directory and renamed into place in one
 /// step, and deleted by renaming it away first, so a crash never leaves a partial file visible and the
 /// store survives restarts. Paths are built only from ids the store made or checked, never from names.
+/// With FILE_STORE_MAX_MB or FILE_STORE_MAX_MB_PER_KEY set, it keeps an index of its files' sizes (read
+/// from disk once), and a file is made visible only under a lock after its size is checked against it, so
+/// the limits are never exceeded (one service instance per directory).
 /// </summary>
 internal sealed partial class LocalFileStore : IFileStore
 {
@@ -28,34 +32,52 @@ internal sealed partial class LocalFileStore : IFileStore
     private readonly string _root;
     private readonly TimeProvider _time;
     private readonly ILogger<LocalFileStore> _logger;
+    private readonly FileStorageOptions _options;
+    private readonly FileQuota _quota;
+    private readonly Lock _commitGate = new();
+    // Only with limits: every file's metadata, loaded at start-up and kept up to date by this instance.
+    private readonly ConcurrentDictionary<string, StoredFile>? _index;
 
     public LocalFileStore(IOptions<FileStorageOptions> options, TimeProvider time, ILogger<LocalFileStore> logger)
     {
         _time = time;
         _logger = logger;
+        _options = options.Value;
+        _quota = FileQuota.Of(_options);
         // FileStorageDirectoryValidation made sure at start-up that the directory can be created.
         _root = Path.GetFullPath(options.Value.StorageDir);
         Directory.CreateDirectory(_root);
 
         RemoveLeftovers();
+        if (_quota.IsLimited)
+        {
+            // At start-up, before the first request: the files a restart finds count too.
+            _index = new ConcurrentDictionary<string, StoredFile>(
+                ListAllAsync(CancellationToken.None).GetAwaiter().GetResult().Select(f => KeyValuePair.Create(f.FileId, f)),
+                StringComparer.Ordinal);
+        }
     }
 
     public async Task<StoredFile> SaveAsync(string fileName, Stream content, long maxBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(content);
+        var owner = CallerContext.Owner;
+        // Room now, to refuse while streaming; the real check is at commit, under the lock.
+        var usage = _quota.IsLimited ? Usage(owner) : default;
+        var limit = Math.Min(maxBytes, _quota.Room(usage, owner));
         var staging = Path.Combine(_root, StagingPrefix + StoredFileId.New());
         Directory.CreateDirectory(staging);
         try
         {
-            var size = await WriteContentAsync(Path.Combine(staging, ContentFileName), content, maxBytes, cancellationToken)
-                .ConfigureAwait(false);
+            var size = await WriteContentAsync(
+                Path.Combine(staging, ContentFileName), content, limit, received => _quota.Overrun(received, maxBytes, usage, owner),
+                cancellationToken).ConfigureAwait(false);
             var file = new StoredFile(StoredFileId.New(), StoredFileName.Sanitize(fileName), size, _time.GetUtcNow())
             {
-                Owner = CallerContext.Owner,
+                Owner = owner,
             };
             await WriteMetadataAsync(Path.Combine(staging, MetadataFileName), file, cancellationToken).ConfigureAwait(false);
-            // The one step that makes the file visible, content and metadata together.
-            Directory.Move(staging, PathOf(file.FileId));
+            Commit(staging, file);
             return file;
         }
         catch
@@ -63,6 +85,41 @@ internal sealed partial class LocalFileStore : IFileStore
             TryDeleteDirectory(staging);
             throw;
         }
+    }
+
+    /// <summary>Makes the staged file visible: at once without limits, else only if it still fits, one file at a time.</summary>
+    private void Commit(string staging, StoredFile file)
+    {
+        if (!_quota.IsLimited)
+        {
+            // The one step that makes the file visible, content and metadata together.
+            Directory.Move(staging, PathOf(file.FileId));
+            return;
+        }
+
+        lock (_commitGate)
+        {
+            _quota.Check(Usage(file.Owner), file.Owner, file.SizeBytes);
+            Directory.Move(staging, PathOf(file.FileId));
+            _index!.TryAdd(file.FileId, file);
+        }
+    }
+
+    /// <summary>What the unexpired files take, all and <paramref name="owner"/>'s, from the index.</summary>
+    private FileUsage Usage(string? owner)
+    {
+        var expiredBefore = _options.ExpiredBefore(_time.GetUtcNow());
+        long store = 0, key = 0;
+        foreach (var file in _index!.Values)
+        {
+            if (file.UploadTime >= expiredBefore)
+            {
+                store += file.SizeBytes;
+                key += owner is not null && string.Equals(file.Owner, owner, StringComparison.Ordinal) ? file.SizeBytes : 0;
+            }
+        }
+
+        return new FileUsage(store, key);
     }
 
     public async Task<StoredFile?> GetAsync(string fileId, CancellationToken cancellationToken)
@@ -113,6 +170,7 @@ internal sealed partial class LocalFileStore : IFileStore
             return false;
         }
 
+        _index?.TryRemove(fileId, out _);
         TryDeleteDirectory(doomed);
         return true;
     }
@@ -151,13 +209,24 @@ internal sealed partial class LocalFileStore : IFileStore
             }
         }
 
+        // Expired entries of files another process deleted first: they count for nothing, and go.
+        foreach (var (id, file) in _index ?? [])
+        {
+            if (file.UploadTime < olderThan)
+            {
+                _index!.TryRemove(id, out _);
+            }
+        }
+
         RemoveLeftovers();
         return deleted;
     }
 
     private string PathOf(string fileId) => Path.Combine(_root, fileId);
 
-    private static async Task<long> WriteContentAsync(string path, Stream content, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>Writes the content; more than <paramref name="maxBytes"/> bytes throws what <paramref name="overrun"/> makes of the count.</summary>
+    private static async Task<long> WriteContentAsync(
+        string path, Stream content, long maxBytes, Func<long, Exception> overrun, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
         try
@@ -172,7 +241,7 @@ internal sealed partial class LocalFileStore : IFileStore
                     total += read;
                     if (total > maxBytes)
                     {
-                        throw PayloadTooLargeException.ForFile(maxBytes);
+                        throw overrun(total);
                     }
 
                     await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);

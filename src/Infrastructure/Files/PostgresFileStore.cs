@@ -13,11 +13,20 @@ namespace CodeInterpreter.Infrastructure.Files;
 /// <see cref="ChunkBytes"/> bytes. An upload streams its chunks inside one transaction that also
 /// inserts the metadata, so a file becomes visible whole at commit and an interrupted upload (client
 /// gone, limit exceeded, replica killed) leaves nothing. A download streams the chunks from one query.
-/// Every replica sees every file; owners are checked as in the embedded store.
+/// Every replica sees every file; owners are checked as in the embedded store. With FILE_STORE_MAX_MB or
+/// FILE_STORE_MAX_MB_PER_KEY set, the room left is read before the content streams in (to refuse early),
+/// and checked again just before commit under a transaction-scoped advisory lock that every replica's
+/// uploads take: the check and the commit of one upload are never interleaved with another's, so the
+/// committed files never exceed the limits, whichever replicas store them.
 /// </summary>
-internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider time) : IFileStore
+internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider time, IOptions<FileStorageOptions> options) : IFileStore
 {
     internal const int ChunkBytes = 256 * 1024;
+
+    // Any fixed number shared by every replica; "ci-quota" in ASCII.
+    private const long QuotaLockKey = 0x63692D71756F7461;
+
+    private readonly FileQuota _quota = FileQuota.Of(options.Value);
 
     private const string Columns = "file_id, owner, file_name, size_bytes, upload_time";
 
@@ -31,20 +40,37 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
             await using (transaction.ConfigureAwait(false))
             {
                 var id = StoredFileId.New();
+                var owner = CallerContext.Owner;
+                var usage = _quota.IsLimited ? await UsageAsync(connection, transaction, owner, id, cancellationToken).ConfigureAwait(false) : default;
+                var limit = Math.Min(maxBytes, _quota.Room(usage, owner));
                 // The metadata row first (chunks reference it), its size and time set once the content is in.
                 await using (var insert = new NpgsqlCommand(
                     "INSERT INTO files (file_id, owner, file_name, size_bytes, upload_time) VALUES ($1, $2, $3, 0, now())", connection, transaction))
                 {
                     insert.Parameters.Add(SqlParameter.Text(id));
-                    insert.Parameters.Add(SqlParameter.Text(CallerContext.Owner));
+                    insert.Parameters.Add(SqlParameter.Text(owner));
                     insert.Parameters.Add(SqlParameter.Text(StoredFileName.Sanitize(fileName)));
                     await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                var size = await WriteChunksAsync(connection, transaction, id, content, maxBytes, cancellationToken).ConfigureAwait(false);
+                var size = await WriteChunksAsync(
+                    connection, transaction, id, content, limit, received => _quota.Overrun(received, maxBytes, usage, owner),
+                    cancellationToken).ConfigureAwait(false);
+                if (_quota.IsLimited)
+                {
+                    // Held until commit or rollback: another upload's check waits until this one is visible or gone.
+                    await using (var serialise = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({QuotaLockKey})", connection, transaction))
+                    {
+                        await serialise.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    // A statement of its own after the lock, so its snapshot includes every upload committed before.
+                    _quota.Check(await UsageAsync(connection, transaction, owner, id, cancellationToken).ConfigureAwait(false), owner, size);
+                }
+
                 var file = new StoredFile(id, StoredFileName.Sanitize(fileName), size, Microseconds(time.GetUtcNow()))
                 {
-                    Owner = CallerContext.Owner,
+                    Owner = owner,
                 };
                 await using (var finish = new NpgsqlCommand("UPDATE files SET size_bytes = $2, upload_time = $3 WHERE file_id = $1", connection, transaction))
                 {
@@ -143,8 +169,27 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
             },
             cancellationToken);
 
+    /// <summary>What the unexpired files but <paramref name="excluded"/> take, all and <paramref name="owner"/>'s.</summary>
+    private async Task<FileUsage> UsageAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string? owner, string excluded, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT coalesce(sum(size_bytes), 0)::bigint, coalesce(sum(size_bytes) FILTER (WHERE owner = $1), 0)::bigint "
+            + "FROM files WHERE upload_time >= $2 AND file_id <> $3", connection, transaction);
+        command.Parameters.Add(SqlParameter.Text(owner));
+        command.Parameters.Add(SqlParameter.Time(options.Value.ExpiredBefore(time.GetUtcNow()) is var cutoff && cutoff == DateTimeOffset.MinValue
+            ? DateTimeOffset.UnixEpoch
+            : cutoff));
+        command.Parameters.Add(SqlParameter.Text(excluded));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new FileUsage(reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>Inserts the content's chunks; more than <paramref name="maxBytes"/> bytes throws what <paramref name="overrun"/> makes of the count.</summary>
     private static async Task<long> WriteChunksAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string id, Stream content, long maxBytes, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string id, Stream content, long maxBytes,
+        Func<long, Exception> overrun, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
@@ -163,7 +208,7 @@ internal sealed class PostgresFileStore(PostgresDatabase database, TimeProvider 
                 total += filled;
                 if (total > maxBytes)
                 {
-                    throw PayloadTooLargeException.ForFile(maxBytes);
+                    throw overrun(total);
                 }
 
                 if (filled == 0)

@@ -63,5 +63,16 @@ internal static class PostgresMigrations
             );
             CREATE INDEX sessions_replica ON sessions (replica_id) WHERE lost_at IS NULL;
             """),
+        (4, """
+            CREATE TABLE execution_calls (
+                call_id          text PRIMARY KEY,
+                owner            text NOT NULL,
+                replica_id       text NOT NULL,
+                lease_expires_at timestamptz NOT NULL
+            );
+            CREATE INDEX execution_calls_owner ON execution_calls (owner);
+            CREATE INDEX executions_owner_unfinished ON executions (owner) WHERE status IN ('queued', 'running');
+            CREATE INDEX files_owner ON files (owner);
+            """),
     ];
 }

@@ -28,6 +28,12 @@ public sealed class ConfigurationValidationTests
     [TestCase("MAX_CONCURRENT_EXECUTIONS", "0")]
     [TestCase("MAX_SESSIONS", "0")]
     [TestCase("MAX_SESSIONS_PER_KEY", "-1")]
+    [TestCase("MAX_CONCURRENT_EXECUTIONS_PER_KEY", "-1")]
+    [TestCase("MAX_CONCURRENT_EXECUTIONS_PER_KEY", "many")]
+    [TestCase("MAX_RETAINED_EXECUTIONS", "0")]
+    [TestCase("FILE_STORE_MAX_MB", "-1")]
+    [TestCase("FILE_STORE_MAX_MB", "2TB")]
+    [TestCase("FILE_STORE_MAX_MB_PER_KEY", "-5")]
     [TestCase("SESSION_SWEEP_INTERVAL_SEC", "0")]
     [TestCase("MAX_FILE_SIZE_MB", "0")]
     [TestCase("MAX_FILE_SIZE_MB", "10241")]
@@ -68,6 +74,8 @@ public sealed class ConfigurationValidationTests
     [TestCase("API_KEYS", "short", "API_KEYS must be comma-separated keys of at least 16 characters each, without spaces.")]
     [TestCase("MEMORY_LIMIT_MB", "1", "MEMORY_LIMIT_MB must be between 16 and 1048576.")]
     [TestCase("LOG_LEVEL", "LOUD", "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'LOUD'.")]
+    [TestCase("FILE_STORE_MAX_MB", "-1", "FILE_STORE_MAX_MB must be between 0 and 1048576 (0 = no limit).")]
+    [TestCase("MAX_RETAINED_EXECUTIONS", "0", "MAX_RETAINED_EXECUTIONS must be between 1 and 10000000.")]
     public async Task The_line_states_the_rule(string variable, string value, string expected)
     {
         var (_, _, error) = await StartServiceAsync(new Dictionary<string, string> { [variable] = value });

@@ -16,9 +16,7 @@ public sealed class TwoServicesOnOneDatabaseTests
 {
     private static readonly Uri Executions = new("/v1/executions", UriKind.Relative);
 
-    private TestSchema _schema = null!;
-    private ApiFactory _first = null!;
-    private ApiFactory _second = null!;
+    private TwoServicesOnOneSchema _services = null!;
     private HttpClient _one = null!;
     private HttpClient _other = null!;
 
@@ -26,11 +24,9 @@ public sealed class TwoServicesOnOneDatabaseTests
     public async Task StartTwoServicesAsync()
     {
         await RealEngine.RequireAsync();
-        _schema = await TestSchema.CreateAsync();
-        _first = new ApiFactory(new Dictionary<string, string?> { ["DATABASE_URL"] = _schema.ConnectionString });
-        _second = new ApiFactory(new Dictionary<string, string?> { ["DATABASE_URL"] = _schema.ConnectionString });
-        _one = await _first.CreateReadyClientAsync();
-        _other = await _second.CreateReadyClientAsync();
+        _services = await TwoServicesOnOneSchema.CreateAsync();
+        _one = await _services.First.CreateReadyClientAsync();
+        _other = await _services.Second.CreateReadyClientAsync();
     }
 
     [OneTimeTearDown]
@@ -38,19 +34,9 @@ public sealed class TwoServicesOnOneDatabaseTests
     {
         _one?.Dispose();
         _other?.Dispose();
-        if (_first is not null)
+        if (_services is not null)
         {
-            await _first.DisposeAsync();
-        }
-
-        if (_second is not null)
-        {
-            await _second.DisposeAsync();
-        }
-
-        if (_schema is not null)
-        {
-            await _schema.DisposeAsync();
+            await _services.DisposeAsync();
         }
     }
 
@@ -103,7 +89,7 @@ public sealed class TwoServicesOnOneDatabaseTests
     public async Task A_running_execution_of_a_replica_that_stopped_heart_beating_ends_failed_and_is_not_run_again()
     {
         var id = $"exec-{Guid.NewGuid():N}";
-        await _schema.ScalarAsync(
+        await _services.Schema.ScalarAsync(
             "INSERT INTO executions (execution_id, created_at, timeout_ms, status, command, started_at, claimed_by, lease_expires_at) "
             + $"VALUES ('{id}', now(), 5000, 'running', '{{\"code\": \"print(1)\", \"timeoutMs\": 5000, \"files\": []}}', now(), 'a-dead-replica', now() - interval '1 second')");
 
@@ -119,7 +105,7 @@ public sealed class TwoServicesOnOneDatabaseTests
     public async Task A_queued_execution_claimed_by_a_replica_that_stopped_before_running_it_is_run_by_a_survivor()
     {
         var id = $"exec-{Guid.NewGuid():N}";
-        await _schema.ScalarAsync(
+        await _services.Schema.ScalarAsync(
             "INSERT INTO executions (execution_id, created_at, timeout_ms, status, command, claimed_by, lease_expires_at) "
             + $"VALUES ('{id}', now(), 5000, 'queued', '{{\"code\": \"print(5 * 5)\", \"timeoutMs\": 5000, \"files\": []}}', 'a-dead-replica', now() - interval '1 second')");
 
@@ -135,11 +121,11 @@ public sealed class TwoServicesOnOneDatabaseTests
         using var opened = await _one.PostAsJsonAsync(new Uri("/v1/sessions", UriKind.Relative), new { ttl_seconds = 120 });
         var id = (await opened.ReadJsonAsync()).GetProperty("session_id").GetString()!;
 
-        var container = await _schema.ScalarAsync($"SELECT container_id FROM sessions WHERE session_id = '{id}'");
-        var replicaSeen = await _schema.ScalarAsync(
+        var container = await _services.Schema.ScalarAsync($"SELECT container_id FROM sessions WHERE session_id = '{id}'");
+        var replicaSeen = await _services.Schema.ScalarAsync(
             $"SELECT count(*) FROM sessions s JOIN replicas r USING (replica_id) WHERE s.session_id = '{id}' AND s.lost_at IS NULL");
         using var deleted = await _one.DeleteAsync(new Uri($"/v1/sessions/{id}", UriKind.Relative));
-        var afterDelete = await _schema.ScalarAsync($"SELECT count(*) FROM sessions WHERE session_id = '{id}'");
+        var afterDelete = await _services.Schema.ScalarAsync($"SELECT count(*) FROM sessions WHERE session_id = '{id}'");
 
         ((int)opened.StatusCode).Should().Be(201);
         container.Should().BeOfType<string>().Which.Should().MatchRegex("^[0-9a-f]{64}$");
@@ -152,7 +138,7 @@ public sealed class TwoServicesOnOneDatabaseTests
     public async Task A_call_into_a_session_whose_replica_died_answers_410_problem_details_at_once()
     {
         var id = $"code-session-{Guid.NewGuid():N}";
-        await _schema.ScalarAsync(
+        await _services.Schema.ScalarAsync(
             "INSERT INTO sessions (session_id, replica_id, container_id, expires_at, lost_at) "
             + $"VALUES ('{id}', 'a-dead-replica', 'c0ffee', now() + interval '10 minutes', now())");
 

@@ -92,6 +92,39 @@ public sealed class ExecuteCodeHandlerTests : IDisposable
     }
 
     [Test]
+    public async Task A_call_takes_its_keys_place_once_and_gives_it_back_once_when_it_succeeds()
+    {
+        _app.Readiness.MarkReady();
+
+        await _app.Send(Command());
+
+        (_app.Shares.Entered, _app.Shares.Left).Should().Be((1, 1));
+    }
+
+    [Test]
+    public async Task A_call_gives_its_keys_place_back_when_its_sandbox_fails()
+    {
+        _app.Readiness.MarkReady();
+        _app.Sandbox.Run = (_, _) => throw new SandboxFailedException("broken");
+
+        await Run(Command()).Should().ThrowAsync<SandboxFailedException>();
+
+        (_app.Shares.Entered, _app.Shares.Left).Should().Be((1, 1));
+    }
+
+    [Test]
+    public async Task A_call_of_a_key_at_its_limit_never_reaches_the_sandbox_and_is_counted_as_refused()
+    {
+        _app.Readiness.MarkReady();
+        _app.Shares.Refuse = true;
+
+        await Run(Command()).Should().ThrowAsync<TooManyRequestsException>();
+
+        _app.Sandbox.Received.Should().BeNull();
+        _app.Metrics.Recorded.Should().Equal((ExecutionOutcome.Refused, (TimeSpan?)null));
+    }
+
+    [Test]
     public async Task An_execution_refused_while_not_ready_is_counted_as_unavailable()
     {
         await Run(Command()).Should().ThrowAsync<ServiceUnavailableException>();

@@ -28,6 +28,7 @@ internal sealed class ApplicationUnderTest : IDisposable
         services.AddSingleton<IFileStore>(Files);
         services.AddSingleton<IExecutionMetrics>(Metrics);
         services.AddSingleton<IExecutionJobs>(Jobs);
+        services.AddSingleton<IExecutionShares>(Shares);
         services.AddSingleton<ISessionProvider>(Sessions);
         services.AddSingleton<IPackageEnvironments>(Packages);
         services.AddSingleton<ISessionDirectory>(SessionDirectory);
@@ -45,6 +46,8 @@ internal sealed class ApplicationUnderTest : IDisposable
     public RecordingMetrics Metrics { get; } = new();
 
     public RecordingJobs Jobs { get; } = new();
+
+    public CountingShares Shares { get; } = new();
 
     public RecordingSessions Sessions { get; } = new();
 

@@ -13,21 +13,16 @@ namespace CodeInterpreter.EndToEnd.Tests.Deployment;
 [TestFixture]
 public sealed class DockerInDockerTests
 {
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(5);
-
     [Test]
     public async Task Preloaded_container_loads_its_executor_image_runs_code_with_files_in_its_own_engine_and_stops_on_SIGTERM()
     {
         var image = await PackagedImages.PreloadedAsync();
         var instance = $"e2e-dind-{Guid.NewGuid().ToString("N")[..8]}";
-        await using var api = await ApiContainer.StartAsync(new ApiContainerSpec(image, "dind")
-        {
-            RunFlags = await NestedEnginePrivileges.ForAsync(image),
-            Environment = new Dictionary<string, string> { ["SANDBOX_INSTANCE"] = instance, ["POOL_SIZE"] = "2" },
-        });
+        await using var api = await ApiContainer.StartNestedAsync(
+            image, "dind", new Dictionary<string, string> { ["SANDBOX_INSTANCE"] = instance, ["POOL_SIZE"] = "2" });
 
         var refusedWhileLoading = 0;
-        var timeToReady = await api.WaitUntilReadyAsync(ReadyTimeout, async notReady =>
+        var timeToReady = await api.WaitUntilReadyAsync(ApiContainer.NestedReadyTimeout, async notReady =>
         {
             notReady.Headers.RetryAfter.Should().NotBeNull("a not-ready answer says when to come back");
             if (await ExecuteIsRefusedWhileNotReadyAsync(api.Client))

@@ -44,6 +44,17 @@ internal sealed class ApiContainer : IAsyncDisposable
 
     public CodeInterpreterClient Client { get; }
 
+    /// <summary>How long a Docker-in-Docker container may take to become ready (it loads its executor image first).</summary>
+    public static readonly TimeSpan NestedReadyTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>A Docker-in-Docker container of <paramref name="image"/>, with the privileges its nested engine needs on this host.</summary>
+    public static async Task<ApiContainer> StartNestedAsync(string image, string purpose, IReadOnlyDictionary<string, string> environment) =>
+        await StartAsync(new ApiContainerSpec(image, purpose)
+        {
+            RunFlags = await NestedEnginePrivileges.ForAsync(image),
+            Environment = environment,
+        });
+
     public static async Task<ApiContainer> StartAsync(ApiContainerSpec spec)
     {
         var name = $"ci-e2e-{spec.Purpose}-{Guid.NewGuid().ToString("N")[..8]}";

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Application.Common.Options;
 
 namespace CodeInterpreter.Infrastructure.Tests.Files;
 
@@ -9,11 +10,26 @@ namespace CodeInterpreter.Infrastructure.Tests.Files;
 /// What every <see cref="IFileStore"/> does, whichever store it is: the embedded one on local disk and
 /// the PostgreSQL one run these same tests (<see cref="LocalFileStoreTests"/>, <see cref="PostgresFileStoreTests"/>).
 /// </summary>
-public abstract class FileStoreContractTests
+public abstract partial class FileStoreContractTests
 {
     protected const long Unlimited = long.MaxValue;
 
     private protected ManualClock Clock { get; } = new(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero));
+
+    /// <summary>FILE_STORE_MAX_MB of the stores a test creates (0 = none, the default of these tests).</summary>
+    private protected int StoreLimitMb { get; set; }
+
+    /// <summary>FILE_STORE_MAX_MB_PER_KEY of the stores a test creates.</summary>
+    private protected int KeyLimitMb { get; set; }
+
+    /// <summary>The options of a store over <paramref name="directory"/> with this test's limits (TTL: an hour).</summary>
+    private protected FileStorageOptions StoreOptions(string directory) => new()
+    {
+        StorageDir = directory,
+        MaxStoreMb = StoreLimitMb,
+        MaxStoreMbPerKey = KeyLimitMb,
+        TtlSec = 3600,
+    };
 
     /// <summary>A store over this test's storage; a second call is the same storage seen by a new process.</summary>
     private protected abstract IFileStore CreateStore();

@@ -36,7 +36,7 @@ public sealed class LocalFileStoreTests : FileStoreContractTests
     }
 
     private LocalFileStore CreateLocalStore() => new(
-        MsOptions.Create(new FileStorageOptions { StorageDir = _root }), Clock, NullLogger<LocalFileStore>.Instance);
+        MsOptions.Create(StoreOptions(_root)), Clock, NullLogger<LocalFileStore>.Instance);
 
     [Test]
     public void Creates_the_storage_directory_at_construction()

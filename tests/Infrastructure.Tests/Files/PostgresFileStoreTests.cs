@@ -19,12 +19,23 @@ public sealed class PostgresFileStoreTests : FileStoreContractTests
     public async Task DropSchema() => await _database.DisposeAsync();
 
     // Each store has its own database handle, as each replica has.
-    private protected override IFileStore CreateStore() => new PostgresFileStore(_database.Open(), Clock);
+    private protected override IFileStore CreateStore() => new PostgresFileStore(_database.Open(), Clock, Microsoft.Extensions.Options.Options.Create(StoreOptions("unused")));
 
     protected override async Task AssertNothingStoredAsync()
     {
         (await _database.ScalarAsync("SELECT count(*) FROM files")).Should().Be(0);
         (await _database.ScalarAsync("SELECT count(*) FROM file_chunks")).Should().Be(0, "no chunk of an unfinished or deleted file may remain");
+    }
+
+    [Test]
+    public async Task Uploads_through_four_replicas_at_once_never_exceed_the_store_limit_together()
+    {
+        StoreLimitMb = 1;
+
+        var kept = await SaveConcurrentlyAsync([CreateStore(), CreateStore(), CreateStore(), CreateStore()]);
+
+        kept.Should().Be(3, "three of 300 000 bytes fit in 1 MB, four do not, whichever replica stores them");
+        (await _database.ScalarAsync("SELECT sum(size_bytes) FROM files")).Should().Be(900_000L);
     }
 
     [Test]

@@ -7,7 +7,13 @@ namespace CodeInterpreter.Application.Common.Interfaces;
 /// </summary>
 public interface IExecutionJobs
 {
-    /// <summary>Keeps <paramref name="job"/> queued with what it runs; a worker runs it soon.</summary>
+    /// <summary>
+    /// Keeps <paramref name="job"/> queued with what it runs; a worker runs it soon. Refused with
+    /// <see cref="Exceptions.TooManyRequestsException"/> when its submitter's key has
+    /// MAX_CONCURRENT_EXECUTIONS_PER_KEY executions running or queued (counting calls of <see cref="IExecutionShares"/>
+    /// too; the job then counts until it finishes), or when MAX_RETAINED_EXECUTIONS are kept and none of them
+    /// has finished; otherwise the oldest finished ones are removed to make room. Checked and kept in one step.
+    /// </summary>
     Task EnqueueAsync(ExecutionJob job, Executions.QueuedExecution execution, CancellationToken cancellationToken);
 
     /// <summary>The job as it stands now, or null when unknown or expired.</summary>

@@ -24,6 +24,14 @@ public sealed class AsyncExecutionOptions
     [Range(1, 100_000, ErrorMessage = "MAX_PENDING_EXECUTIONS must be between {1} and {2}.")]
     public int MaxPending { get; set; } = 256;
 
+    /// <summary>
+    /// Background executions kept at most, finished or not (every replica's); a submit beyond it first removes
+    /// the oldest finished ones, and is refused with 429 when every kept one is still queued or running.
+    /// </summary>
+    [ConfigurationKeyName("MAX_RETAINED_EXECUTIONS")]
+    [Range(1, 10_000_000, ErrorMessage = "MAX_RETAINED_EXECUTIONS must be between {1} and {2}.")]
+    public int MaxRetained { get; set; } = 10_000;
+
     /// <summary>How often expired results are removed.</summary>
     [ConfigurationKeyName("EXECUTION_SWEEP_INTERVAL_SEC")]
     [Range(1, 86_400, ErrorMessage = "EXECUTION_SWEEP_INTERVAL_SEC must be between {1} and {2}.")]

@@ -26,5 +26,24 @@ public sealed class FileStorageOptions
     [Range(1, 86_400, ErrorMessage = "FILE_SWEEP_INTERVAL_SEC must be between {1} and {2}.")]
     public int SweepIntervalSec { get; set; } = 60;
 
+    /// <summary>
+    /// MB all unexpired files together may take (uploads and generated files); a file that does not fit is
+    /// refused with 507. 0 = no limit.
+    /// </summary>
+    [ConfigurationKeyName("FILE_STORE_MAX_MB")]
+    [Range(0, 1_048_576, ErrorMessage = "FILE_STORE_MAX_MB must be between {1} and {2} (0 = no limit).")]
+    public int MaxStoreMb { get; set; } = 10_240;
+
+    /// <summary>
+    /// MB the unexpired files of one API key may take (with API_KEYS; without keys only FILE_STORE_MAX_MB
+    /// applies); a file over the key's share is refused with 413. 0 = no limit per key.
+    /// </summary>
+    [ConfigurationKeyName("FILE_STORE_MAX_MB_PER_KEY")]
+    [Range(0, 1_048_576, ErrorMessage = "FILE_STORE_MAX_MB_PER_KEY must be between {1} and {2} (0 = no limit).")]
+    public int MaxStoreMbPerKey { get; set; }
+
     public long MaxFileSizeBytes => MaxFileSizeMb * 1024L * 1024L;
+
+    /// <summary>Files uploaded before this moment have expired (and no longer count); none when FILE_TTL_SEC is 0.</summary>
+    public DateTimeOffset ExpiredBefore(DateTimeOffset now) => TtlSec == 0 ? DateTimeOffset.MinValue : now - TimeSpan.FromSeconds(TtlSec);
 }
