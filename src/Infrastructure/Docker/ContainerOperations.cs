@@ -129,6 +129,24 @@ internal sealed partial class ContainerOperations(IDockerClient docker, EngineRe
             $"The package environment '{name}' was removed while this run was starting; retry (it is built again).", TimeSpan.FromSeconds(1));
     }
 
+    /// <summary>Removes a volume unless a container uses it: true when it is gone (or was), false while in use.</summary>
+    public async Task<bool> TryRemoveVolumeAsync(string volume)
+    {
+        try
+        {
+            await docker.Volumes.RemoveAsync(volume, force: false, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+    }
+
     /// <summary>One create; a name conflict means an earlier attempt whose answer was lost succeeded.</summary>
     private async Task<string> CreateOnceAsync(CreateContainerParameters parameters, string name, CancellationToken cancellationToken)
     {

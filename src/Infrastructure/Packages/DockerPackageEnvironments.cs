@@ -5,7 +5,6 @@ using System.Text;
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Domain.Packages;
 using CodeInterpreter.Infrastructure.Docker;
-using Docker.DotNet;
 using Docker.DotNet.Models;
 
 namespace CodeInterpreter.Infrastructure.Packages;
@@ -36,8 +35,8 @@ internal sealed partial class DockerPackageEnvironments(
     /// <summary>Builds of different sets running at once; more wait their turn (each is a container doing pip's work).</summary>
     private const int ConcurrentBuilds = 2;
 
-    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Task<Entry>> _building = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CachedEnvironment> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Task<CachedEnvironment>> _building = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly WheelhouseModules _wheelhouseModules = new();
     private readonly SemaphoreSlim _buildSlots = new(ConcurrentBuilds, ConcurrentBuilds);
@@ -70,12 +69,12 @@ internal sealed partial class DockerPackageEnvironments(
 
     private async Task AdoptAsync(CancellationToken cancellationToken)
     {
-        var found = await leftovers.FindAsync(TryRemoveVolumeAsync, cancellationToken).ConfigureAwait(false);
+        var found = await leftovers.FindAsync(containers.TryRemoveVolumeAsync, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             foreach (var environment in found.Where(f => !_entries.ContainsKey(f.Hash) && !_building.ContainsKey(f.Hash)))
             {
-                _entries[environment.Hash] = new Entry(
+                _entries[environment.Hash] = new CachedEnvironment(
                     environment.Hash, environment.Volume, environment.Requirements, environment.SizeBytes, environment.CreatedAt)
                 {
                     LastUsedAt = environment.CreatedAt,
@@ -122,7 +121,7 @@ internal sealed partial class DockerPackageEnvironments(
             }
         }
 
-        Task<Entry> build;
+        Task<CachedEnvironment> build;
         lock (_gate)
         {
             if (_entries.TryGetValue(hash, out var cached))
@@ -162,7 +161,7 @@ internal sealed partial class DockerPackageEnvironments(
     public async Task<bool> DeleteAsync(string hash, CancellationToken cancellationToken)
     {
         await AdoptedAsync(cancellationToken).ConfigureAwait(false);
-        Entry? entry;
+        CachedEnvironment? entry;
         lock (_gate)
         {
             if (!_entries.TryGetValue(hash, out entry))
@@ -178,7 +177,7 @@ internal sealed partial class DockerPackageEnvironments(
             _entries.Remove(hash);
         }
 
-        if (!entry.Borrowed && !await TryRemoveVolumeAsync(entry.Volume).ConfigureAwait(false))
+        if (!entry.Borrowed && !await containers.TryRemoveVolumeAsync(entry.Volume).ConfigureAwait(false))
         {
             lock (_gate)
             {
@@ -191,7 +190,7 @@ internal sealed partial class DockerPackageEnvironments(
         return true;
     }
 
-    private Entry? Cached(string hash)
+    private CachedEnvironment? Cached(string hash)
     {
         lock (_gate)
         {
@@ -199,7 +198,7 @@ internal sealed partial class DockerPackageEnvironments(
         }
     }
 
-    private PackageEnvironmentLease Lease(Entry entry)
+    private PackageEnvironmentLease Lease(CachedEnvironment entry)
     {
         entry.InUse++;
         entry.LastUsedAt = clock.GetUtcNow();
@@ -213,12 +212,12 @@ internal sealed partial class DockerPackageEnvironments(
         });
     }
 
-    private async Task<Entry> BuildAsync(string hash, RequirementSet requirements, string image)
+    private async Task<CachedEnvironment> BuildAsync(string hash, RequirementSet requirements, string image)
     {
         await Task.Yield();
         try
         {
-            Entry entry;
+            CachedEnvironment entry;
             await _buildSlots.WaitAsync().ConfigureAwait(false);
             try
             {
@@ -253,14 +252,14 @@ internal sealed partial class DockerPackageEnvironments(
         }
     }
 
-    private async Task<Entry> BuildOnceAsync(string hash, RequirementSet requirements, string image)
+    private async Task<CachedEnvironment> BuildOnceAsync(string hash, RequirementSet requirements, string image)
     {
         Interlocked.Increment(ref _builds);
         var options = packageOptions.Value;
         // Named per instance: two services on one engine never build into, or remove, each other's volume.
         var volume = VolumePrefix + hash[..32] + "-" + InstanceTag;
         // A volume left by an earlier build of this set that did not finish (the service stopped) is not trusted.
-        await TryRemoveVolumeAsync(volume).ConfigureAwait(false);
+        await containers.TryRemoveVolumeAsync(volume).ConfigureAwait(false);
         await containers.Client.Volumes.CreateAsync(
             new VolumesCreateParameters
             {
@@ -289,7 +288,7 @@ internal sealed partial class DockerPackageEnvironments(
         }
         catch
         {
-            await TryRemoveVolumeAsync(volume).ConfigureAwait(false);
+            await containers.TryRemoveVolumeAsync(volume).ConfigureAwait(false);
             throw;
         }
 
@@ -297,7 +296,7 @@ internal sealed partial class DockerPackageEnvironments(
         var summary = string.Join(' ', requirements.Lines);
         if (outcome.TimedOut || outcome.ExitCode != 0)
         {
-            await TryRemoveVolumeAsync(volume).ConfigureAwait(false);
+            await containers.TryRemoveVolumeAsync(volume).ConfigureAwait(false);
             LogBuildFailed(hash, summary, outcome.ExitCode, outcome.TimedOut);
             throw new RequestValidationException("requirements", outcome.TimedOut
                 ? $"building the package environment did not finish within ENV_BUILD_TIMEOUT_SEC ({options.BuildTimeoutSec} s)"
@@ -308,7 +307,7 @@ internal sealed partial class DockerPackageEnvironments(
         var sizeKb = long.TryParse(sizeLine?["size-kb ".Length..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? kb : 0;
         LogBuilt(hash, summary, (long)elapsed.TotalMilliseconds, sizeKb);
         var now = clock.GetUtcNow();
-        return new Entry(hash, volume, requirements, sizeKb * 1024, now) { LastUsedAt = now };
+        return new CachedEnvironment(hash, volume, requirements, sizeKb * 1024, now) { LastUsedAt = now };
     }
 
     private string InstanceTag =>
@@ -321,7 +320,7 @@ internal sealed partial class DockerPackageEnvironments(
     }
 
     /// <summary>An environment of this set that another replica (or an earlier process) built on this engine, whole.</summary>
-    private async Task<Entry?> FindBuiltAsync(string hash, RequirementSet requirements)
+    private async Task<CachedEnvironment?> FindBuiltAsync(string hash, RequirementSet requirements)
     {
         if (await leftovers.FindBuiltAsync(hash, CancellationToken.None).ConfigureAwait(false) is not { } found)
         {
@@ -329,7 +328,7 @@ internal sealed partial class DockerPackageEnvironments(
         }
 
         var now = clock.GetUtcNow();
-        return new Entry(hash, found.Volume, requirements, found.SizeBytes, found.CreatedAt)
+        return new CachedEnvironment(hash, found.Volume, requirements, found.SizeBytes, found.CreatedAt)
         {
             LastUsedAt = now,
             Borrowed = found.Instance != sandboxOptions.Value.Instance,
@@ -341,7 +340,7 @@ internal sealed partial class DockerPackageEnvironments(
         var budget = packageOptions.Value.CacheMb * 1024L * 1024;
         while (true)
         {
-            Entry? victim;
+            CachedEnvironment? victim;
             lock (_gate)
             {
                 if (_entries.Values.Sum(e => e.SizeBytes) <= budget)
@@ -359,7 +358,7 @@ internal sealed partial class DockerPackageEnvironments(
             }
 
             // Another replica's volume is its to remove: forgetting it is all this replica's eviction does.
-            if (victim.Borrowed || await TryRemoveVolumeAsync(victim.Volume).ConfigureAwait(false))
+            if (victim.Borrowed || await containers.TryRemoveVolumeAsync(victim.Volume).ConfigureAwait(false))
             {
                 LogEvicted(victim.Hash, victim.SizeBytes / 1024);
             }
@@ -376,23 +375,6 @@ internal sealed partial class DockerPackageEnvironments(
         }
     }
 
-    private async Task<bool> TryRemoveVolumeAsync(string volume)
-    {
-        try
-        {
-            await containers.Client.Volumes.RemoveAsync(volume, force: false, CancellationToken.None).ConfigureAwait(false);
-            return true;
-        }
-        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return true;
-        }
-        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
-        {
-            return false;
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Package environment {Hash} built in {DurationMs} ms ({SizeKb} KB): {Requirements}")]
     private partial void LogBuilt(string hash, string requirements, long durationMs, long sizeKb);
 
@@ -401,25 +383,4 @@ internal sealed partial class DockerPackageEnvironments(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Package environment {Hash} evicted ({SizeKb} KB)")]
     private partial void LogEvicted(string hash, long sizeKb);
-
-    /// <summary>A built environment; its mutable fields are guarded by the owner's lock.</summary>
-    private sealed class Entry(string hash, string volume, RequirementSet requirements, long sizeBytes, DateTimeOffset createdAt)
-    {
-        public string Hash { get; } = hash;
-
-        public string Volume { get; } = volume;
-
-        public RequirementSet Requirements { get; } = requirements;
-
-        public long SizeBytes { get; } = sizeBytes;
-
-        public DateTimeOffset CreatedAt { get; } = createdAt;
-
-        public DateTimeOffset LastUsedAt { get; set; }
-
-        public int InUse { get; set; }
-
-        /// <summary>Built by another replica on this engine: used here, removed only by its builder.</summary>
-        public bool Borrowed { get; init; }
-    }
 }
