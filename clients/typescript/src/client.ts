@@ -558,13 +558,19 @@ export class FilesClient implements IFilesClient {
             return response.text().then((_responseText) => {
             let result413: any = null;
             result413 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
-            return throwException("The file is larger than MAX_FILE_SIZE_MB.", status, _responseText, _headers, result413);
+            return throwException("The file is larger than MAX_FILE_SIZE_MB, or than what is left of the caller\'s key\'s share (FILE_STORE_MAX_MB_PER_KEY).", status, _responseText, _headers, result413);
             });
         } else if (status === 422) {
             return response.text().then((_responseText) => {
             let result422: any = null;
             result422 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ValidationProblemDetails;
             return throwException("The request has no file field.", status, _responseText, _headers, result422);
+            });
+        } else if (status === 507) {
+            return response.text().then((_responseText) => {
+            let result507: any = null;
+            result507 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
+            return throwException("The file store is full (FILE_STORE_MAX_MB).", status, _responseText, _headers, result507);
             });
         } else if (status !== 200 && status !== 204) {
             return response.text().then((_responseText) => {
