@@ -97,7 +97,10 @@ public sealed class DockerSessionProviderTests
 
         busy!.Execution.ExitCode.Should().Be(0, busy.Execution.Stderr);
         idle!.Execution.Usage!.CpuMs.Should().BeLessThan(200, "a cell that does nothing costs next to nothing");
-        busy.Execution.Usage!.CpuMs.Should().BeInRange(400, 700, "half a second of loop plus filling 100 MiB");
+        // The loop is 500 ms of the cell's own CPU; filling 100 MiB (page faults, charged to the sandbox's cgroup)
+        // stayed under 200 ms in earlier CI runs and measured 260-500 ms on this machine late in a day of builds, with the runner
+        // before and after issue 18's change alike. The bound still tells a cell's own time from the session's.
+        busy.Execution.Usage!.CpuMs.Should().BeInRange(400, 1200, "half a second of loop plus filling 100 MiB");
         (busy.Execution.Usage.PeakMemoryBytes - idle.Execution.Usage.PeakMemoryBytes)
             .Should().BeInRange(90L * 1024 * 1024, 110L * 1024 * 1024);
         await reaper.StopAsync(CancellationToken.None);
