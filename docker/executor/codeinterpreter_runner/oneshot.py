@@ -61,14 +61,56 @@ def serve(writer, protocol_fd):
     return execute(writer, request, workspace, snapshot, protocol_fd, spawned)
 
 
+# How long the runner stays after its result at most: the service removes the sandbox well before
+# (once a burst of calls pauses, within a second or two); this bounds a sandbox whose service is gone.
+LINGER_SECONDS = 60
+
+
+def linger():
+    """After the result: kill every other process in the sandbox, then wait to be removed.
+
+    Exiting now would have the engine handle the container's exit (runtime, cgroup and network
+    teardown) at once, sharing the cores with the service's next call in a burst; staying until the
+    service removes the sandbox moves that work to the removal, which waits for a pause. Nothing the
+    code started survives the result: kill(-1) reaches every process but this one (PID 1).
+    """
+    import signal
+    import time
+    # A process forking while kill(-1) runs can miss it: repeat until nothing is left to signal
+    # (ESRCH), reaping the killed (orphans are this PID 1's children) so zombies do not count.
+    for _ in range(1000):
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            break  # ESRCH: no process left
+        reap_children()
+        time.sleep(0.001)
+    deadline = time.monotonic() + LINGER_SECONDS
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(left)
+
+
+def reap_children():
+    """Collects every child that has ended, without waiting for the others."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def main():
     """Entry point of one-shot mode (boot.py calls it). Never returns."""
     stream = open_protocol_stream()
     writer = FrameWriter(stream)
+    lingers = False
     try:
         result = serve(writer, stream.fileno())
         writer.write_json(b'r', result)
         status = 0
+        lingers = True
     except BrokenPipeError:
         status = EXIT_RUNNER_FAILED  # the service is gone; nobody to report to
     except RequestError as exc:
@@ -77,6 +119,8 @@ def main():
         status = report_failure(writer, f'runner failure: {type(exc).__name__}: {exc}')
     try:
         sys.stderr.flush()
+        if lingers:
+            linger()
     finally:
         # os._exit: interpreter teardown of preloaded libraries (thread pools...) must not hang.
         os._exit(status)

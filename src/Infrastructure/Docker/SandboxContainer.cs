@@ -11,13 +11,11 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
 {
     private const int SigKill = 9;
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan ExitOnItsOwnWait = TimeSpan.FromSeconds(1);
 
     private readonly ContainerOperations _containers;
     private readonly RunnerConnection _runner;
     private readonly ILogger _logger;
     private bool _used;
-    private bool _exitsOnItsOwn;
 
     private SandboxContainer(ContainerOperations containers, RunnerConnection runner, SandboxShape shape, ILogger logger)
     {
@@ -148,7 +146,6 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
             oomKilled = (await _containers.InspectStateAsync(Id).ConfigureAwait(false))?.OOMKilled == true;
         }
 
-        _exitsOnItsOwn = true;
         return run.ToResult(run.Result.ExitCode, oomKilled);
     }
 
@@ -192,17 +189,12 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         return run.ToResult(state is null ? null : (int)state.ExitCode, state?.OOMKilled == true);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_exitsOnItsOwn)
-        {
-            // The runner sent its result and exits right after: removing a container that has
-            // stopped costs the engine less than killing a running one (no extra runtime call).
-            await _runner.DrainAsync(ExitOnItsOwnWait).ConfigureAwait(false);
-        }
-
-        await _runner.DisposeAsync().ConfigureAwait(false);
-    }
+    /// <summary>
+    /// Removes the sandbox. A one-shot runner that sent its result stays (every other process in the
+    /// sandbox killed) until this removal, so the engine handles the container's end here, where the
+    /// pool lets the removal wait for a pause in a burst of calls, not during the next call.
+    /// </summary>
+    public async ValueTask DisposeAsync() => await _runner.DisposeAsync().ConfigureAwait(false);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {ContainerId}: the runner ended without a result (exit {ExitCode}, oom {OomKilled}). Runner stderr: {Diagnostics}")]
     private partial void LogRunnerVanished(string containerId, long? exitCode, bool? oomKilled, string diagnostics);

@@ -30,7 +30,7 @@ internal sealed class SandboxFixture : IAsyncDisposable
         };
         var readiness = new ServiceReadiness();
         readiness.MarkReady();
-        var containers = new ContainerOperations(_client, new EngineResilience(), NullLogger<ContainerOperations>.Instance);
+        var containers = Containers = new ContainerOperations(_client, new EngineResilience(), NullLogger<ContainerOperations>.Instance);
         Pool = new SandboxPool(
             containers, readiness, MsOptions.Create(Options),
             MsOptions.Create(PoolOptions),
@@ -46,6 +46,9 @@ internal sealed class SandboxFixture : IAsyncDisposable
     public PoolOptions PoolOptions { get; }
 
     public SandboxPool Pool { get; }
+
+    /// <summary>The engine operations the pool and the provider use.</summary>
+    public ContainerOperations Containers { get; }
 
     public SandboxRemovals Removals { get; } = new();
 
@@ -65,11 +68,17 @@ internal sealed class SandboxFixture : IAsyncDisposable
         long maxOutputBytes = 1_000_000, bool lastLineInteractive = true, int cpuTimeLimitSec = 5,
         Func<SandboxRequest, SandboxRequest>? configure = null, CancellationToken cancellationToken = default)
     {
-        var request = new SandboxRequest(
-            Guid.NewGuid().ToString("N")[..16], code, stdin, lastLineInteractive,
-            TimeSpan.FromMilliseconds(timeoutMs), new SandboxLimits(memoryMb, cpuTimeLimitSec, maxOutputBytes));
+        var request = Request(code, timeoutMs, stdin, memoryMb, maxOutputBytes, lastLineInteractive, cpuTimeLimitSec);
         return Provider.RunAsync(configure is null ? request : configure(request), cancellationToken);
     }
+
+    /// <summary>A request for <paramref name="code"/> with the test defaults.</summary>
+    public static SandboxRequest Request(
+        string code, int timeoutMs = 10_000, string? stdin = null, int memoryMb = 256,
+        long maxOutputBytes = 1_000_000, bool lastLineInteractive = true, int cpuTimeLimitSec = 5) =>
+        new(
+            Guid.NewGuid().ToString("N")[..16], code, stdin, lastLineInteractive,
+            TimeSpan.FromMilliseconds(timeoutMs), new SandboxLimits(memoryMb, cpuTimeLimitSec, maxOutputBytes));
 
     public async ValueTask DisposeAsync()
     {
