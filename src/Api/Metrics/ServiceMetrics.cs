@@ -26,6 +26,7 @@ internal sealed class ServiceMetrics : IExecutionMetrics
     private readonly Counter _poolLeases;
     private readonly Gauge _environmentPoolSize;
     private readonly Gauge _environmentPoolSandboxes;
+    private readonly Counter _environmentPoolFailures;
     private readonly Gauge _admitted;
     private readonly ISandboxPoolStatus _pool;
     private readonly ExecutionSlots _slots;
@@ -71,6 +72,10 @@ internal sealed class ServiceMetrics : IExecutionMetrics
             "codeinterpreter_environment_pool_sandboxes",
             "Sandboxes of each POOL_ENVIRONMENTS set's pool: ready (parked, preloads imported) or starting.",
             "requirements", "state");
+        _environmentPoolFailures = factory.CreateCounter(
+            "codeinterpreter_environment_pool_failures_total",
+            "Times a POOL_ENVIRONMENTS set's environment could not be had at start-up (a failed build, the engine away); each is retried with backoff.",
+            "requirements");
         _admitted = factory.CreateGauge(
             "codeinterpreter_executions_admitted",
             "Executions running or queued for a slot (at most MAX_CONCURRENT_EXECUTIONS + MAX_QUEUED_EXECUTIONS; beyond, 429).");
@@ -108,6 +113,7 @@ internal sealed class ServiceMetrics : IExecutionMetrics
             _environmentPoolSandboxes.WithLabels(environment.Requirements, "starting").Set(environment.Starting);
             _poolLeases.WithLabels(environment.Requirements, "hit").IncTo(environment.Leases.Hits);
             _poolLeases.WithLabels(environment.Requirements, "miss").IncTo(environment.Leases.Misses);
+            _environmentPoolFailures.WithLabels(environment.Requirements).IncTo(environment.Failures);
         }
     }
 }

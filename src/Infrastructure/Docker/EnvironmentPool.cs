@@ -31,6 +31,7 @@ internal sealed class EnvironmentPool(RequirementSet requirements, int size)
     private int _warming;
     private long _hits;
     private long _misses;
+    private long _failures;
     private bool _draining;
 
     public RequirementSet Requirements { get; } = requirements;
@@ -51,6 +52,11 @@ internal sealed class EnvironmentPool(RequirementSet requirements, int size)
     public long Hits => Interlocked.Read(ref _hits);
 
     public long Misses => Interlocked.Read(ref _misses);
+
+    /// <summary>Times its environment could not be had (a failed build, the engine away); each is retried.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    public void Failed() => Interlocked.Increment(ref _failures);
 
     public int Warming => Volatile.Read(ref _warming);
 

@@ -225,7 +225,7 @@ internal sealed partial class EnvironmentPools : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pooled requirement set [{Requirements}]: could not warm a sandbox; retrying")]
     private partial void LogWarmFailed(string requirements, Exception ex);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pooled requirement set [{Requirements}]: no warm sandbox parked; starting a cold one")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pooled requirement set [{Requirements}]: no warm sandbox parked; starting a cold one")]
     private partial void LogMiss(string requirements);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Warm sandbox {ContainerId} of a pooled requirement set died while parked; replacing it")]

@@ -61,6 +61,7 @@ internal sealed partial class PooledEnvironmentPinning(
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
+                    pool.Failed();
                     LogFailed(pool.Label, (int)retry.TotalSeconds, ex.Message);
                 }
 

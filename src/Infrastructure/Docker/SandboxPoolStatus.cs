@@ -16,7 +16,7 @@ internal sealed class SandboxPoolStatus(SandboxPool pool, EnvironmentPools envir
     public IReadOnlyList<EnvironmentPoolSnapshot> EnvironmentPools() =>
     [
         .. environmentPools.Pools.Select(p => new EnvironmentPoolSnapshot(
-            p.Label, p.State.ToString().ToLowerInvariant(), p.Hash, p.Size, p.Parked, p.Warming, new PoolLeaseCounts(p.Hits, p.Misses))),
+            p.Label, p.State.ToString().ToLowerInvariant(), p.Hash, p.Size, p.Parked, p.Warming, new PoolLeaseCounts(p.Hits, p.Misses), p.Failures)),
     ];
 
     public PoolLeaseCounts DefaultLeases() => new(Interlocked.Read(ref _hits), Interlocked.Read(ref _misses));

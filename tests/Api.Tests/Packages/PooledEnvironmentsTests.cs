@@ -22,7 +22,7 @@ public sealed class PooledEnvironmentsTests : RealEngineApiTests
     protected override IReadOnlyDictionary<string, string?>? Settings => new Dictionary<string, string?>
     {
         ["PACKAGE_WHEELHOUSE"] = _wheelhouse.Path,
-        ["POOL_ENVIRONMENTS"] = """[["ci-alpha"]]""",
+        ["POOL_ENVIRONMENTS"] = """[["ci-alpha"], ["ci-nowhere"]]""",
         ["POOL_ENVIRONMENT_SIZE"] = "1",
         // Any other environment puts the cache over its size: only the pinned one may outlive that.
         ["ENV_CACHE_MB"] = "0",
@@ -124,6 +124,25 @@ public sealed class PooledEnvironmentsTests : RealEngineApiTests
         kept.GetProperty("created_at").GetDouble().Should().Be(pinned.GetProperty("created_at").GetDouble(), "it was not built again");
         kept.GetProperty("in_use").GetBoolean().Should().BeTrue("a pinned environment counts as in use");
         ((int)delete.StatusCode).Should().Be(409, "a pinned environment cannot be deleted while it is configured");
+    }
+
+    [Test]
+    public async Task A_set_that_fails_to_build_is_retried_while_the_service_serves_and_its_requests_answer_as_before()
+    {
+        var status = Factory.Services.GetRequiredService<ISandboxPoolStatus>();
+
+        var failed = await RealEngine.EventuallyAsync(
+            () => Task.FromResult(status.EnvironmentPools().Single(p => p.Requirements == "ci-nowhere").Failures >= 1), BuildDeadline);
+        var (code, body) = await Client.PostExecuteAsync(new { code = "print(1)", requirements = new[] { "ci-nowhere" } });
+        var (plain, _) = await Client.PostExecuteAsync(new { code = "print(1)" });
+
+        failed.Should().BeTrue("the set's build fails at start-up (no such package in the wheelhouse)");
+        var pool = status.EnvironmentPools().Single(p => p.Requirements == "ci-nowhere");
+        pool.State.Should().Be("pending", "a failed set is retried, not given up");
+        pool.Hash.Should().BeNull();
+        code.Should().Be(422, "its requests build, and fail, the cold way");
+        body.GetProperty("detail").GetString().Should().Contain("No matching distribution found for ci-nowhere");
+        plain.Should().Be(200);
     }
 
     [Test]

@@ -23,7 +23,8 @@ public sealed record PoolLeaseCounts(long Hits, long Misses);
 /// line), its <paramref name="State"/> (pending: being built or retried; warm; image: the executor image has it
 /// all; unavailable: skipped, no package source), the environment's <paramref name="Hash"/> once built, its
 /// <paramref name="Size"/> (POOL_ENVIRONMENT_SIZE), the sandboxes <paramref name="Ready"/> and
-/// <paramref name="Starting"/>, and its <paramref name="Leases"/>.
+/// <paramref name="Starting"/>, its <paramref name="Leases"/>, and how often its environment could not be had
+/// (<paramref name="Failures"/>: failed builds, each retried).
 /// </summary>
 public sealed record EnvironmentPoolSnapshot(
-    string Requirements, string State, string? Hash, int Size, int Ready, int Starting, PoolLeaseCounts Leases);
+    string Requirements, string State, string? Hash, int Size, int Ready, int Starting, PoolLeaseCounts Leases, long Failures);
