@@ -1,5 +1,6 @@
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Application.Packages;
+using CodeInterpreter.Infrastructure.Packages;
 using Microsoft.Extensions.Hosting;
 
 namespace CodeInterpreter.Infrastructure.Docker;
@@ -15,6 +16,7 @@ namespace CodeInterpreter.Infrastructure.Docker;
 internal sealed partial class PooledEnvironmentPinning(
     EnvironmentPools pools,
     PooledEnvironmentResolver resolver,
+    DockerPackageEnvironments environments,
     ServiceReadiness readiness,
     IOptions<PackageOptions> packageOptions,
     ILogger<PooledEnvironmentPinning> logger) : BackgroundService
@@ -34,7 +36,8 @@ internal sealed partial class PooledEnvironmentPinning(
         {
             while (true)
             {
-                while (!readiness.IsEngineReady)
+                // After the leftovers' adoption has begun, so an environment an earlier process built is taken back, not built again.
+                while (!readiness.IsEngineReady || !environments.AdoptionBegun)
                 {
                     await Task.Delay(ReadinessPoll, stoppingToken).ConfigureAwait(false);
                 }

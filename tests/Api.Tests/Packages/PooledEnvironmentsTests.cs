@@ -37,21 +37,26 @@ public sealed class PooledEnvironmentsTests : RealEngineApiTests
         if (Factory is not null)
         {
             await Factory.DisposeAsync();
-            using var engine = RealEngine.CreateClient();
-            var volumes = await engine.Volumes.ListAsync(new VolumesListParameters
-            {
-                Filters = new Dictionary<string, IDictionary<string, bool>>
-                {
-                    ["label"] = new Dictionary<string, bool> { [$"code-interpreter.instance={Factory.Instance}"] = true },
-                },
-            });
-            foreach (var volume in volumes.Volumes ?? [])
-            {
-                await engine.Volumes.RemoveAsync(volume.Name, force: true);
-            }
+            await RemoveVolumesAsync(Factory.Instance);
         }
 
         _wheelhouse.Dispose();
+    }
+
+    private static async Task RemoveVolumesAsync(string instance)
+    {
+        using var engine = RealEngine.CreateClient();
+        var volumes = await engine.Volumes.ListAsync(new VolumesListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"code-interpreter.instance={instance}"] = true },
+            },
+        });
+        foreach (var volume in volumes.Volumes ?? [])
+        {
+            await engine.Volumes.RemoveAsync(volume.Name, force: true);
+        }
     }
 
     private async Task<string> ScrapeAsync()
@@ -143,6 +148,45 @@ public sealed class PooledEnvironmentsTests : RealEngineApiTests
         code.Should().Be(422, "its requests build, and fail, the cold way");
         body.GetProperty("detail").GetString().Should().Contain("No matching distribution found for ci-nowhere");
         plain.Should().Be(200);
+    }
+
+    [Test]
+    public async Task A_restarted_service_pins_the_environment_its_earlier_process_built_without_building_it_again()
+    {
+        var instance = $"api-tests-{Guid.NewGuid():N}"[..22];
+        var settings = new Dictionary<string, string?>
+        {
+            ["PACKAGE_WHEELHOUSE"] = _wheelhouse.Path,
+            ["POOL_ENVIRONMENTS"] = """[["ci-beta"]]""",
+            ["SANDBOX_PRELOAD"] = "",
+            ["SANDBOX_INSTANCE"] = instance,
+        };
+        double[] created = new double[2];
+        string?[] hashes = new string?[2];
+        try
+        {
+            for (var run = 0; run < 2; run++)
+            {
+                await using var factory = new ApiFactory(settings);
+                using var client = await factory.CreateReadyClientAsync();
+                var status = factory.Services.GetRequiredService<ISandboxPoolStatus>();
+                (await RealEngine.EventuallyAsync(() => Task.FromResult(status.EnvironmentPools().Single().Ready == 1), BuildDeadline))
+                    .Should().BeTrue($"run {run + 1}: the set is pinned and a warm sandbox parked");
+                hashes[run] = status.EnvironmentPools().Single().Hash;
+                using var response = await client.GetAsync(new Uri("/v1/environments", UriKind.Relative));
+                created[run] = (await response.ReadJsonAsync()).GetProperty("environments").EnumerateArray()
+                    .Single(e => e.GetProperty("hash").GetString() == hashes[run]).GetProperty("created_at").GetDouble();
+            }
+        }
+        finally
+        {
+            await RemoveVolumesAsync(instance);
+        }
+
+        hashes[1].Should().Be(hashes[0]);
+        // Taken back, an environment dates from its volume's creation (whole seconds, before its build ended);
+        // built again, it would date from after the restart.
+        created[1].Should().BeLessThanOrEqualTo(created[0], "the restarted service took the volume back instead of building it again");
     }
 
     [Test]
