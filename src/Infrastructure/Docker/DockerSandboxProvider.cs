@@ -45,7 +45,7 @@ internal sealed partial class DockerSandboxProvider(
                 }
                 else
                 {
-                    environmentPools.Wake();
+                    environmentPools.LeaseEnded(warm);
                     removals.Remove(warm);
                 }
             }

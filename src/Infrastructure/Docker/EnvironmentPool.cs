@@ -29,6 +29,7 @@ internal sealed class EnvironmentPool(RequirementSet requirements, int size)
     private readonly Queue<SandboxContainer> _parked = new();
     private PackageEnvironmentLease? _lease;
     private int _warming;
+    private int _leased;
     private long _hits;
     private long _misses;
     private long _failures;
@@ -98,6 +99,7 @@ internal sealed class EnvironmentPool(RequirementSet requirements, int size)
                 if (sandbox.IsAlive)
                 {
                     Interlocked.Increment(ref _hits);
+                    _leased++;
                     return sandbox;
                 }
 
@@ -109,12 +111,24 @@ internal sealed class EnvironmentPool(RequirementSet requirements, int size)
         return null;
     }
 
-    /// <summary>How many more sandboxes to start now for the pool to hold its size (none while draining or not pinned).</summary>
+    /// <summary>A leased sandbox's call is over: its replacement may be made now.</summary>
+    public void LeaseEnded()
+    {
+        lock (_gate)
+        {
+            _leased--;
+        }
+    }
+
+    /// <summary>
+    /// How many more sandboxes to start now for the pool to hold its size (none while draining or not pinned). A leased
+    /// sandbox is replaced once its call is over, not during it: making one would compete with the call for the cores.
+    /// </summary>
     public int Missing()
     {
         lock (_gate)
         {
-            return _draining || Shape is null ? 0 : Size - _parked.Count - _warming;
+            return _draining || Shape is null ? 0 : Size - _parked.Count - _warming - _leased;
         }
     }
 

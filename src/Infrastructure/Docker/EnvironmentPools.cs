@@ -6,7 +6,7 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// <summary>
 /// POOL_ENVIRONMENTS: warm sandboxes for hot requirement sets. Once a set's environment is pinned
 /// (<see cref="PooledEnvironmentPinning"/>), POOL_ENVIRONMENT_SIZE sandboxes of the default pool's shape with that
-/// environment mounted are kept parked, their preloads imported, and refilled after each lease (a few at a time:
+/// environment mounted are kept parked, their preloads imported, and each is replaced once its lease's call is over (a few at a time:
 /// POOL_WARMUP_CONCURRENCY for all sets together). A request whose environment is a pooled set's takes a parked one
 /// or, when none is, starts a cold one as before; requests whose environment is not a pooled one never touch this.
 /// </summary>
@@ -65,10 +65,20 @@ internal sealed partial class EnvironmentPools : BackgroundService
         if (sandbox is null)
         {
             LogMiss(pool.Label);
+            Wake();  // the pool is short: whatever it misses is made now
         }
 
-        Wake();  // its replacement, or the missing one
         return sandbox;
+    }
+
+    /// <summary>The call on a sandbox leased from a pooled set's pool is over: its replacement is made now.</summary>
+    public void LeaseEnded(SandboxContainer sandbox)
+    {
+        if (Pools.FirstOrDefault(p => p.Shape == sandbox.Shape) is { } pool)
+        {
+            pool.LeaseEnded();
+            Wake();
+        }
     }
 
     /// <summary>Has the loop look again now (a lease taken or over, a set pinned).</summary>
