@@ -46,6 +46,7 @@ public static class DependencyInjection
         services.AddSingleton<ExecutionSlots>();
         services.AddSingleton<ExecutionRunner>();
         services.AddSingleton<PackageResolver>();
+        services.AddSingleton(provider => new PooledEnvironmentResolver(provider.GetRequiredService<PackageResolver>()));
         services.AddSingleton<IQueuedExecutionRunner, QueuedExecutionRunner>();
         return services;
     }

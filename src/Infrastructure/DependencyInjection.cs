@@ -76,7 +76,11 @@ public static class DependencyInjection
         services.AddHostedService<ExecutorImageProvisioner>();
         services.AddSingleton<SandboxPool>();
         services.AddHostedService(provider => provider.GetRequiredService<SandboxPool>());
-        services.AddSingleton<ISandboxPoolStatus>(provider => provider.GetRequiredService<SandboxPool>());
+        services.AddSingleton<EnvironmentPools>();
+        services.AddHostedService(provider => provider.GetRequiredService<EnvironmentPools>());
+        services.AddHostedService<PooledEnvironmentPinning>();
+        services.AddSingleton<SandboxPoolStatus>();
+        services.AddSingleton<ISandboxPoolStatus>(provider => provider.GetRequiredService<SandboxPoolStatus>());
 
         services.TryAddSingleton(TimeProvider.System);
         AddSharedState(services, configuration);

@@ -7,7 +7,8 @@ namespace CodeInterpreter.Api.Metrics;
 
 /// <summary>
 /// The service's Prometheus metrics (GET /metrics): executions by outcome and how long their code ran,
-/// and, read at each scrape, readiness, the warm pool and the execution slots. A registry of its own
+/// and, read at each scrape, readiness, the warm pools (the default one and those of POOL_ENVIRONMENTS, with
+/// their hits and misses) and the execution slots. A registry of its own
 /// per service instance, so nothing is shared through prometheus-net's static default registry.
 /// </summary>
 internal sealed class ServiceMetrics : IExecutionMetrics
@@ -22,6 +23,10 @@ internal sealed class ServiceMetrics : IExecutionMetrics
     private readonly Gauge _poolSize;
     private readonly Gauge _poolSandboxes;
     private readonly Gauge _poolWaiting;
+    private readonly Counter _poolLeases;
+    private readonly Gauge _environmentPoolSize;
+    private readonly Gauge _environmentPoolSandboxes;
+    private readonly Counter _environmentPoolFailures;
     private readonly Gauge _admitted;
     private readonly ISandboxPoolStatus _pool;
     private readonly ExecutionSlots _slots;
@@ -55,6 +60,22 @@ internal sealed class ServiceMetrics : IExecutionMetrics
             "Sandboxes in the warm pool: ready (preloads imported), booted (parked without them), starting.",
             "state");
         _poolWaiting = factory.CreateGauge("codeinterpreter_pool_waiting_requests", "Requests waiting for the pool's next sandbox.");
+        _poolLeases = factory.CreateCounter(
+            "codeinterpreter_pool_leases_total",
+            "Requests a warm pool could serve, by pool (default, or the requirements of a POOL_ENVIRONMENTS set) and result: hit (a warm sandbox) or miss (a cold one started).",
+            "pool", "result");
+        _environmentPoolSize = factory.CreateGauge(
+            "codeinterpreter_environment_pool_size",
+            "POOL_ENVIRONMENT_SIZE for each POOL_ENVIRONMENTS set whose environment is pinned, 0 while it is built or retried, or when skipped.",
+            "requirements");
+        _environmentPoolSandboxes = factory.CreateGauge(
+            "codeinterpreter_environment_pool_sandboxes",
+            "Sandboxes of each POOL_ENVIRONMENTS set's pool: ready (parked, preloads imported) or starting.",
+            "requirements", "state");
+        _environmentPoolFailures = factory.CreateCounter(
+            "codeinterpreter_environment_pool_failures_total",
+            "Times a POOL_ENVIRONMENTS set's environment could not be had at start-up (a failed build, the engine away); each is retried with backoff.",
+            "requirements");
         _admitted = factory.CreateGauge(
             "codeinterpreter_executions_admitted",
             "Executions running or queued for a slot (at most MAX_CONCURRENT_EXECUTIONS + MAX_QUEUED_EXECUTIONS; beyond, 429).");
@@ -82,5 +103,17 @@ internal sealed class ServiceMetrics : IExecutionMetrics
         _poolSandboxes.WithLabels("starting").Set(pool.Starting);
         _poolWaiting.Set(pool.WaitingRequests);
         _admitted.Set(_slots.Admitted);
+        var leases = _pool.DefaultLeases();
+        _poolLeases.WithLabels("default", "hit").IncTo(leases.Hits);
+        _poolLeases.WithLabels("default", "miss").IncTo(leases.Misses);
+        foreach (var environment in _pool.EnvironmentPools())
+        {
+            _environmentPoolSize.WithLabels(environment.Requirements).Set(environment.State == "warm" ? environment.Size : 0);
+            _environmentPoolSandboxes.WithLabels(environment.Requirements, "ready").Set(environment.Ready);
+            _environmentPoolSandboxes.WithLabels(environment.Requirements, "starting").Set(environment.Starting);
+            _poolLeases.WithLabels(environment.Requirements, "hit").IncTo(environment.Leases.Hits);
+            _poolLeases.WithLabels(environment.Requirements, "miss").IncTo(environment.Leases.Misses);
+            _environmentPoolFailures.WithLabels(environment.Requirements).IncTo(environment.Failures);
+        }
     }
 }

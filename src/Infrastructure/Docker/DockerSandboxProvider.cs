@@ -12,6 +12,8 @@ namespace CodeInterpreter.Infrastructure.Docker;
 internal sealed partial class DockerSandboxProvider(
     ContainerOperations containers,
     SandboxPool pool,
+    EnvironmentPools environmentPools,
+    SandboxPoolStatus poolStatus,
     SandboxNetwork network,
     SandboxRemovals removals,
     IOptions<SandboxOptions> options,
@@ -23,7 +25,7 @@ internal sealed partial class DockerSandboxProvider(
         var runnerRequest = RunnerRequest.For(request, settings);
         var shape = new SandboxShape(
             request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Network, request.Image, request.PackageEnvironment);
-        var warm = await pool.LeaseAsync(shape, cancellationToken).ConfigureAwait(false);
+        var warm = await LeaseAsync(shape, cancellationToken).ConfigureAwait(false);
         if (warm is not null)
         {
             try
@@ -36,8 +38,16 @@ internal sealed partial class DockerSandboxProvider(
             }
             finally
             {
-                pool.LeaseEnded();
-                removals.Remove(warm, pool.BurstPausedAsync);
+                if (warm.Shape.PackageEnvironment is null)
+                {
+                    pool.LeaseEnded();
+                    removals.Remove(warm, pool.BurstPausedAsync);
+                }
+                else
+                {
+                    environmentPools.LeaseEnded(warm);
+                    removals.Remove(warm);
+                }
             }
         }
 
@@ -62,6 +72,26 @@ internal sealed partial class DockerSandboxProvider(
         {
             removals.Remove(cold);
         }
+    }
+
+    /// <summary>
+    /// A warm sandbox for the shape: from the pool of a POOL_ENVIRONMENTS set when the request needs that set's
+    /// environment, from the default pool when it needs the default shape (hits and misses counted), else null.
+    /// </summary>
+    private async Task<SandboxContainer?> LeaseAsync(SandboxShape shape, CancellationToken cancellationToken)
+    {
+        if (shape.PackageEnvironment is not null)
+        {
+            return environmentPools.TryLease(shape);
+        }
+
+        var warm = await pool.LeaseAsync(shape, cancellationToken).ConfigureAwait(false);
+        if (shape == pool.Shape)
+        {
+            poolStatus.RecordDefaultLease(hit: warm is not null);
+        }
+
+        return warm;
     }
 
     private async Task<ExecutionResult> RunOnAsync(

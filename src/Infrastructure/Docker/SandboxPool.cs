@@ -25,7 +25,7 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// (<see cref="ParkedSandboxes"/>) and refilling (<see cref="SandboxRefill"/>).
 /// </para>
 /// </summary>
-internal sealed partial class SandboxPool : BackgroundService, ISandboxPoolStatus
+internal sealed partial class SandboxPool : BackgroundService
 {
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
 

@@ -48,6 +48,9 @@ internal sealed partial class DockerPackageEnvironments(
 
     public string? Source => packageOptions.Value.Describe();
 
+    /// <summary>Whether taking back leftovers has begun: from then on every acquisition waits for it.</summary>
+    public bool AdoptionBegun { get; private set; }
+
     public void Dispose() => _buildSlots.Dispose();
 
     public Task<InstalledPackages> InstalledAsync(string? image, CancellationToken cancellationToken) =>
@@ -64,6 +67,7 @@ internal sealed partial class DockerPackageEnvironments(
     {
         var adoption = AdoptAsync(cancellationToken);
         _adoption = adoption;
+        AdoptionBegun = true;
         return adoption;
     }
 

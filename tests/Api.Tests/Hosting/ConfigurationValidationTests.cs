@@ -61,6 +61,9 @@ public sealed class ConfigurationValidationTests
     [TestCase("PACKAGE_ALLOW_SDIST", "maybe")]
     [TestCase("ENV_BUILD_TIMEOUT_SEC", "1")]
     [TestCase("ENV_CACHE_MB", "-1")]
+    [TestCase("POOL_ENVIRONMENTS", "numpy,pandas")]
+    [TestCase("POOL_ENVIRONMENTS", "[[\"numpy\"], [\"-e ./pkg\"]]")]
+    [TestCase("POOL_ENVIRONMENT_SIZE", "0")]
     public async Task The_service_exits_with_one_line_naming_the_invalid_variable(string variable, string value)
     {
         var (exitCode, output, error) = await StartServiceAsync(new Dictionary<string, string> { [variable] = value });
@@ -76,6 +79,10 @@ public sealed class ConfigurationValidationTests
     [TestCase("LOG_LEVEL", "LOUD", "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'LOUD'.")]
     [TestCase("FILE_STORE_MAX_MB", "-1", "FILE_STORE_MAX_MB must be between 0 and 1048576 (0 = no limit).")]
     [TestCase("MAX_RETAINED_EXECUTIONS", "0", "MAX_RETAINED_EXECUTIONS must be between 1 and 10000000.")]
+    [TestCase(
+        "POOL_ENVIRONMENTS",
+        "[[\"numpy\"], [\"-e ./pkg\"]]",
+        "POOL_ENVIRONMENTS set 2 [\"-e ./pkg\"]: '-e ./pkg': pip options (-e, -r, -c, --index-url, --find-links, ...) are not allowed; the server chooses the package source.")]
     public async Task The_line_states_the_rule(string variable, string value, string expected)
     {
         var (_, _, error) = await StartServiceAsync(new Dictionary<string, string> { [variable] = value });

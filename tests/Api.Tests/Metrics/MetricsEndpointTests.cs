@@ -44,6 +44,9 @@ public sealed class MetricsEndpointTests
         Sample(metrics, "codeinterpreter_pool_size").Should().Be(1);
         Sample(metrics, "codeinterpreter_pool_waiting_requests").Should().Be(0);
         Sample(metrics, "codeinterpreter_executions_admitted").Should().Be(0, "nothing runs between requests");
+        (Sample(metrics, "codeinterpreter_pool_leases_total{pool=\"default\",result=\"hit\"}")
+                + Sample(metrics, "codeinterpreter_pool_leases_total{pool=\"default\",result=\"miss\"}"))
+            .Should().Be(3, "each execution of the default shape either found a warm sandbox or started a cold one");
         (await RealEngine.EventuallyAsync(
                 async () => Sample(await ScrapeAsync(client), "codeinterpreter_pool_sandboxes{state=\"ready\"}") == 1,
                 TimeSpan.FromSeconds(60)))

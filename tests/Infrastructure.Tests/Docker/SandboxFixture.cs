@@ -35,8 +35,10 @@ internal sealed class SandboxFixture : IAsyncDisposable
             containers, readiness, MsOptions.Create(Options),
             MsOptions.Create(PoolOptions),
             MsOptions.Create(new ExecutionOptions()), NullLogger<SandboxPool>.Instance);
+        EnvironmentPools = new EnvironmentPools(
+            containers, readiness, Pool, MsOptions.Create(Options), MsOptions.Create(PoolOptions), NullLogger<EnvironmentPools>.Instance);
         Provider = new DockerSandboxProvider(
-            containers, Pool, new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance), Removals,
+            containers, Pool, EnvironmentPools, new SandboxPoolStatus(Pool, EnvironmentPools), new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance), Removals,
             MsOptions.Create(Options), NullLogger<DockerSandboxProvider>.Instance);
     }
 
@@ -49,6 +51,9 @@ internal sealed class SandboxFixture : IAsyncDisposable
 
     /// <summary>The engine operations the pool and the provider use.</summary>
     public ContainerOperations Containers { get; }
+
+    /// <summary>The pools of POOL_ENVIRONMENTS (none configured here, and not started).</summary>
+    public EnvironmentPools EnvironmentPools { get; }
 
     public SandboxRemovals Removals { get; } = new();
 
@@ -85,6 +90,7 @@ internal sealed class SandboxFixture : IAsyncDisposable
         await Pool.StopAsync(CancellationToken.None);
         await Removals.StopAsync(CancellationToken.None);
         Pool.Dispose();
+        EnvironmentPools.Dispose();
         _client.Dispose();
     }
 }
