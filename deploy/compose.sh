@@ -7,6 +7,8 @@
 #   deploy/compose.sh down   removes the replicas, their sandboxes and package volumes, the database
 #                            and its volume, and the load balancer
 #
+# COMPOSE_VARIANT=dind uses compose.dind.yaml instead: Docker-in-Docker replicas (privileged, each its
+# own engine) on the preloaded image (./build-preloaded.sh), not used by the tests.
 # LB_PORT (8080) and LB_ADDRESS (127.0.0.1) set where the load balancer listens; COMPOSE_PROJECT_NAME
 # (code-interpreter) names the deployment, so several can run side by side. The settings compose.yaml
 # passes on (API_KEYS, POOL_SIZE, REPLICA_TIMEOUT_SEC, ...) are read from the environment.
@@ -18,10 +20,16 @@ root=$(cd "$here/.." && pwd)
 export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-code-interpreter}
 export LB_PORT=${LB_PORT:-8080} LB_ADDRESS=${LB_ADDRESS:-127.0.0.1}
 replicas=(api1 api2 api3)
+variant=${COMPOSE_VARIANT:-dood}
+case "$variant" in
+  dood) compose_file=$here/compose.yaml ;;
+  dind) compose_file=$here/compose.dind.yaml ;;
+  *) echo "COMPOSE_VARIANT must be dood or dind" >&2; exit 2 ;;
+esac
 
 log() { echo "[compose] $*" >&2; }
 
-compose() { docker-compose --ansi never -f "$here/compose.yaml" -p "$COMPOSE_PROJECT_NAME" "$@"; }
+compose() { docker-compose --ansi never -f "$compose_file" -p "$COMPOSE_PROJECT_NAME" "$@"; }
 
 lb_url() {
   local host=$LB_ADDRESS
@@ -34,9 +42,13 @@ up() {
   local started=$SECONDS timeout=${COMPOSE_UP_TIMEOUT_SEC:-300}
   # Images: each script skips a build whose input-hash tag exists.
   export EXECUTOR_IMAGE=${EXECUTOR_IMAGE:-$("$root/docker/executor/build.sh" | tail -n 1)}
-  export API_IMAGE=${API_IMAGE:-$(SKIP_NESTED_DOCKER=1 "$root/docker/build.sh" | tail -n 1)}
+  if [ "$variant" = dind ]; then
+    export API_DIND_IMAGE=${API_DIND_IMAGE:-$("$root/build-preloaded.sh" | tail -n 1)}
+  else
+    export API_IMAGE=${API_IMAGE:-$(SKIP_NESTED_DOCKER=1 "$root/docker/build.sh" | tail -n 1)}
+  fi
   export INFRA_IMAGE=${INFRA_IMAGE:-$("$root/docker/infra/build.sh" | tail -n 1)}
-  log "images ready after $((SECONDS - started)) s: $API_IMAGE, $INFRA_IMAGE, sandboxes $EXECUTOR_IMAGE"
+  log "images ready after $((SECONDS - started)) s: ${API_IMAGE:-$API_DIND_IMAGE}, $INFRA_IMAGE, sandboxes $EXECUTOR_IMAGE"
   local compose_started=$SECONDS
   compose up -d >&2
   local url deadline=$((SECONDS + timeout))
