@@ -9,6 +9,7 @@ setup_all
 ensure_test_registry
 ensure_test_python
 ensure_kubectl   # renders deploy/kubernetes offline for the manifests test
+ensure_docker_compose   # deploy/compose.sh: the multi-replica tests and the failure run
 ensure_runsc   # the security tests run under runc and under gVisor
 # The shared-state tests run against a real PostgreSQL (TEST_DATABASE_URL): never skipped, so a
 # cluster that cannot start fails the run here.

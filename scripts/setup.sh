@@ -79,6 +79,19 @@ ensure_kubectl() {
     || setup_log "kubectl could not be installed: the Kubernetes manifests test will fail saying so"
 }
 
+# deploy/compose.sh (the multi-replica tests and the failure run) needs Debian's docker-compose (1.29,
+# compose file format 2.4). Without it those tests fail saying so.
+ensure_docker_compose() {
+  command -v docker-compose >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    setup_log "docker-compose is missing (the multi-replica tests need it) and installing it needs root"; return 0
+  fi
+  setup_log "installing docker-compose (Debian package) for the multi-replica tests"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >&2; } \
+    || setup_log "docker-compose could not be installed: the multi-replica tests will fail saying so"
+}
+
 # Tests drive the service with Python's own standard library, as python clients do: http.client
 # (the body-first upload), tarfile, json and urllib (python-executor's clients). python3-minimal
 # lacks those modules, so the full python3 package is installed when they are missing.

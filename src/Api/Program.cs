@@ -6,6 +6,7 @@ using CodeInterpreter.Api.Hosting;
 using CodeInterpreter.Api.Mcp;
 using CodeInterpreter.Api.Metrics;
 using CodeInterpreter.Api.PythonExecutor;
+using CodeInterpreter.Api.Routing;
 using CodeInterpreter.Api.Security;
 using CodeInterpreter.Application;
 using CodeInterpreter.Application.Common.Interfaces;
@@ -44,15 +45,21 @@ try
     builder.Services.AddMcpServer().WithHttpTransport().WithTools<CodeInterpreterTools>();
     builder.Services.AddApplication(builder.Configuration);
     builder.Services.AddInfrastructure(builder.Configuration);
+    builder.Services.AddHttpForwarder();
+    builder.Services.AddSingleton<OwnerLiveness>();
+    builder.Services.AddSingleton<ReplicaClient>();
     builder.Services.AddSingleton<ServiceMetrics>();
     builder.Services.AddSingleton<IExecutionMetrics>(services => services.GetRequiredService<ServiceMetrics>());
 
     var app = builder.Build();
     ConfigurationCheck.Run(app.Services);
     OpenAccessWarning.Register(app);
+    app.UseMiddleware<ReplicaHeaderMiddleware>();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseMiddleware<ApiKeyMiddleware>();
+    // After the key check: a forwarding replica lets through only callers with a key (the owner checks it again).
+    app.UseMiddleware<SessionForwardingMiddleware>();
     app.UseOpenApi(settings => settings.Path = "/openapi/{documentName}.json");
     app.UseSwaggerUi(settings =>
     {

@@ -42,6 +42,10 @@ public static class DependencyInjection
             .Bind(configuration)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<ReplicaOptions>()
+            .Bind(configuration)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddSingleton<ServiceReadiness>();
         services.AddSingleton<ExecutionSlots>();
         services.AddSingleton<ExecutionRunner>();

@@ -976,6 +976,12 @@ export class SessionsClient implements ISessionsClient {
             result404 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
             return throwException("No open session has this id.", status, _responseText, _headers, result404);
             });
+        } else if (status === 410) {
+            return response.text().then((_responseText) => {
+            let result410: any = null;
+            result410 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
+            return throwException("The session is lost: the replica that held its sandbox stopped.", status, _responseText, _headers, result410);
+            });
         } else if (status === 422) {
             return response.text().then((_responseText) => {
             let result422: any = null;
@@ -1041,6 +1047,12 @@ export class SessionsClient implements ISessionsClient {
             result404 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
             return throwException("No open session has this id.", status, _responseText, _headers, result404);
             });
+        } else if (status === 410) {
+            return response.text().then((_responseText) => {
+            let result410: any = null;
+            result410 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
+            return throwException("The session is lost: the replica that held its sandbox stopped.", status, _responseText, _headers, result410);
+            });
         } else if (status === 422) {
             return response.text().then((_responseText) => {
             let result422: any = null;
@@ -1097,6 +1109,12 @@ export class SessionsClient implements ISessionsClient {
             let result404: any = null;
             result404 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
             return throwException("No open session has this id.", status, _responseText, _headers, result404);
+            });
+        } else if (status === 410) {
+            return response.text().then((_responseText) => {
+            let result410: any = null;
+            result410 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
+            return throwException("The session is lost: the replica that held its sandbox stopped.", status, _responseText, _headers, result410);
             });
         } else if (status !== 200 && status !== 204) {
             return response.text().then((_responseText) => {

@@ -37,11 +37,13 @@ public sealed class SessionsController(IMediator mediator) : ControllerBase
     /// <param name="cancellationToken">Aborted when the client goes away (the call is then interrupted).</param>
     /// <response code="200">The code ran (whatever its exit code or timeout).</response>
     /// <response code="404">No open session has this id.</response>
+    /// <response code="410">The session is lost: the replica that held its sandbox stopped.</response>
     /// <response code="422">The request is malformed or outside the server's limits.</response>
     /// <response code="502">The session's sandbox failed; the session is closed.</response>
     [HttpPost("{session_id}/execute")]
     [ProducesResponseType<SessionExecuteResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status410Gone, "application/problem+json")]
     [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status502BadGateway, "application/problem+json")]
     public async Task<SessionExecuteResponse> Execute(
@@ -57,11 +59,13 @@ public sealed class SessionsController(IMediator mediator) : ControllerBase
     /// <param name="cancellationToken">Aborted when the client goes away.</param>
     /// <response code="200">The command ran (whatever its exit code or timeout).</response>
     /// <response code="404">No open session has this id.</response>
+    /// <response code="410">The session is lost: the replica that held its sandbox stopped.</response>
     /// <response code="422">The request is malformed, or timeout_ms is outside 1..MAX_EXEC_TIMEOUT_MS.</response>
     /// <response code="502">The session's sandbox failed; the session is closed.</response>
     [HttpPost("{session_id}/bash")]
     [ProducesResponseType<SessionBashResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status410Gone, "application/problem+json")]
     [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status502BadGateway, "application/problem+json")]
     public async Task<SessionBashResponse> Bash(
@@ -76,9 +80,11 @@ public sealed class SessionsController(IMediator mediator) : ControllerBase
     /// <param name="cancellationToken">Aborted when the client goes away.</param>
     /// <response code="204">The session is closed.</response>
     /// <response code="404">No open session has this id.</response>
+    /// <response code="410">The session is lost: the replica that held its sandbox stopped.</response>
     [HttpDelete("{session_id}")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status410Gone, "application/problem+json")]
     public async Task<IActionResult> Delete([FromRoute(Name = "session_id")] string sessionId, CancellationToken cancellationToken)
     {
         await mediator.Send(new DeleteSessionCommand(sessionId), cancellationToken);

@@ -13,10 +13,13 @@ internal static class SessionErrors
     {
         var entry = await directory.FindAsync(sessionId, cancellationToken).ConfigureAwait(false);
         return entry is { LostAt: not null } && string.Equals(entry.Owner, CallerContext.Owner, StringComparison.Ordinal)
-            ? new GoneException(
-                $"Session '{Printable(sessionId)}' is lost: the replica that held its sandbox ({entry.ReplicaId}) stopped; its interpreter state and workspace are gone. Open a new session.")
+            ? Lost(sessionId, entry.ReplicaId)
             : NotFound(sessionId);
     }
+
+    /// <summary>410: the replica holding the session's sandbox is gone, and the sandbox with it.</summary>
+    public static GoneException Lost(string sessionId, string replicaId) =>
+        new($"Session '{Printable(sessionId)}' is lost: the replica that held its sandbox ({replicaId}) stopped; its interpreter state and workspace are gone. Open a new session.");
 
     private static string Printable(string sessionId) => new([.. sessionId.Take(100).Select(c => char.IsControl(c) ? '?' : c)]);
 }

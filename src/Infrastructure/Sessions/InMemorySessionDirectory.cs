@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CodeInterpreter.Infrastructure.Postgres;
 
 namespace CodeInterpreter.Infrastructure.Sessions;
 
@@ -6,7 +7,7 @@ namespace CodeInterpreter.Infrastructure.Sessions;
 /// The embedded session directory: this one process holds every session, so an entry lives exactly as
 /// long as its session here (and no session is ever lost to another replica's death).
 /// </summary>
-internal sealed class InMemorySessionDirectory : ISessionDirectory
+internal sealed class InMemorySessionDirectory(ReplicaIdentity replica) : ISessionDirectory
 {
     private readonly ConcurrentDictionary<string, SessionLocation> _entries = new(StringComparer.Ordinal);
 
@@ -25,4 +26,9 @@ internal sealed class InMemorySessionDirectory : ISessionDirectory
         _entries.TryRemove(sessionId, out _);
         return Task.CompletedTask;
     }
+
+    public string LocalReplicaId => replica.Id;
+
+    public Task<bool> IsReplicaAliveAsync(string replicaId, CancellationToken cancellationToken) =>
+        Task.FromResult(string.Equals(replicaId, replica.Id, StringComparison.Ordinal));
 }

@@ -9,7 +9,8 @@ namespace CodeInterpreter.Infrastructure.Sessions;
 /// its sandbox. <see cref="ReplicaHeartbeat"/> marks the rows of a replica that stopped heart-beating
 /// lost; rows are deleted when their session closes, or an hour after it would have expired.
 /// </summary>
-internal sealed class PostgresSessionDirectory(PostgresDatabase database) : ISessionDirectory
+internal sealed class PostgresSessionDirectory(PostgresDatabase database, ReplicaIdentity replica, IOptions<DatabaseOptions> options)
+    : ISessionDirectory
 {
     public Task RegisterAsync(SessionLocation session, CancellationToken cancellationToken)
     {
@@ -68,4 +69,18 @@ internal sealed class PostgresSessionDirectory(PostgresDatabase database) : ISes
             },
             cancellationToken);
 
+    public string LocalReplicaId => replica.Id;
+
+    public Task<bool> IsReplicaAliveAsync(string replicaId, CancellationToken cancellationToken) =>
+        database.RunAsync(
+            async connection =>
+            {
+                await using var select = new NpgsqlCommand(
+                    "SELECT EXISTS (SELECT 1 FROM replicas WHERE replica_id = $1 AND last_seen >= now() - make_interval(secs => $2))",
+                    connection);
+                select.Parameters.Add(SqlParameter.Text(replicaId));
+                select.Parameters.Add(new NpgsqlParameter<double> { TypedValue = options.Value.ReplicaTimeoutSec });
+                return (bool)(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            },
+            cancellationToken);
 }

@@ -51,6 +51,7 @@ public sealed class ConfigurationValidationTests
     [TestCase("EXECUTION_LEASE_SEC", "1")]
     [TestCase("REPLICA_TIMEOUT_SEC", "1")]
     [TestCase("REPLICA_URL", "ftp://10.0.0.5")]
+    [TestCase("REPLICA_ID", "two words")]
     [TestCase("DATABASE_URL", "postgres://user:pw@127.0.0.1:5432/")]
     [TestCase("DATABASE_URL", "Host=127.0.0.1;Nonsense=1")]
     [TestCase("API_KEYS", "key-with space-0123456789")]

@@ -25,7 +25,14 @@ public sealed class TwoReplicaProcessesTests
     private const int LeaseSeconds = 5;
     private const int ReplicaTimeoutSeconds = 6;
 
-    private readonly List<Replica> _replicas = [];
+    private static readonly Dictionary<string, string> Settings = new()
+    {
+        ["EXECUTION_LEASE_SEC"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["MAX_CONCURRENT_EXECUTIONS"] = "1",
+        ["REPLICA_TIMEOUT_SEC"] = ReplicaTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private readonly List<ReplicaProcess> _replicas = [];
     private TestSchema _schema = null!;
 
     [OneTimeSetUp]
@@ -33,8 +40,8 @@ public sealed class TwoReplicaProcessesTests
     {
         await RealEngine.RequireAsync();
         _schema = await TestSchema.CreateAsync();
-        _replicas.Add(Replica.Start("a", _schema.ConnectionString));
-        _replicas.Add(Replica.Start("b", _schema.ConnectionString));
+        _replicas.Add(ReplicaProcess.Start("a", _schema.ConnectionString, Settings));
+        _replicas.Add(ReplicaProcess.Start("b", _schema.ConnectionString, Settings));
         foreach (var replica in _replicas)
         {
             await replica.WaitUntilReadyAsync();
@@ -138,28 +145,28 @@ public sealed class TwoReplicaProcessesTests
         call.Body.GetProperty("detail").GetString().Should().Contain("is lost: the replica that held its sandbox");
     }
 
-    private static async Task<string> SubmitAsync(Replica replica, string code)
+    private static async Task<string> SubmitAsync(ReplicaProcess replica, string code)
     {
         using var response = await replica.Client.PostAsJsonAsync(new Uri("/v1/executions", UriKind.Relative), new { code, timeout_ms = 60_000 });
         ((int)response.StatusCode).Should().Be(202);
         return (await response.ReadJsonAsync()).GetProperty("execution_id").GetString()!;
     }
 
-    private static async Task<string> StatusAsync(Replica replica, string id)
+    private static async Task<string> StatusAsync(ReplicaProcess replica, string id)
     {
         using var response = await replica.Client.GetAsync(new Uri($"/v1/executions/{id}", UriKind.Relative));
         return (await response.ReadJsonAsync()).GetProperty("status").GetString()!;
     }
 
     /// <summary>The replica whose worker holds the execution (by the REPLICA_URL it registered).</summary>
-    private async Task<Replica> HolderAsync(string executionId)
+    private async Task<ReplicaProcess> HolderAsync(string executionId)
     {
         var url = await _schema.ScalarAsync(
             $"SELECT r.internal_url FROM executions e JOIN replicas r ON r.replica_id = e.claimed_by WHERE e.execution_id = '{executionId}'");
         return _replicas.Single(r => r.Url == (string)url!);
     }
 
-    private static async Task<JsonElement> PollAsync(Replica replica, string id, Func<string, bool> done, TimeSpan? within = null)
+    private static async Task<JsonElement> PollAsync(ReplicaProcess replica, string id, Func<string, bool> done, TimeSpan? within = null)
     {
         JsonElement last = default;
         var reached = await RealEngine.EventuallyAsync(async () =>
@@ -170,130 +177,5 @@ public sealed class TwoReplicaProcessesTests
         }, within ?? TimeSpan.FromSeconds(60));
         reached.Should().BeTrue($"execution {id} should reach the expected status through replica {replica.Name}; last: {last}");
         return last;
-    }
-
-    /// <summary>One service process: the built Api on a free loopback port, its log kept for a failure's message.</summary>
-    private sealed class Replica : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _log = new();
-
-        private Replica(string name, Process process, string url, string instance)
-        {
-            Name = name;
-            _process = process;
-            Url = url;
-            Instance = instance;
-            Client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(100) };
-        }
-
-        public string Name { get; }
-
-        public string Url { get; }
-
-        public string Instance { get; }
-
-        public HttpClient Client { get; }
-
-        public static Replica Start(string name, string databaseUrl)
-        {
-            var port = FreePort();
-            var url = $"http://127.0.0.1:{port}";
-            var instance = $"replica-{name}-{Guid.NewGuid():N}"[..24];
-            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CodeInterpreter.Api.dll")])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            start.Environment.Remove("ASPNETCORE_URLS");
-            start.Environment["HOST"] = "127.0.0.1";
-            start.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            start.Environment["DATABASE_URL"] = databaseUrl;
-            start.Environment["REPLICA_URL"] = url;
-            start.Environment["EXECUTION_LEASE_SEC"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            start.Environment["MAX_CONCURRENT_EXECUTIONS"] = "1";
-            start.Environment["REPLICA_TIMEOUT_SEC"] = ReplicaTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            start.Environment["EXECUTOR_IMAGE"] = RealEngine.ExecutorImage;
-            start.Environment["DOCKER_HOST"] = RealEngine.DockerHost;
-            start.Environment["SANDBOX_INSTANCE"] = instance;
-            start.Environment["POOL_SIZE"] = "1";
-            var process = Process.Start(start)!;
-            var replica = new Replica(name, process, url, instance);
-            process.OutputDataReceived += (_, e) => replica.Keep(e.Data);
-            process.ErrorDataReceived += (_, e) => replica.Keep(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return replica;
-        }
-
-        public async Task WaitUntilReadyAsync()
-        {
-            var ready = await RealEngine.EventuallyAsync(async () =>
-            {
-                if (_process.HasExited)
-                {
-                    return true;
-                }
-
-                try
-                {
-                    using var response = await Client.GetAsync(new Uri("/health/ready", UriKind.Relative));
-                    return response.IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            }, TimeSpan.FromSeconds(90));
-            (ready && !_process.HasExited).Should().BeTrue($"replica {Name} should become ready; its log:\n{string.Join('\n', _log)}");
-        }
-
-        /// <summary>SIGKILL: no shutdown, no last write, as when a machine dies.</summary>
-        public void Kill()
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Client.Dispose();
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-
-            _process.Dispose();
-            // A killed replica cannot remove its sandboxes: what carries its label goes here.
-            using var docker = RealEngine.CreateClient();
-            var left = await docker.Containers.ListContainersAsync(new ContainersListParameters
-            {
-                All = true,
-                Filters = new Dictionary<string, IDictionary<string, bool>>
-                {
-                    ["label"] = new Dictionary<string, bool> { [$"code-interpreter.instance={Instance}"] = true },
-                },
-            });
-            foreach (var container in left)
-            {
-                await docker.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
-            }
-        }
-
-        private void Keep(string? line)
-        {
-            if (line is not null)
-            {
-                _log.Enqueue(line);
-            }
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
     }
 }

@@ -62,6 +62,9 @@ internal sealed class ApplicationUnderTest : IDisposable
     public ValueTask<TResponse> Send<TResponse>(ICommand<TResponse> command, CancellationToken cancellationToken = default) =>
         _provider.GetRequiredService<IMediator>().Send(command, cancellationToken);
 
+    public ValueTask<TResponse> Send<TResponse>(IQuery<TResponse> query, CancellationToken cancellationToken = default) =>
+        _provider.GetRequiredService<IMediator>().Send(query, cancellationToken);
+
     public async Task<string> StoreAsync(byte[] content) =>
         (await Files.SaveAsync("data.bin", new MemoryStream(content), long.MaxValue, CancellationToken.None)).FileId;
 

@@ -7,6 +7,11 @@ internal sealed class InMemorySessionDirectory : ISessionDirectory
 {
     public Dictionary<string, SessionLocation> Entries { get; } = [];
 
+    /// <summary>The replicas whose heartbeat is recent.</summary>
+    public HashSet<string> AliveReplicas { get; } = ["this-replica"];
+
+    public string LocalReplicaId => "this-replica";
+
     public Task RegisterAsync(SessionLocation session, CancellationToken cancellationToken)
     {
         Entries[session.SessionId] = session;
@@ -21,4 +26,7 @@ internal sealed class InMemorySessionDirectory : ISessionDirectory
         Entries.Remove(sessionId);
         return Task.CompletedTask;
     }
+
+    public Task<bool> IsReplicaAliveAsync(string replicaId, CancellationToken cancellationToken) =>
+        Task.FromResult(AliveReplicas.Contains(replicaId));
 }

@@ -93,7 +93,7 @@ public sealed class PostgresExecutionSharesTests
 
     private PostgresExecutionShares Replica(int limit, int leaseSec = 30) => new(
         _database.Open(),
-        new ReplicaIdentity(),
+        new ReplicaIdentity(MsOptions.Create(new ReplicaOptions())),
         MsOptions.Create(new DatabaseOptions { ExecutionLeaseSec = leaseSec }),
         MsOptions.Create(new ConcurrencyOptions { MaxConcurrentExecutionsPerKey = limit }),
         NullLogger<PostgresExecutionShares>.Instance);

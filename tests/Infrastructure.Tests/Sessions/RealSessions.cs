@@ -25,10 +25,11 @@ internal static class RealSessions
             Runtime = runtime,
         };
         var sessionOptions = MsOptions.Create(new SessionOptions { SweepIntervalSec = 1 });
+        var replica = new ReplicaIdentity(MsOptions.Create(new ReplicaOptions()));
         var provider = new DockerSessionProvider(
             new ContainerOperations(docker, new EngineResilience(), NullLogger<ContainerOperations>.Instance),
             new SessionRegistry(sessionOptions, TimeProvider.System),
-            new InMemorySessionDirectory(), new ReplicaIdentity(), MsOptions.Create(new DatabaseOptions()),
+            new InMemorySessionDirectory(replica), replica, MsOptions.Create(new DatabaseOptions()),
             MsOptions.Create(sandboxOptions), MsOptions.Create(new PoolOptions { Preload = "" }), TimeProvider.System,
             NullLogger<DockerSessionProvider>.Instance);
         return (provider, new SessionReaper(provider, sessionOptions, TimeProvider.System, NullLogger<SessionReaper>.Instance));

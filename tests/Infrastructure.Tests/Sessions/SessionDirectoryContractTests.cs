@@ -1,4 +1,5 @@
 using CodeInterpreter.Application.Common.Interfaces;
+using CodeInterpreter.Application.Common.Options;
 using CodeInterpreter.Infrastructure.Postgres;
 using CodeInterpreter.Infrastructure.Sessions;
 using CodeInterpreter.Infrastructure.Tests.Postgres;
@@ -51,7 +52,7 @@ public abstract class SessionDirectoryContractTests
 [FixtureLifeCycle(LifeCycle.InstancePerTestCase)]
 public sealed class InMemorySessionDirectoryTests : SessionDirectoryContractTests
 {
-    private readonly InMemorySessionDirectory _directory = new();
+    private readonly InMemorySessionDirectory _directory = new(new ReplicaIdentity(MsOptions.Create(new ReplicaOptions())));
 
     private protected override ISessionDirectory CreateDirectory() => _directory;
 }
@@ -69,14 +70,14 @@ public sealed class PostgresSessionDirectoryTests : SessionDirectoryContractTest
     [TearDown]
     public async Task DropSchema() => await _database.DisposeAsync();
 
-    private protected override ISessionDirectory CreateDirectory() => new PostgresSessionDirectory(_database.Open());
+    private protected override ISessionDirectory CreateDirectory() => Directory(_database.Open(), new ReplicaIdentity(MsOptions.Create(new ReplicaOptions())));
 
     [Test]
     public async Task The_sessions_of_a_replica_that_stopped_heart_beating_are_marked_lost_and_a_live_ones_are_not()
     {
         var database = _database.Open();
-        var directory = new PostgresSessionDirectory(database);
-        var alive = new ReplicaIdentity();
+        var alive = new ReplicaIdentity(MsOptions.Create(new ReplicaOptions { ReplicaId = "replica-a" }));
+        var directory = Directory(database, alive);
         var heartbeat = new ReplicaHeartbeat(
             null!, alive, MsOptions.Create(new DatabaseOptions { ReplicaTimeoutSec = 10 }), TimeProvider.System, NullLogger<ReplicaHeartbeat>.Instance);
         await heartbeat.BeatAsync(database, CancellationToken.None);
@@ -91,4 +92,25 @@ public sealed class PostgresSessionDirectoryTests : SessionDirectoryContractTest
         (await directory.FindAsync("code-session-live", CancellationToken.None))!.LostAt.Should().BeNull();
         (await _database.ScalarAsync("SELECT count(*) FROM replicas WHERE replica_id = 'dead-replica'")).Should().Be(0, "a gone replica leaves the registry");
     }
+
+    [Test]
+    public async Task A_replica_is_alive_while_its_heartbeat_is_recent_and_not_after_the_timeout_or_unknown()
+    {
+        var database = _database.Open();
+        var alive = new ReplicaIdentity(MsOptions.Create(new ReplicaOptions { ReplicaId = "replica-b" }));
+        var directory = Directory(database, alive);
+        var heartbeat = new ReplicaHeartbeat(
+            null!, alive, MsOptions.Create(new DatabaseOptions { ReplicaTimeoutSec = 10 }), TimeProvider.System, NullLogger<ReplicaHeartbeat>.Instance);
+        await heartbeat.BeatAsync(database, CancellationToken.None);
+        await _database.ScalarAsync("INSERT INTO replicas (replica_id, last_seen) VALUES ('silent-replica', now() - interval '11 seconds')");
+
+        (await directory.IsReplicaAliveAsync(alive.Id, CancellationToken.None)).Should().BeTrue();
+        (await directory.IsReplicaAliveAsync("silent-replica", CancellationToken.None)).Should().BeFalse("its last heartbeat is older than REPLICA_TIMEOUT_SEC");
+        (await directory.IsReplicaAliveAsync("never-seen", CancellationToken.None)).Should().BeFalse();
+        alive.Id.Should().StartWith("replica-b/", "the registry's id starts with REPLICA_ID");
+        directory.LocalReplicaId.Should().Be(alive.Id);
+    }
+
+    private static PostgresSessionDirectory Directory(PostgresDatabase database, ReplicaIdentity replica) =>
+        new(database, replica, MsOptions.Create(new DatabaseOptions { ReplicaTimeoutSec = 10 }));
 }

@@ -15,6 +15,15 @@ public interface ISessionDirectory
 
     /// <summary>Removes the entry of a session closed on this replica.</summary>
     Task ForgetAsync(string sessionId, CancellationToken cancellationToken);
+
+    /// <summary>This replica's id, as the entries of the sessions it opens name it.</summary>
+    string LocalReplicaId { get; }
+
+    /// <summary>
+    /// Whether <paramref name="replicaId"/> has sent a heartbeat within REPLICA_TIMEOUT_SEC (the
+    /// embedded directory has only this replica, which lives).
+    /// </summary>
+    Task<bool> IsReplicaAliveAsync(string replicaId, CancellationToken cancellationToken);
 }
 
 /// <summary>One session's entry in the <see cref="ISessionDirectory"/>.</summary>
