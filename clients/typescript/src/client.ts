@@ -839,6 +839,19 @@ export interface ISessionsClient {
     execute(sessionId: string, request: SessionExecuteRequest, signal?: AbortSignal): Promise<SessionExecuteResponse>;
 
     /**
+     * Runs code in the session's interpreter like POST /v1/sessions/{session_id}/execute and streams
+    it as server-sent events: event: output with {stream, data} as output arrives,
+    event: display per display item, then one event: result with the same fields as the
+    non-streamed call, or event: error with {message}. Refusals (404, 410, 422) come as plain
+    problem details before any event. Disconnecting interrupts the call. On a replica that does not
+    hold the session the stream is forwarded from the one that does, unbuffered.
+     * @param sessionId The id returned when the session was opened.
+     * @param request The code and its limits.
+     * @return A text/event-stream of the call.
+     */
+    executeStream(sessionId: string, request: SessionExecuteRequest, signal?: AbortSignal): Promise<void>;
+
+    /**
      * Runs a shell command (sh -c) in the session's sandbox, as the sandbox user in /workspace.
      * @param sessionId The id returned when the session was opened.
      * @param request The command and its timeout.
@@ -1000,6 +1013,73 @@ export class SessionsClient implements ISessionsClient {
             });
         }
         return Promise.resolve<SessionExecuteResponse>(null as any);
+    }
+
+    /**
+     * Runs code in the session's interpreter like POST /v1/sessions/{session_id}/execute and streams
+    it as server-sent events: event: output with {stream, data} as output arrives,
+    event: display per display item, then one event: result with the same fields as the
+    non-streamed call, or event: error with {message}. Refusals (404, 410, 422) come as plain
+    problem details before any event. Disconnecting interrupts the call. On a replica that does not
+    hold the session the stream is forwarded from the one that does, unbuffered.
+     * @param sessionId The id returned when the session was opened.
+     * @param request The code and its limits.
+     * @return A text/event-stream of the call.
+     */
+    executeStream(sessionId: string, request: SessionExecuteRequest, signal?: AbortSignal): Promise<void> {
+        let url_ = this.baseUrl + "/v1/sessions/{session_id}/execute/stream";
+        if (sessionId === undefined || sessionId === null)
+            throw new globalThis.Error("The parameter 'sessionId' must be defined.");
+        url_ = url_.replace("{session_id}", encodeURIComponent("" + sessionId));
+        url_ = url_.replace(/[?&]$/, "");
+
+        const content_ = JSON.stringify(request);
+
+        let options_: RequestInit = {
+            body: content_,
+            method: "POST",
+            signal,
+            headers: {
+                "Content-Type": "application/json",
+            }
+        };
+
+        return this.http.fetch(url_, options_).then((_response: Response) => {
+            return this.processExecuteStream(_response);
+        });
+    }
+
+    protected processExecuteStream(response: Response): Promise<void> {
+        const status = response.status;
+        let _headers: any = {}; if (response.headers && response.headers.forEach) { response.headers.forEach((v: any, k: any) => _headers[k] = v); };
+        if (status === 200) {
+            return response.text().then((_responseText) => {
+            return;
+            });
+        } else if (status === 404) {
+            return response.text().then((_responseText) => {
+            let result404: any = null;
+            result404 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
+            return throwException("No open session has this id.", status, _responseText, _headers, result404);
+            });
+        } else if (status === 410) {
+            return response.text().then((_responseText) => {
+            let result410: any = null;
+            result410 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ProblemDetails;
+            return throwException("The session is lost: the replica that held its sandbox stopped.", status, _responseText, _headers, result410);
+            });
+        } else if (status === 422) {
+            return response.text().then((_responseText) => {
+            let result422: any = null;
+            result422 = _responseText === "" ? null : JSON.parse(_responseText, this.jsonParseReviver) as ValidationProblemDetails;
+            return throwException("The request is malformed or outside the server\'s limits.", status, _responseText, _headers, result422);
+            });
+        } else if (status !== 200 && status !== 204) {
+            return response.text().then((_responseText) => {
+            return throwException("An unexpected server error occurred.", status, _responseText, _headers);
+            });
+        }
+        return Promise.resolve<void>(null as any);
     }
 
     /**

@@ -1,15 +1,19 @@
 using CodeInterpreter.Api.Contracts;
 using CodeInterpreter.Api.Mapping;
+using CodeInterpreter.Api.Streaming;
+using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Sessions;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace CodeInterpreter.Api.Controllers;
 
 /// <summary>Sessions: a sandbox kept for many calls, with a persistent Python interpreter, workspace and shell.</summary>
 [ApiController]
 [Route("v1/sessions")]
-public sealed class SessionsController(IMediator mediator) : ControllerBase
+public sealed partial class SessionsController(
+    IMediator mediator, IOptions<JsonOptions> json, ILogger<SessionsController> logger) : ControllerBase
 {
     /// <summary>Opens a session: its own locked-down sandbox, with the given files in its workspace.</summary>
     /// <param name="request">The files, TTL and memory limit of the session.</param>
@@ -53,6 +57,49 @@ public sealed class SessionsController(IMediator mediator) : ControllerBase
         return result.ToResponse();
     }
 
+    /// <summary>
+    /// Runs code in the session's interpreter like <c>POST /v1/sessions/{session_id}/execute</c> and streams
+    /// it as server-sent events: <c>event: output</c> with <c>{stream, data}</c> as output arrives,
+    /// <c>event: display</c> per display item, then one <c>event: result</c> with the same fields as the
+    /// non-streamed call, or <c>event: error</c> with <c>{message}</c>. Refusals (404, 410, 422) come as plain
+    /// problem details before any event. Disconnecting interrupts the call. On a replica that does not
+    /// hold the session the stream is forwarded from the one that does, unbuffered.
+    /// </summary>
+    /// <param name="sessionId">The id returned when the session was opened.</param>
+    /// <param name="request">The code and its limits.</param>
+    /// <param name="cancellationToken">Aborted when the client goes away (the call is then interrupted).</param>
+    /// <response code="200">A <c>text/event-stream</c> of the call.</response>
+    /// <response code="404">No open session has this id.</response>
+    /// <response code="410">The session is lost: the replica that held its sandbox stopped.</response>
+    /// <response code="422">The request is malformed or outside the server's limits.</response>
+    [HttpPost("{session_id}/execute/stream")]
+    [Produces("text/event-stream")]
+    [ProducesResponseType(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status410Gone, "application/problem+json")]
+    [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
+    public async Task ExecuteStream(
+        [FromRoute(Name = "session_id")] string sessionId, [FromBody] SessionExecuteRequest request, CancellationToken cancellationToken)
+    {
+        using var events = new ServerSentEventsObserver(
+            Response, json.Value.JsonSerializerOptions,
+            TimeSpan.FromMilliseconds(request.TimeoutMs) + ServerSentEventsObserver.Grace);
+        SessionExecuteResponse result;
+        try
+        {
+            result = (await mediator.Send(request.ToCommand(sessionId) with { Observer = events }, cancellationToken)).ToResponse();
+        }
+        catch (Exception ex) when (events.Started && !cancellationToken.IsCancellationRequested)
+        {
+            // The stream has begun: the failure can only be told as an event now.
+            LogStreamFailed(ex);
+            await events.WriteEventAsync("error", new StreamErrorEvent(ExecutionOutcomes.ClientMessage(ex)), cancellationToken);
+            return;
+        }
+
+        await events.WriteEventAsync("result", result, cancellationToken);
+    }
+
     /// <summary>Runs a shell command (<c>sh -c</c>) in the session's sandbox, as the sandbox user in <c>/workspace</c>.</summary>
     /// <param name="sessionId">The id returned when the session was opened.</param>
     /// <param name="request">The command and its timeout.</param>
@@ -90,4 +137,7 @@ public sealed class SessionsController(IMediator mediator) : ControllerBase
         await mediator.Send(new DeleteSessionCommand(sessionId), cancellationToken);
         return NoContent();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A streamed session call failed after its stream began")]
+    private partial void LogStreamFailed(Exception ex);
 }

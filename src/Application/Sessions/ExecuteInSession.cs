@@ -18,6 +18,9 @@ public sealed record ExecuteInSessionCommand(
 
     /// <summary><c>sys.argv[1:]</c> during this call.</summary>
     public IReadOnlyList<string> Args { get; init; } = [];
+
+    /// <summary>Follows the call as it runs (its output as it arrives); null when only the result is wanted.</summary>
+    public IExecutionObserver? Observer { get; init; }
 }
 
 /// <remarks>Reaches here only past <see cref="ExecuteInSessionValidator"/>.</remarks>
@@ -32,7 +35,7 @@ public sealed partial class ExecuteInSessionHandler(
     {
         var limits = options.Value;
         // The session's sandbox keeps its own memory, files and image; the call's output and generated files are bounded like an execution's.
-        var request = CodeCall.Of(command).ToSandboxRequest(limits, limits.MemoryLimitMb, cpus: null, files);
+        var request = CodeCall.Of(command).ToSandboxRequest(limits, limits.MemoryLimitMb, cpus: null, files) with { Observer = command.Observer };
 
         // No execution slot: each session runs one call at a time and MAX_SESSIONS bounds the sessions,
         // while a slot held by a call queued behind a busy session would starve one-off executions.

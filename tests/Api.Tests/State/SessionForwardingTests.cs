@@ -115,6 +115,36 @@ public sealed class SessionForwardingTests
     }
 
     [Test, Order(3)]
+    public async Task A_streamed_call_through_the_other_replica_arrives_event_by_event_from_the_owner()
+    {
+        var session = await OpenAsync(A);
+        using (await ExecuteAsync(B, session, "x = 41"))
+        {
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"/v1/sessions/{session}/execute/stream", UriKind.Relative))
+        {
+            Content = JsonContent.Create(new { code = "import time\nprint(x + 1, flush=True)\ntime.sleep(1)\nprint('done')", timeout_ms = 20_000 }),
+        };
+        using var response = await B.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var events = await ServerSentEventReader.ReadAllAsync(response);
+        var first = events.First(e => e.Name == "output");
+        var gap = events[^1].ArrivedAfter - first.ArrivedAfter;
+        Log($"a streamed call into {session} (on a) through b: {(int)response.StatusCode} {response.Content.Headers.ContentType} "
+            + $"X-Replica={Header(response, "X-Replica")} X-Forwarded-By-Replica={Header(response, "X-Forwarded-By-Replica")}; "
+            + $"events {string.Join(",", events.Select(e => e.Name))}; first output {gap.TotalMilliseconds:0} ms before the result");
+
+        ((int)response.StatusCode).Should().Be(200);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
+        Header(response, "X-Replica").Should().Be("replica-a", "the owner ran the call");
+        Header(response, "X-Forwarded-By-Replica").Should().Be("replica-b");
+        first.Data.GetProperty("data").GetString().Should().Be("42\n");
+        events[^1].Name.Should().Be("result");
+        events[^1].Data.GetProperty("stdout").GetString().Should().Be("42\ndone\n");
+        gap.Should().BeGreaterThan(TimeSpan.FromMilliseconds(800), "the forwarder relays each event as it comes, never the stream buffered whole");
+    }
+
+    [Test, Order(3)]
     public async Task A_client_that_gives_up_on_a_forwarded_call_interrupts_it_on_the_owner()
     {
         var session = await OpenAsync(A);

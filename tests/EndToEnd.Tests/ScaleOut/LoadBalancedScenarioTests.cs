@@ -9,7 +9,7 @@ namespace CodeInterpreter.EndToEnd.Tests.ScaleOut;
 /// balancer (round robin over three replicas). Which replica answered is read from <c>X-Replica</c>, so
 /// each test shows that the work crossed replicas: a file stored by one is used and downloaded through
 /// others; a background execution is submitted, polled and cancelled on different replicas; a session
-/// opened on one is used and deleted through the others (forwarded to its owner).
+/// opened on one is used, streamed and deleted through the others (forwarded to its owner).
 /// </summary>
 [TestFixture]
 [Order(1)]
@@ -118,6 +118,8 @@ public sealed class LoadBalancedScenarioTests
 
             var shell = await sessions.BashAsync(session.SessionId, new Generated.SessionBashRequest { Cmd = "echo $((6 * 7))", TimeoutMs = 10_000 });
             shell.Stdout.Should().Be("42\n");
+            (await StreamAsync(session.SessionId, "print(counter)")).Should().Contain("event: output")
+                .And.Contain("event: result").And.Contain("\"stdout\":\"3\\n\"", "the streamed call ran in the owner's interpreter");
 
             // Round robin: once the owner itself has answered a call, the next one goes to another replica.
             for (var align = 0; align < 3 && _recorder.Last.ForwardedBy is not null; align++)
@@ -138,6 +140,20 @@ public sealed class LoadBalancedScenarioTests
         answers.Where(a => a.ForwardedBy is not null).Should().NotBeEmpty("calls reaching a replica other than the owner are forwarded to it");
         answers.Where(a => a.ForwardedBy is not null).Should().OnlyContain(a => a.ForwardedBy != a.Replica);
         deletedThroughAnother.Should().BeTrue("a session was deleted through a replica other than its owner");
+    }
+
+    /// <summary>A streamed session call (server-sent events) through the load balancer; the whole stream's text.</summary>
+    private async Task<string> StreamAsync(string sessionId, string code)
+    {
+        var body = $$"""{"code": {{System.Text.Json.JsonSerializer.Serialize(code)}}, "timeout_ms": 10000}""";
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"v1/sessions/{sessionId}/execute/stream", UriKind.Relative))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        ((int)response.StatusCode).Should().Be(200);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
+        return await response.Content.ReadAsStringAsync();
     }
 
     private static async Task<Generated.ExecutionJobResponse> PollAsync(
