@@ -1,6 +1,7 @@
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
+using CodeInterpreter.Infrastructure.Egress;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 
@@ -13,6 +14,7 @@ internal sealed partial class DockerSandboxProvider(
     ContainerOperations containers,
     SandboxPool pool,
     SandboxNetwork network,
+    EgressProxy egress,
     SandboxRemovals removals,
     IOptions<SandboxOptions> options,
     ILogger<DockerSandboxProvider> logger) : ISandboxProvider
@@ -23,6 +25,11 @@ internal sealed partial class DockerSandboxProvider(
         var runnerRequest = RunnerRequest.For(request, settings);
         var shape = new SandboxShape(
             request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Network, request.Image, request.PackageEnvironment);
+        if (request.AllowHosts.Count > 0)
+        {
+            return await RunWithEgressAsync(request, runnerRequest, shape, settings, cancellationToken).ConfigureAwait(false);
+        }
+
         var warm = await pool.LeaseAsync(shape, cancellationToken).ConfigureAwait(false);
         if (warm is not null)
         {
@@ -61,6 +68,47 @@ internal sealed partial class DockerSandboxProvider(
         finally
         {
             removals.Remove(cold);
+        }
+    }
+
+    /// <summary>
+    /// A cold sandbox on the egress proxy's internal network (never a warm one: the pool has no network), whose
+    /// allow-list the proxy knows from before the code starts until after the sandbox is stopped.
+    /// </summary>
+    private async Task<ExecutionResult> RunWithEgressAsync(
+        SandboxRequest request, RunnerRequest runnerRequest, SandboxShape shape, SandboxOptions settings, CancellationToken cancellationToken)
+    {
+        if (settings.Runtime == SandboxContainerSpec.GVisorRuntime)
+        {
+            throw new ForbiddenException(
+                "allow_hosts is not available under EXECUTOR_RUNTIME=runsc: gVisor runs here only with --network=none, so its sandboxes have no network at all");
+        }
+
+        var proxy = egress.ProxyUrl ?? throw new ServiceUnavailableException("the egress proxy is not running yet (see /health/ready)", TimeSpan.FromSeconds(5));
+        var sandbox = await SandboxContainer.StartAsync(
+            containers, settings, shape with { Preload = "", Network = false, EgressProxy = proxy }, request.ExecutionId,
+            logger, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var address = await egress.RegisterAsync(sandbox.Id, request.AllowHosts, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await RunOnAsync(sandbox, runnerRequest, request, settings, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // While the sandbox still holds its address (the engine frees it when the sandbox stops), so the
+                // emptied list cannot be another sandbox's.
+                await egress.UnregisterAsync(address).ConfigureAwait(false);
+            }
+        }
+        catch (SandboxNotStartedException ex)
+        {
+            throw new SandboxFailedException($"The sandbox could not run the code: {ex.Message}", ex);
+        }
+        finally
+        {
+            removals.Remove(sandbox);
         }
     }
 

@@ -36,7 +36,9 @@ internal sealed class SandboxFixture : IAsyncDisposable
             MsOptions.Create(PoolOptions),
             MsOptions.Create(new ExecutionOptions()), NullLogger<SandboxPool>.Instance);
         Provider = new DockerSandboxProvider(
-            containers, Pool, new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance), Removals,
+            containers, Pool, new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance),
+            new Egress.EgressProxy(_client, MsOptions.Create(new EgressOptions()), MsOptions.Create(Options), NullLogger<Egress.EgressProxy>.Instance),
+            Removals,
             MsOptions.Create(Options), NullLogger<DockerSandboxProvider>.Instance);
     }
 

@@ -33,6 +33,12 @@ public sealed record SandboxRequest(
     /// <summary>Give the sandbox a network (only when the server allows it).</summary>
     public bool Network { get; init; }
 
+    /// <summary>
+    /// Hosts the sandbox may reach through the egress proxy, and nothing else (restricted egress; already checked
+    /// against EGRESS_ALLOW_HOSTS). Empty = no restricted egress.
+    /// </summary>
+    public IReadOnlyList<Domain.Egress.EgressHost> AllowHosts { get; init; } = [];
+
     /// <summary>Executor image chosen from the server's allow-list; null = the default image.</summary>
     public string? Image { get; init; }
 

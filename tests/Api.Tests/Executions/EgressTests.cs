@@ -1,0 +1,130 @@
+using CodeInterpreter.Tests.Shared;
+
+namespace CodeInterpreter.Api.Tests.Executions;
+
+/// <summary>
+/// Restricted egress (<c>allow_hosts</c>) through the real egress proxy: the sandbox reaches the hosts it names and
+/// nothing else, all traffic on this machine (test servers on the engine's bridge gateway, names from a hosts file).
+/// </summary>
+[NonParallelizable]
+public sealed class EgressTests
+{
+    private const string Fetch =
+        "import urllib.request, urllib.error\n" +
+        "def get(url):\n" +
+        "    try:\n" +
+        "        r = urllib.request.urlopen(url, timeout=15)\n" +
+        "        return f'{r.status} {r.read().decode()}'\n" +
+        "    except urllib.error.HTTPError as e:\n" +
+        "        return f'{e.code} {e.read().decode().strip()}'\n" +
+        "    except Exception as e:\n" +
+        "        return f'ERR {type(e).__name__} {e}'\n";
+
+    private EgressTestHosts _hosts = null!;
+    private ApiFactory _factory = null!;
+    private HttpClient _client = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _hosts = await EgressTestHosts.StartAsync();
+        _factory = new ApiFactory(_hosts.Settings());
+        _client = await _factory.CreateReadyClientAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        _client?.Dispose();
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        _hosts?.Dispose();
+    }
+
+    [Test]
+    public async Task An_allowed_host_answers_and_any_other_gets_the_proxys_403_naming_the_host_and_the_rule()
+    {
+        var lines = await RunAsync(
+            $"print('allowed', get('http://allowed.{EgressTestHosts.Domain}:{_hosts.FirstPort}/'))\n" +
+            $"print('other', get('http://other.{EgressTestHosts.Domain}:{_hosts.SecondPort}/'))\n",
+            [$"allowed.{EgressTestHosts.Domain}"]);
+
+        lines["allowed"].Should().Be("200 first");
+        lines["other"].Should().StartWith("403 ").And.Contain($"other.{EgressTestHosts.Domain}").And.Contain("allow_hosts").And.Contain("rule: allow-list");
+    }
+
+    [Test]
+    public async Task A_sandbox_with_egress_has_no_route_to_the_gateway_and_no_name_lookup()
+    {
+        var lines = await RunAsync(
+            "import socket\n" +
+            "s = socket.socket()\n" +
+            "s.settimeout(3)\n" +
+            "try:\n" +
+            $"    s.connect(('{_hosts.Gateway}', {_hosts.FirstPort}))\n" +
+            "    print('direct REACHED')\n" +
+            "except OSError as e:\n" +
+            "    print('direct blocked', type(e).__name__)\n" +
+            "try:\n" +
+            $"    print('dns RESOLVED', socket.getaddrinfo('allowed.{EgressTestHosts.Domain}', 80)[0][4])\n" +
+            "except OSError as e:\n" +
+            "    print('dns failed', type(e).__name__)\n" +
+            $"print('proxied', get('http://allowed.{EgressTestHosts.Domain}:{_hosts.FirstPort}/'))\n",
+            [$"allowed.{EgressTestHosts.Domain}"]);
+
+        lines["direct"].Should().StartWith("blocked");
+        lines["dns"].Should().StartWith("failed");
+        lines["proxied"].Should().Be("200 first", "the same host answers through the proxy, so the failures above are the fence's");
+    }
+
+    [Test]
+    public async Task A_name_that_resolves_to_a_denied_address_is_refused_even_when_allowed()
+    {
+        var lines = await RunAsync(
+            $"print('loopback', get('http://loopback.{EgressTestHosts.Domain}:{_hosts.FirstPort}/'))\n",
+            [$"loopback.{EgressTestHosts.Domain}"]);
+
+        lines["loopback"].Should().StartWith("403 ").And.Contain($"loopback.{EgressTestHosts.Domain}").And.Contain("EGRESS_DENY_CIDRS");
+    }
+
+    [Test]
+    public async Task A_wildcard_allows_exactly_one_label_and_a_port_allows_only_that_port()
+    {
+        var d = EgressTestHosts.Domain;
+        var lines = await RunAsync(
+            $"print('wild', get('http://a.wild.{d}:{_hosts.FirstPort}/'))\n" +
+            $"print('deep', get('http://b.c.wild.{d}:{_hosts.FirstPort}/'))\n" +
+            $"print('port', get('http://other.{d}:{_hosts.SecondPort}/'))\n" +
+            $"print('otherport', get('http://other.{d}:{_hosts.FirstPort}/'))\n",
+            [$"*.wild.{d}", $"other.{d}:{_hosts.SecondPort}"]);
+
+        lines["wild"].Should().Be("200 first");
+        lines["deep"].Should().StartWith("403 ");
+        lines["port"].Should().Be("200 second");
+        lines["otherport"].Should().StartWith("403 ").And.Contain($"port {_hosts.FirstPort}");
+    }
+
+    [Test]
+    public async Task A_malformed_entry_is_refused_with_422_naming_it()
+    {
+        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", allow_hosts = new[] { "ok.example", "bad host!" } });
+
+        status.Should().Be(422);
+        body.GetRawText().Should().Contain("allow_hosts[1]").And.Contain("bad host!");
+    }
+
+    private async Task<Dictionary<string, string>> RunAsync(string code, string[] allowHosts)
+    {
+        var (status, body) = await _client.PostExecuteAsync(new { code = Fetch + code, allow_hosts = allowHosts, timeout_ms = 30_000 });
+        status.Should().Be(200, body.GetRawText());
+        var stdout = body.GetProperty("stdout").GetString() ?? "";
+        body.GetProperty("exit_code").GetInt32().Should().Be(0, $"{stdout}\n{body.GetProperty("stderr").GetString()}");
+        TestContext.Out.WriteLine(stdout);
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', 2))
+            .ToDictionary(parts => parts[0], parts => parts.Length > 1 ? parts[1] : "");
+    }
+}
