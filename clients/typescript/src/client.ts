@@ -1280,6 +1280,11 @@ export interface ExecuteRequest {
     cpu_limit?: number | undefined;
     /** Give the code network access; refused with 403 unless the server sets ALLOW_NETWORK=true. */
     network?: boolean;
+    /** Hosts the code may reach, and nothing else: host names (api.example.com), a wildcard first label
+(*.example.org, exactly one label) and an optional port (:443; none = any port). Traffic goes through
+the server's egress proxy (HTTP_PROXY/HTTPS_PROXY are set; the sandbox has no DNS). Each entry must be covered by
+the server's EGRESS_ALLOW_HOSTS (403 otherwise); a malformed entry is refused with 422 naming it. */
+    allow_hosts?: string[];
     /** Choose the executor image by Python version, from the server's EXECUTOR_IMAGES. */
     python_version?: string | undefined;
     /** Choose the executor image by name, from the server's EXECUTOR_IMAGES. */
