@@ -1188,6 +1188,9 @@ listed). Every file is stored: download it with GET /v1/files/{file_id}. */
     outputs?: DisplayOutputInfo[];
     /** True when the code displayed more than MAX_OUTPUT_ITEMS items; the rest are not in Outputs. */
     outputs_truncated?: boolean;
+    /** With allow_hosts: each request the code made through the egress proxy, allowed or refused, with the
+bytes it moved (the first 100); absent without restricted egress. */
+    network_log?: NetworkLogEntry[] | undefined;
 }
 
 /** A workspace entry created or changed by the code. */
@@ -1240,6 +1243,18 @@ rows), image/png or image/jpeg (base64), image/svg+xml, text/markdown, text/late
     data: { [key: string]: any; };
     /** True when part of this item was cut: over MAX_OUTPUT_BYTES (all items together), a MIME type not allowed, or malformed. */
     truncated: boolean;
+}
+
+/** One request the code made through the egress proxy. */
+export interface NetworkLogEntry {
+    /** The host the code asked for. */
+    host: string;
+    /** The port it asked for. */
+    port: number;
+    /** False when the proxy refused it (not on the allow-list, or an address in EGRESS_DENY_CIDRS). */
+    allowed: boolean;
+    /** Bytes through the proxy, both ways. */
+    bytes: number;
 }
 
 export interface HttpValidationProblemDetails extends ProblemDetails {
@@ -1428,6 +1443,9 @@ listed). Every file is stored: download it with GET /v1/files/{file_id}. */
     outputs?: DisplayOutputInfo[];
     /** True when the code displayed more than MAX_OUTPUT_ITEMS items; the rest are not in Outputs. */
     outputs_truncated?: boolean;
+    /** With allow_hosts: each request the code made through the egress proxy, allowed or refused, with the
+bytes it moved (the first 100); absent without restricted egress. */
+    network_log?: NetworkLogEntry[] | undefined;
     /** True when the session's interpreter ended during (or since) the previous call and a fresh one
 took its place: it ignored the interrupt of a timeout, ran out of memory or CPU time, or the
 code ended it. Variables and imports of earlier calls are then gone; workspace files are kept. */

@@ -91,9 +91,10 @@ internal sealed partial class DockerSandboxProvider(
         try
         {
             var address = await egress.RegisterAsync(sandbox.Id, request.AllowHosts, cancellationToken).ConfigureAwait(false);
+            ExecutionResult result;
             try
             {
-                return await RunOnAsync(sandbox, runnerRequest, request, settings, cancellationToken).ConfigureAwait(false);
+                result = await RunOnAsync(sandbox, runnerRequest, request, settings, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -101,6 +102,8 @@ internal sealed partial class DockerSandboxProvider(
                 // emptied list cannot be another sandbox's.
                 await egress.UnregisterAsync(address).ConfigureAwait(false);
             }
+
+            return result with { NetworkLog = await egress.CollectLogAsync(address, cancellationToken).ConfigureAwait(false) };
         }
         catch (SandboxNotStartedException ex)
         {

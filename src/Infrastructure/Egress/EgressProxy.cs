@@ -27,6 +27,9 @@ internal sealed partial class EgressProxy(
 
     private const string AllowDirectory = "/run/egress/allow";
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LogSettleLimit = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan LogQuietPeriod = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LogPollInterval = TimeSpan.FromMilliseconds(20);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile Running? _running;
@@ -92,6 +95,34 @@ internal sealed partial class EgressProxy(
         {
             await WriteAllowListAsync(running.ContainerId, address, "", CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// What the proxy logged for <paramref name="address"/> since it was registered. squid logs a request when it
+    /// ends and its output reaches here a moment later, so this waits until nothing new came for a short while.
+    /// </summary>
+    public async Task<IReadOnlyList<NetworkRequest>> CollectLogAsync(string address, CancellationToken cancellationToken)
+    {
+        if (_running?.Log is not { } log)
+        {
+            return [];
+        }
+
+        var deadline = DateTime.UtcNow + LogSettleLimit;
+        var seen = log.Count(address);
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline && DateTime.UtcNow - quietSince < LogQuietPeriod)
+        {
+            await Task.Delay(LogPollInterval, cancellationToken).ConfigureAwait(false);
+            var count = log.Count(address);
+            if (count != seen)
+            {
+                seen = count;
+                quietSince = DateTime.UtcNow;
+            }
+        }
+
+        return [.. log.Collect(address).Select(e => new NetworkRequest(e.Host, e.Port, e.Allowed, e.Bytes))];
     }
 
     /// <summary>Stops and removes the proxy (at shutdown).</summary>

@@ -47,6 +47,20 @@ internal sealed partial class EgressProxyLog(IDockerClient docker, string contai
     /// <summary>Starts collecting the entries of <paramref name="address"/> (anew).</summary>
     public void Track(string address) => _tracked[address] = [];
 
+    /// <summary>How many entries were collected for <paramref name="address"/> so far.</summary>
+    public int Count(string address)
+    {
+        if (!_tracked.TryGetValue(address, out var entries))
+        {
+            return 0;
+        }
+
+        lock (entries)
+        {
+            return entries.Count;
+        }
+    }
+
     /// <summary>Stops collecting for <paramref name="address"/> and returns what was collected.</summary>
     public IReadOnlyList<EgressLogEntry> Collect(string address) =>
         _tracked.TryRemove(address, out var entries) ? Snapshot(entries) : [];

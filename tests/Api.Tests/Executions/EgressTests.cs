@@ -57,6 +57,40 @@ public sealed class EgressTests
     }
 
     [Test]
+    public async Task The_result_lists_each_request_through_the_proxy_allowed_or_not_with_its_bytes()
+    {
+        var (status, body) = await _client.PostExecuteAsync(new
+        {
+            code = Fetch +
+                   $"print(get('http://allowed.{EgressTestHosts.Domain}:{_hosts.FirstPort}/'))\n" +
+                   $"print(get('http://other.{EgressTestHosts.Domain}:{_hosts.SecondPort}/'))\n",
+            allow_hosts = new[] { $"allowed.{EgressTestHosts.Domain}" },
+            timeout_ms = 30_000,
+        });
+
+        status.Should().Be(200, body.GetRawText());
+        TestContext.Out.WriteLine(body.GetProperty("network_log").GetRawText());
+        var log = body.GetProperty("network_log").EnumerateArray()
+            .Select(e => (Host: e.GetProperty("host").GetString(), Port: e.GetProperty("port").GetInt32(),
+                Allowed: e.GetProperty("allowed").GetBoolean(), Bytes: e.GetProperty("bytes").GetInt64()))
+            .ToList();
+        log.Should().HaveCount(2);
+        log[0].Should().Match<(string? Host, int Port, bool Allowed, long Bytes)>(
+            e => e.Host == $"allowed.{EgressTestHosts.Domain}" && e.Port == _hosts.FirstPort && e.Allowed && e.Bytes > 0);
+        log[1].Should().Match<(string? Host, int Port, bool Allowed, long Bytes)>(
+            e => e.Host == $"other.{EgressTestHosts.Domain}" && e.Port == _hosts.SecondPort && !e.Allowed);
+    }
+
+    [Test]
+    public async Task A_run_without_allow_hosts_has_no_network_log()
+    {
+        var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)" });
+
+        status.Should().Be(200);
+        (body.TryGetProperty("network_log", out var log) && log.ValueKind != System.Text.Json.JsonValueKind.Null).Should().BeFalse();
+    }
+
+    [Test]
     public async Task A_sandbox_with_egress_has_no_route_to_the_gateway_and_no_name_lookup()
     {
         var lines = await RunAsync(
