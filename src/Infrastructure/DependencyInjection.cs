@@ -62,7 +62,6 @@ public static class DependencyInjection
             : provider.GetRequiredService<BackgroundExecutionJobs>());
         // The store in use is also the worker that runs its jobs.
         services.AddHostedService(provider => (BackgroundService)provider.GetRequiredService<IExecutionJobs>());
-        services.AddSingleton<SandboxNetwork>();
         services.AddSingleton<EgressProxy>();
         services.AddHostedService<EgressProxySupervisor>();
         services.AddSingleton<SandboxRemovals>();

@@ -1293,7 +1293,8 @@ export interface ExecuteRequest {
     memory_limit_mb?: number | undefined;
     /** CPU cores, up to the server's MAX_CPU_LIMIT (default: SANDBOX_CPUS). */
     cpu_limit?: number | undefined;
-    /** Give the code network access; refused with 403 unless the server sets ALLOW_NETWORK=true. */
+    /** Give the code network access through the server's egress proxy, to the hosts of EGRESS_DEFAULT_HOSTS (default: any
+host whose address is outside EGRESS_DENY_CIDRS); refused with 403 unless the server sets ALLOW_NETWORK=true. */
     network?: boolean;
     /** Hosts the code may reach, and nothing else: host names (api.example.com), a wildcard first label
 (*.example.org, exactly one label) and an optional port (:443; none = any port). Traffic goes through

@@ -41,7 +41,10 @@ public sealed class ExecuteRequest
     /// <summary>CPU cores, up to the server's MAX_CPU_LIMIT (default: SANDBOX_CPUS).</summary>
     public double? CpuLimit { get; init; }
 
-    /// <summary>Give the code network access; refused with 403 unless the server sets ALLOW_NETWORK=true.</summary>
+    /// <summary>
+    /// Give the code network access through the server's egress proxy, to the hosts of EGRESS_DEFAULT_HOSTS (default: any
+    /// host whose address is outside EGRESS_DENY_CIDRS); refused with 403 unless the server sets ALLOW_NETWORK=true.
+    /// </summary>
     public bool Network { get; init; }
 
     /// <summary>

@@ -51,9 +51,14 @@ internal static class EgressRules
         }
     }
 
-    /// <summary>The parsed entries of a request that passed <see cref="Check"/> (duplicates dropped).</summary>
-    public static IReadOnlyList<EgressHost> Parsed(IReadOnlyList<string> allowHosts) =>
-        [.. allowHosts.Select(text => EgressHost.TryParse(text, allowAnyHost: false, out var host, out _) ? host : null).OfType<EgressHost>().Distinct()];
+    /// <summary>
+    /// What a request that passed <see cref="Check"/> may reach: its own entries (duplicates dropped), else with
+    /// <c>network: true</c> the server's EGRESS_DEFAULT_HOSTS, else nothing (no network at all).
+    /// </summary>
+    public static IReadOnlyList<EgressHost> Reachable(bool network, IReadOnlyList<string> allowHosts, ExecutionOptions limits) =>
+        allowHosts.Count > 0
+            ? [.. allowHosts.Select(text => EgressHost.TryParse(text, allowAnyHost: false, out var host, out _) ? host : null).OfType<EgressHost>().Distinct()]
+            : network ? limits.DefaultEgress() : [];
 
     private static string Printable(string? text) =>
         text is null ? "" : new string([.. text.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);

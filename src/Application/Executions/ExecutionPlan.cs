@@ -56,7 +56,7 @@ internal sealed record ExecutionPlan(
     {
         EvalLastExpression = command.EvalLastExpression,
         PreCommands = command.PreCommands,
-        AllowHosts = EgressRules.Parsed(command.AllowHosts),
+        AllowHosts = EgressRules.Reachable(command.Network, command.AllowHosts, limits),
         Packages = NeedsOf(command),
     };
 

@@ -13,7 +13,6 @@ namespace CodeInterpreter.Infrastructure.Docker;
 internal sealed partial class DockerSandboxProvider(
     ContainerOperations containers,
     SandboxPool pool,
-    SandboxNetwork network,
     EgressProxy egress,
     SandboxRemovals removals,
     IOptions<SandboxOptions> options,
@@ -24,8 +23,8 @@ internal sealed partial class DockerSandboxProvider(
         var settings = options.Value;
         var runnerRequest = RunnerRequest.For(request, settings);
         var shape = new SandboxShape(
-            request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Network, request.Image, request.PackageEnvironment);
-        if (request.AllowHosts.Count > 0)
+            request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Image, request.PackageEnvironment);
+        if (request.Network || request.AllowHosts.Count > 0)
         {
             return await RunWithEgressAsync(request, runnerRequest, shape, settings, cancellationToken).ConfigureAwait(false);
         }
@@ -46,11 +45,6 @@ internal sealed partial class DockerSandboxProvider(
                 pool.LeaseEnded();
                 removals.Remove(warm, pool.BurstPausedAsync);
             }
-        }
-
-        if (request.Network)
-        {
-            await network.EnsureAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // Cold sandboxes import nothing ahead: the code pays only for what it imports itself.
@@ -81,12 +75,12 @@ internal sealed partial class DockerSandboxProvider(
         if (settings.Runtime == SandboxContainerSpec.GVisorRuntime)
         {
             throw new ForbiddenException(
-                "allow_hosts is not available under EXECUTOR_RUNTIME=runsc: gVisor runs here only with --network=none, so its sandboxes have no network at all");
+                "network access (network, allow_hosts) is not available under EXECUTOR_RUNTIME=runsc: gVisor runs here only with --network=none, so its sandboxes have no network at all");
         }
 
         var proxy = egress.ProxyUrl ?? throw new ServiceUnavailableException("the egress proxy is not running yet (see /health/ready)", TimeSpan.FromSeconds(5));
         var sandbox = await SandboxContainer.StartAsync(
-            containers, settings, shape with { Preload = "", Network = false, EgressProxy = proxy }, request.ExecutionId,
+            containers, settings, shape with { Preload = "", EgressProxy = proxy }, request.ExecutionId,
             logger, cancellationToken).ConfigureAwait(false);
         try
         {

@@ -79,7 +79,7 @@ internal static class SandboxContainerSpec
             OpenStdin = true,
             StdinOnce = true,
             Tty = false,
-            NetworkDisabled = !shape.Network && shape.EgressProxy is null,
+            NetworkDisabled = shape.EgressProxy is null,
             Env = [$"SANDBOX_PRELOAD={shape.Preload}", .. ProxyEnvironment(shape.EgressProxy)],
             Labels = new Dictionary<string, string>
             {
@@ -89,7 +89,7 @@ internal static class SandboxContainerSpec
             },
             HostConfig = new HostConfig
             {
-                NetworkMode = shape.EgressProxy is not null ? Egress.EgressProxy.InternalNetwork : shape.Network ? SandboxNetwork.Name : "none",
+                NetworkMode = shape.EgressProxy is not null ? Egress.EgressProxy.InternalNetwork : "none",
                 ReadonlyRootfs = true,
                 CapDrop = ["ALL"],
                 SecurityOpt = ["no-new-privileges", SandboxSeccomp.SecurityOpt(options.Runtime)],

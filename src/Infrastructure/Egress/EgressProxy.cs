@@ -256,6 +256,10 @@ internal sealed partial class EgressProxy(
         {
             // Nothing left from an earlier run.
         }
+        catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Already being removed (a second stop at shutdown).
+        }
     }
 
     private Task WriteAllowListAsync(string containerId, string address, string content, CancellationToken cancellationToken) =>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 namespace CodeInterpreter.Infrastructure.Egress;
 
 /// <summary>
-/// When restricted egress is enabled (ALLOW_NETWORK and EGRESS_ALLOW_HOSTS), starts the egress proxy and keeps it
+/// When egress is enabled (ALLOW_NETWORK), starts the egress proxy and keeps it
 /// running: checked every few seconds, started again when it died or was removed. Until it runs, readiness says
 /// why (and executions wait with 503). Removes it at shutdown.
 /// </summary>

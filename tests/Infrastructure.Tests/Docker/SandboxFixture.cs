@@ -36,7 +36,7 @@ internal sealed class SandboxFixture : IAsyncDisposable
             MsOptions.Create(PoolOptions),
             MsOptions.Create(new ExecutionOptions()), NullLogger<SandboxPool>.Instance);
         Provider = new DockerSandboxProvider(
-            containers, Pool, new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance),
+            containers, Pool,
             new Infrastructure.Egress.EgressProxy(_client, MsOptions.Create(new EgressOptions()), MsOptions.Create(Options), NullLogger<Infrastructure.Egress.EgressProxy>.Instance),
             Removals,
             MsOptions.Create(Options), NullLogger<DockerSandboxProvider>.Instance);

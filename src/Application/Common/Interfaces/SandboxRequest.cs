@@ -30,7 +30,7 @@ public sealed record SandboxRequest(
     /// <summary>Shell lines run before the code, joined by <c>&amp;&amp;</c>, under its deadline and limits (already checked).</summary>
     public IReadOnlyList<string> PreCommands { get; init; } = [];
 
-    /// <summary>Give the sandbox a network (only when the server allows it).</summary>
+    /// <summary>Give the sandbox network access through the egress proxy, to <see cref="AllowHosts"/> only (only when the server allows it).</summary>
     public bool Network { get; init; }
 
     /// <summary>

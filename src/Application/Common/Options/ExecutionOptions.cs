@@ -88,9 +88,12 @@ public sealed class ExecutionOptions : IValidatableObject
     [ConfigurationKeyName("EGRESS_ALLOW_HOSTS")]
     public string EgressAllowHosts { get; set; } = string.Empty;
 
-    /// <summary>What <c>network: true</c> without <c>allow_hosts</c> may reach, in the same form as <see cref="EgressAllowHosts"/>.</summary>
+    /// <summary>
+    /// What <c>network: true</c> without <c>allow_hosts</c> may reach, in the same form as <see cref="EgressAllowHosts"/>
+    /// (default <c>*</c>: any host name whose address is outside EGRESS_DENY_CIDRS).
+    /// </summary>
     [ConfigurationKeyName("EGRESS_DEFAULT_HOSTS")]
-    public string EgressDefaultHosts { get; set; } = string.Empty;
+    public string EgressDefaultHosts { get; set; } = "*";
 
     /// <summary><see cref="EgressAllowHosts"/> parsed (entries that do not parse are refused at start-up).</summary>
     public IReadOnlyList<EgressHost> AllowedEgress() => ParseHosts(EgressAllowHosts);
@@ -98,8 +101,8 @@ public sealed class ExecutionOptions : IValidatableObject
     /// <summary><see cref="EgressDefaultHosts"/> parsed.</summary>
     public IReadOnlyList<EgressHost> DefaultEgress() => ParseHosts(EgressDefaultHosts);
 
-    /// <summary>Restricted egress can be granted: the master switch is on and the server lists what it may reach.</summary>
-    public bool EgressEnabled => AllowNetwork && AllowedEgress().Count > 0;
+    /// <summary>Egress can be granted (ALLOW_NETWORK, the master switch): then every sandbox with network goes through the egress proxy.</summary>
+    public bool EgressEnabled => AllowNetwork;
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
