@@ -142,6 +142,29 @@ public sealed class EgressTests
     }
 
     [Test]
+    public async Task A_tunnel_as_https_clients_open_it_is_allowed_to_an_allowed_host_and_port_only()
+    {
+        var d = EgressTestHosts.Domain;
+        var lines = await RunAsync(
+            "import os, socket, urllib.parse\n" +
+            "proxy = urllib.parse.urlsplit(os.environ['HTTPS_PROXY'])\n" +
+            "def tunnel(target):\n" +
+            "    s = socket.create_connection((proxy.hostname, proxy.port), timeout=15)\n" +
+            "    s.sendall(f'CONNECT {target} HTTP/1.1\\r\\nHost: {target}\\r\\n\\r\\n'.encode())\n" +
+            "    head = s.recv(65536).decode(errors='replace')\n" +
+            "    if ' 200 ' not in head.split('\\r\\n')[0]:\n" +
+            "        return head.split('\\r\\n')[0]\n" +
+            "    s.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n" +
+            "    return 'tunneled ' + s.recv(65536).decode().split('\\r\\n\\r\\n', 1)[1]\n" +
+            $"print('allowed', tunnel('allowed.{d}:{_hosts.FirstPort}'))\n" +
+            $"print('denied', tunnel('other.{d}:{_hosts.SecondPort}'))\n",
+            [$"allowed.{d}:{_hosts.FirstPort}"]);
+
+        lines["allowed"].Should().Be("tunneled first");
+        lines["denied"].Should().Contain("403");
+    }
+
+    [Test]
     public async Task A_malformed_entry_is_refused_with_422_naming_it()
     {
         var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", allow_hosts = new[] { "ok.example", "bad host!" } });
