@@ -1405,6 +1405,9 @@ export interface SessionCreateRequest {
     files?: ExecuteFileReference[];
     /** Seconds the session stays open unless deleted before, from 1 to 86400 (default 900). */
     ttl_seconds?: number;
+    /** Hosts the session's code may reach through the server's egress proxy, and nothing else, as allow_hosts of
+/v1/execute (403 unless ALLOW_NETWORK=true and EGRESS_ALLOW_HOSTS covers each; 422 naming a malformed entry). */
+    allow_hosts?: string[];
     /** Memory limit of the session's sandbox in MB, up to the server's MAX_MEMORY_LIMIT_MB (default: MEMORY_LIMIT_MB). */
     memory_limit_mb?: number | undefined;
     /** Packages the code needs: a list of PEP 508 requirements (["tqdm>=4", "tabulate"]) or a requirements.txt

@@ -1,3 +1,4 @@
+using CodeInterpreter.Api.Tests.Sessions;
 using CodeInterpreter.Tests.Shared;
 
 namespace CodeInterpreter.Api.Tests.Executions;
@@ -162,6 +163,26 @@ public sealed class EgressTests
 
         lines["allowed"].Should().Be("tunneled first");
         lines["denied"].Should().Contain("403");
+    }
+
+    [Test]
+    public async Task A_session_with_allow_hosts_reaches_its_hosts_only_until_it_is_deleted()
+    {
+        var d = EgressTestHosts.Domain;
+        var sessionId = await _client.OpenSessionAsync(new { allow_hosts = new[] { $"allowed.{d}" } });
+        var (status, body) = await _client.SessionExecuteAsync(sessionId, new
+        {
+            code = Fetch +
+                   $"print('allowed', get('http://allowed.{d}:{_hosts.FirstPort}/'))\n" +
+                   $"print('other', get('http://other.{d}:{_hosts.SecondPort}/'))\n",
+            timeout_ms = 30_000,
+        });
+        var deleted = await _client.SessionDeleteAsync(sessionId);
+
+        status.Should().Be(200, body.GetRawText());
+        var stdout = body.GetProperty("stdout").GetString();
+        stdout.Should().Contain("allowed 200 first").And.Contain("other 403 ");
+        deleted.Status.Should().BeOneOf(200, 204);
     }
 
     [Test]
