@@ -32,6 +32,7 @@ internal sealed partial class EgressProxy(
     private static readonly TimeSpan LogPollInterval = TimeSpan.FromMilliseconds(20);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _registrations = new(StringComparer.Ordinal);
     private volatile Running? _running;
 
     /// <summary>The container's name: one proxy per service instance (SANDBOX_INSTANCE).</summary>
@@ -61,8 +62,17 @@ internal sealed partial class EgressProxy(
                 LogRestarting(ContainerName);
             }
 
-            _running = await StartAsync(cancellationToken).ConfigureAwait(false);
-            LogStarted(ContainerName, _running.Address);
+            var started = await StartAsync(cancellationToken).ConfigureAwait(false);
+            // Sandboxes that run on (a proxy that died) keep their allow-lists: the new proxy gets them before anyone
+            // can use it. They reach it if it got the same address, which the engine gives it when nothing took it meanwhile.
+            foreach (var (address, rules) in _registrations)
+            {
+                started.Log.Track(address);
+                await WriteAllowListAsync(started.ContainerId, address, rules, cancellationToken).ConfigureAwait(false);
+            }
+
+            _running = started;
+            LogStarted(ContainerName, started.Address);
         }
         finally
         {
@@ -82,15 +92,17 @@ internal sealed partial class EgressProxy(
             && IPAddress.TryParse(endpoint.IPAddress, out var parsed)
             ? parsed.ToString()
             : throw new InvalidOperationException($"the sandbox {containerId} has no address on {InternalNetwork}");
+        var rules = string.Concat(hosts.Select(h => h.ToProxyRule() + "\n"));
         running.Log.Track(address);
-        await WriteAllowListAsync(running.ContainerId, address, string.Concat(hosts.Select(h => h.ToProxyRule() + "\n")), cancellationToken)
-            .ConfigureAwait(false);
+        _registrations[address] = rules;
+        await WriteAllowListAsync(running.ContainerId, address, rules, cancellationToken).ConfigureAwait(false);
         return address;
     }
 
     /// <summary>Ends what <see cref="RegisterAsync"/> allowed: from now on the proxy refuses the address everything.</summary>
     public async Task UnregisterAsync(string address)
     {
+        _registrations.TryRemove(address, out _);
         if (_running is { } running)
         {
             await WriteAllowListAsync(running.ContainerId, address, "", CancellationToken.None).ConfigureAwait(false);

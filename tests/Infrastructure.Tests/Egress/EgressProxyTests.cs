@@ -48,8 +48,10 @@ public sealed class EgressProxyTests
     }
 
     [Test]
-    public async Task A_proxy_that_died_is_started_again_and_answers()
+    public async Task A_proxy_that_died_is_started_again_with_the_allow_lists_of_the_sandboxes_still_running()
     {
+        await StartClientAsync();
+        var address = await _proxy.RegisterAsync(_client!, [Host($"allowed.{EgressTestHosts.Domain}")], CancellationToken.None);
         var first = (await _docker.Containers.InspectContainerAsync(_proxy.ContainerName)).ID;
         await _docker.Containers.KillContainerAsync(first, new ContainerKillParameters { Signal = "KILL" });
 
@@ -59,10 +61,9 @@ public sealed class EgressProxyTests
         second.ID.Should().NotBe(first);
         second.State!.Running.Should().BeTrue();
         _proxy.ProxyUrl.Should().NotBeNull();
-        await StartClientAsync();
-        var address = await _proxy.RegisterAsync(_client!, [Host($"allowed.{EgressTestHosts.Domain}")], CancellationToken.None);
         (await FetchAsync()).Should().Be("200 first");
         await _proxy.UnregisterAsync(address);
+        (await FetchAsync()).Should().StartWith("403 ");
     }
 
     [Test]
