@@ -245,7 +245,7 @@ internal sealed partial class EgressProxy(
             return;
         }
 
-        await docker.Networks.CreateNetworkAsync(new NetworksCreateParameters
+        var created = await docker.Networks.CreateNetworkAsync(new NetworksCreateParameters
         {
             Name = InternalNetwork,
             Driver = "bridge",
@@ -255,6 +255,17 @@ internal sealed partial class EgressProxy(
             Labels = new Dictionary<string, string> { [SandboxLabels.Sandbox] = "network" },
         }, cancellationToken).ConfigureAwait(false);
         LogNetworkCreated(InternalNetwork);
+
+        // Two services on one engine may both have found it missing, and the engine allows twins of one name: the
+        // oldest stays, a younger one (ours) goes, so every service attaches to the same network.
+        var twins = (await docker.Networks.ListNetworksAsync(new NetworksListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [InternalNetwork] = true } },
+        }, cancellationToken).ConfigureAwait(false)).Where(n => n.Name == InternalNetwork).OrderBy(n => n.Created).ThenBy(n => n.ID, StringComparer.Ordinal).ToList();
+        if (twins.Count > 1 && twins[0].ID != created.ID)
+        {
+            await docker.Networks.DeleteNetworkAsync(created.ID, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task RemoveByNameAsync(CancellationToken cancellationToken)
