@@ -6,6 +6,8 @@ cd "$(dirname "$0")"
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
 setup_all
+# Restricted egress (ALLOW_NETWORK with EGRESS_ALLOW_HOSTS) needs the egress proxy image.
+if [ -n "${EGRESS_ALLOW_HOSTS:-}" ]; then ensure_egress_proxy_image; fi
 
 dotnet publish src/Api/CodeInterpreter.Api.csproj -c Release -o artifacts/api -nologo -v q
 export HOST="${HOST:-127.0.0.1}" PORT="${PORT:-8000}"

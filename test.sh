@@ -11,6 +11,7 @@ ensure_test_python
 ensure_kubectl   # renders deploy/kubernetes offline for the manifests test
 ensure_docker_compose   # deploy/compose.sh: the multi-replica tests and the failure run
 ensure_runsc   # the security tests run under runc and under gVisor
+ensure_egress_proxy_image   # the egress tests start the real proxy: a build that fails stops the run
 # The shared-state tests run against a real PostgreSQL (TEST_DATABASE_URL): never skipped, so a
 # cluster that cannot start fails the run here.
 trap stop_postgres EXIT

@@ -55,6 +55,16 @@ ensure_executor_image() {
   setup_log "executor image: $EXECUTOR_IMAGE"
 }
 
+# The egress proxy image (Debian's squid and the allow-list helper; docker/egress-proxy/build.sh, skipped when its
+# input-hash tag exists): the service starts it when restricted egress is enabled, and the egress tests need it.
+ensure_egress_proxy_image() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  EGRESS_PROXY_IMAGE=$("$root/docker/egress-proxy/build.sh" | tail -n 1)
+  export EGRESS_PROXY_IMAGE
+  setup_log "egress proxy image: $EGRESS_PROXY_IMAGE"
+}
+
 # A real registry on loopback lets the tests exercise the image pull path (the service never needs it).
 ensure_test_registry() {
   command -v docker-registry >/dev/null 2>&1 && return 0

@@ -1,4 +1,5 @@
 using CodeInterpreter.Infrastructure.Docker;
+using CodeInterpreter.Infrastructure.Egress;
 using CodeInterpreter.Infrastructure.Executions;
 using CodeInterpreter.Infrastructure.Files;
 using CodeInterpreter.Infrastructure.Images;
@@ -33,6 +34,7 @@ public static class DependencyInjection
             .ValidateOnStart();
 
         services.AddOptions<PoolOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EgressOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PackageOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<IDockerClient>(provider =>
@@ -60,7 +62,8 @@ public static class DependencyInjection
             : provider.GetRequiredService<BackgroundExecutionJobs>());
         // The store in use is also the worker that runs its jobs.
         services.AddHostedService(provider => (BackgroundService)provider.GetRequiredService<IExecutionJobs>());
-        services.AddSingleton<SandboxNetwork>();
+        services.AddSingleton<EgressProxy>();
+        services.AddHostedService<EgressProxySupervisor>();
         services.AddSingleton<SandboxRemovals>();
         services.AddHostedService(provider => provider.GetRequiredService<SandboxRemovals>());
         services.AddSingleton<ISandboxProvider, DockerSandboxProvider>();

@@ -1286,6 +1286,9 @@ listed). Every file is stored: download it with GET /v1/files/{file_id}. */
     outputs?: DisplayOutputInfo[];
     /** True when the code displayed more than MAX_OUTPUT_ITEMS items; the rest are not in Outputs. */
     outputs_truncated?: boolean;
+    /** With allow_hosts: each request the code made through the egress proxy, allowed or refused, with the
+bytes it moved (the first 100); absent without restricted egress. */
+    network_log?: NetworkLogEntry[] | undefined;
 }
 
 /** A workspace entry created or changed by the code. */
@@ -1340,6 +1343,18 @@ rows), image/png or image/jpeg (base64), image/svg+xml, text/markdown, text/late
     truncated: boolean;
 }
 
+/** One request the code made through the egress proxy. */
+export interface NetworkLogEntry {
+    /** The host the code asked for. */
+    host: string;
+    /** The port it asked for. */
+    port: number;
+    /** False when the proxy refused it (not on the allow-list, or an address in EGRESS_DENY_CIDRS). */
+    allowed: boolean;
+    /** Bytes through the proxy, both ways. */
+    bytes: number;
+}
+
 export interface HttpValidationProblemDetails extends ProblemDetails {
     errors?: { [key: string]: string[]; };
 
@@ -1376,8 +1391,14 @@ export interface ExecuteRequest {
     memory_limit_mb?: number | undefined;
     /** CPU cores, up to the server's MAX_CPU_LIMIT (default: SANDBOX_CPUS). */
     cpu_limit?: number | undefined;
-    /** Give the code network access; refused with 403 unless the server sets ALLOW_NETWORK=true. */
+    /** Give the code network access through the server's egress proxy, to the hosts of EGRESS_DEFAULT_HOSTS (default: any
+host whose address is outside EGRESS_DENY_CIDRS); refused with 403 unless the server sets ALLOW_NETWORK=true. */
     network?: boolean;
+    /** Hosts the code may reach, and nothing else: host names (api.example.com), a wildcard first label
+(*.example.org, exactly one label) and an optional port (:443; none = any port). Traffic goes through
+the server's egress proxy (HTTP_PROXY/HTTPS_PROXY are set; the sandbox has no DNS). Each entry must be covered by
+the server's EGRESS_ALLOW_HOSTS (403 otherwise); a malformed entry is refused with 422 naming it. */
+    allow_hosts?: string[];
     /** Choose the executor image by Python version, from the server's EXECUTOR_IMAGES. */
     python_version?: string | undefined;
     /** Choose the executor image by name, from the server's EXECUTOR_IMAGES. */
@@ -1482,6 +1503,9 @@ export interface SessionCreateRequest {
     files?: ExecuteFileReference[];
     /** Seconds the session stays open unless deleted before, from 1 to 86400 (default 900). */
     ttl_seconds?: number;
+    /** Hosts the session's code may reach through the server's egress proxy, and nothing else, as allow_hosts of
+/v1/execute (403 unless ALLOW_NETWORK=true and EGRESS_ALLOW_HOSTS covers each; 422 naming a malformed entry). */
+    allow_hosts?: string[];
     /** Memory limit of the session's sandbox in MB, up to the server's MAX_MEMORY_LIMIT_MB (default: MEMORY_LIMIT_MB). */
     memory_limit_mb?: number | undefined;
     /** Packages the code needs: a list of PEP 508 requirements (["tqdm>=4", "tabulate"]) or a requirements.txt
@@ -1521,6 +1545,9 @@ listed). Every file is stored: download it with GET /v1/files/{file_id}. */
     outputs?: DisplayOutputInfo[];
     /** True when the code displayed more than MAX_OUTPUT_ITEMS items; the rest are not in Outputs. */
     outputs_truncated?: boolean;
+    /** With allow_hosts: each request the code made through the egress proxy, allowed or refused, with the
+bytes it moved (the first 100); absent without restricted egress. */
+    network_log?: NetworkLogEntry[] | undefined;
     /** True when the session's interpreter ended during (or since) the previous call and a fresh one
 took its place: it ignored the interrupt of a timeout, ran out of memory or CPU time, or the
 code ended it. Variables and imports of earlier calls are then gone; workspace files are kept. */

@@ -41,8 +41,19 @@ public sealed class ExecuteRequest
     /// <summary>CPU cores, up to the server's MAX_CPU_LIMIT (default: SANDBOX_CPUS).</summary>
     public double? CpuLimit { get; init; }
 
-    /// <summary>Give the code network access; refused with 403 unless the server sets ALLOW_NETWORK=true.</summary>
+    /// <summary>
+    /// Give the code network access through the server's egress proxy, to the hosts of EGRESS_DEFAULT_HOSTS (default: any
+    /// host whose address is outside EGRESS_DENY_CIDRS); refused with 403 unless the server sets ALLOW_NETWORK=true.
+    /// </summary>
     public bool Network { get; init; }
+
+    /// <summary>
+    /// Hosts the code may reach, and nothing else: host names (<c>api.example.com</c>), a wildcard first label
+    /// (<c>*.example.org</c>, exactly one label) and an optional port (<c>:443</c>; none = any port). Traffic goes through
+    /// the server's egress proxy (HTTP_PROXY/HTTPS_PROXY are set; the sandbox has no DNS). Each entry must be covered by
+    /// the server's EGRESS_ALLOW_HOSTS (403 otherwise); a malformed entry is refused with 422 naming it.
+    /// </summary>
+    public IReadOnlyList<string> AllowHosts { get; init; } = [];
 
     /// <summary>Choose the executor image by Python version, from the server's EXECUTOR_IMAGES.</summary>
     public string? PythonVersion { get; init; }

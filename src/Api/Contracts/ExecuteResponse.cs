@@ -82,3 +82,19 @@ public sealed class DisplayOutputInfo
     /// <summary>True when part of this item was cut: over MAX_OUTPUT_BYTES (all items together), a MIME type not allowed, or malformed.</summary>
     public required bool Truncated { get; init; }
 }
+
+/// <summary>One request the code made through the egress proxy.</summary>
+public sealed class NetworkLogEntry
+{
+    /// <summary>The host the code asked for.</summary>
+    public required string Host { get; init; }
+
+    /// <summary>The port it asked for.</summary>
+    public required int Port { get; init; }
+
+    /// <summary>False when the proxy refused it (not on the allow-list, or an address in EGRESS_DENY_CIDRS).</summary>
+    public required bool Allowed { get; init; }
+
+    /// <summary>Bytes through the proxy, both ways.</summary>
+    public required long Bytes { get; init; }
+}

@@ -52,4 +52,10 @@ public abstract class ExecutionOutput
 
     /// <summary>True when the code displayed more than MAX_OUTPUT_ITEMS items; the rest are not in <see cref="Outputs"/>.</summary>
     public bool OutputsTruncated { get; init; }
+
+    /// <summary>
+    /// With <c>allow_hosts</c>: each request the code made through the egress proxy, allowed or refused, with the
+    /// bytes it moved (the first 100); absent without restricted egress.
+    /// </summary>
+    public IReadOnlyList<NetworkLogEntry>? NetworkLog { get; init; }
 }

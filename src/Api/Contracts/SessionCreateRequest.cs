@@ -9,6 +9,12 @@ public sealed class SessionCreateRequest
     /// <summary>Seconds the session stays open unless deleted before, from 1 to 86400 (default 900).</summary>
     public int TtlSeconds { get; init; } = 900;
 
+    /// <summary>
+    /// Hosts the session's code may reach through the server's egress proxy, and nothing else, as <c>allow_hosts</c> of
+    /// /v1/execute (403 unless ALLOW_NETWORK=true and EGRESS_ALLOW_HOSTS covers each; 422 naming a malformed entry).
+    /// </summary>
+    public IReadOnlyList<string> AllowHosts { get; init; } = [];
+
     /// <summary>Memory limit of the session's sandbox in MB, up to the server's MAX_MEMORY_LIMIT_MB (default: MEMORY_LIMIT_MB).</summary>
     public int? MemoryLimitMb { get; init; }
 

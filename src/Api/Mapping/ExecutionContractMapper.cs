@@ -23,6 +23,7 @@ internal static partial class ExecutionContractMapper
         MemoryLimitMb = request.MemoryLimitMb,
         CpuLimit = request.CpuLimit,
         Network = request.Network,
+        AllowHosts = request.AllowHosts,
         PythonVersion = request.PythonVersion,
         Image = request.Image,
         Requirements = RequirementsField.Lines(request.Requirements),

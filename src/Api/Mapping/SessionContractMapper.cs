@@ -17,6 +17,7 @@ internal static partial class SessionContractMapper
     {
         MemoryLimitMb = request.MemoryLimitMb,
         Requirements = RequirementsField.Lines(request.Requirements),
+        AllowHosts = request.AllowHosts,
     };
 
     public static ExecuteInSessionCommand ToCommand(this SessionExecuteRequest request, string sessionId) => new(

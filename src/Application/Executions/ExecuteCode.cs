@@ -42,6 +42,9 @@ public sealed record ExecuteCodeCommand(
 
     public bool Network { get; init; }
 
+    /// <summary>Hosts the code may reach through the egress proxy (restricted egress); empty = none.</summary>
+    public IReadOnlyList<string> AllowHosts { get; init; } = [];
+
     public string? PythonVersion { get; init; }
 
     public string? Image { get; init; }

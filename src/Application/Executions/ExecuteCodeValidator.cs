@@ -15,6 +15,7 @@ internal sealed class ExecuteCodeValidator(IOptions<ExecutionOptions> options) :
         ExecutionRules.CheckMemory(message.MemoryLimitMb, limits);
         ExecutionRules.CheckCpu(message.CpuLimit, limits);
         ExecutionRules.CheckNetwork(message.Network, limits);
+        EgressRules.Check(message.AllowHosts, limits);
         ExecutionRules.CheckImage(message.PythonVersion, message.Image, limits);
         PackageRules.CheckRequirements(message.Requirements);
     }

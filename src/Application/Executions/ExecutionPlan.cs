@@ -31,6 +31,9 @@ internal sealed record ExecutionPlan(
     /// <summary>Shell lines run before the code.</summary>
     public IReadOnlyList<string> PreCommands { get; init; } = [];
 
+    /// <summary>Hosts the code may reach through the egress proxy; empty = no restricted egress.</summary>
+    public IReadOnlyList<Domain.Egress.EgressHost> AllowHosts { get; init; } = [];
+
     /// <summary>Packages to mount, and imports to detect.</summary>
     public PackageNeeds Packages { get; init; } = PackageNeeds.None;
 
@@ -53,6 +56,7 @@ internal sealed record ExecutionPlan(
     {
         EvalLastExpression = command.EvalLastExpression,
         PreCommands = command.PreCommands,
+        AllowHosts = EgressRules.Reachable(command.Network, command.AllowHosts, limits),
         Packages = NeedsOf(command),
     };
 

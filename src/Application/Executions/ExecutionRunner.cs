@@ -57,6 +57,7 @@ internal sealed partial class ExecutionRunner(
             EvalLastExpression = plan.EvalLastExpression,
             PreCommands = plan.PreCommands,
             Network = plan.Network,
+            AllowHosts = plan.AllowHosts,
             Image = plan.Image,
             Observer = observer,
         };

@@ -14,6 +14,9 @@ public sealed record CreateSessionCommand(IReadOnlyList<WorkspaceFileReference> 
 
     /// <summary>Packages the session needs (PEP 508 lines, or requirements.txt text), as for an execution.</summary>
     public IReadOnlyList<string> Requirements { get; init; } = [];
+
+    /// <summary>Hosts the session's code may reach through the egress proxy, as <see cref="Executions.ExecuteCodeCommand.AllowHosts"/>; empty = no network.</summary>
+    public IReadOnlyList<string> AllowHosts { get; init; } = [];
 }
 
 /// <remarks>Reaches here only past <see cref="CreateSessionValidator"/>.</remarks>
@@ -38,7 +41,12 @@ internal sealed partial class CreateSessionHandler(
         // Held until the session's container mounts it; from then on the engine keeps a volume in use from removal.
         var needs = PackageNeeds.None with { Requirements = PackageRules.Checked(command.Requirements) };
         using var prepared = await packages.PrepareAsync(needs, image: null, cancellationToken).ConfigureAwait(false);
-        var spec = new SessionSpec(ttl, memoryLimitMb) { InputFiles = inputs, PackageEnvironment = prepared.Lease?.Volume };
+        var spec = new SessionSpec(ttl, memoryLimitMb)
+        {
+            InputFiles = inputs,
+            PackageEnvironment = prepared.Lease?.Volume,
+            AllowHosts = EgressRules.Reachable(network: false, command.AllowHosts, limits),
+        };
         var opened = await sessions.OpenAsync(spec, cancellationToken).ConfigureAwait(false);
         LogOpened(opened.SessionId, opened.ExpiresAt, memoryLimitMb, inputs.Count);
         return opened;

@@ -13,5 +13,6 @@ internal sealed class CreateSessionValidator(IOptions<ExecutionOptions> options)
         ExecutionRules.CheckMemory(message.MemoryLimitMb, limits);
         ExecutionRules.CheckFiles(message.Files, limits, per: "session");
         PackageRules.CheckRequirements(message.Requirements);
+        EgressRules.Check(message.AllowHosts, limits);
     }
 }

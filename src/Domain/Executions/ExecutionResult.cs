@@ -34,6 +34,9 @@ public sealed record ExecutionResult(
 
     /// <summary>More items were displayed than <see cref="Outputs"/> holds (over MAX_OUTPUT_ITEMS).</summary>
     public bool OutputsTruncated { get; init; }
+
+    /// <summary>The requests the code made through the egress proxy (bounded); null when the run had no restricted egress.</summary>
+    public IReadOnlyList<Egress.NetworkRequest>? NetworkLog { get; init; }
 }
 
 /// <summary>An uncaught exception of the user's code.</summary>

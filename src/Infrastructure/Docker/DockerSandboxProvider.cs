@@ -1,6 +1,7 @@
 using CodeInterpreter.Application.Common.Exceptions;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker.Protocol;
+using CodeInterpreter.Infrastructure.Egress;
 
 namespace CodeInterpreter.Infrastructure.Docker;
 
@@ -14,7 +15,7 @@ internal sealed partial class DockerSandboxProvider(
     SandboxPool pool,
     EnvironmentPools environmentPools,
     SandboxPoolStatus poolStatus,
-    SandboxNetwork network,
+    EgressProxy egress,
     SandboxRemovals removals,
     IOptions<SandboxOptions> options,
     ILogger<DockerSandboxProvider> logger) : ISandboxProvider
@@ -24,7 +25,12 @@ internal sealed partial class DockerSandboxProvider(
         var settings = options.Value;
         var runnerRequest = RunnerRequest.For(request, settings);
         var shape = new SandboxShape(
-            request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Network, request.Image, request.PackageEnvironment);
+            request.Limits.MemoryLimitMb, pool.Shape.Preload, request.Limits.Cpus, request.Image, request.PackageEnvironment);
+        if (request.Network || request.AllowHosts.Count > 0)
+        {
+            return await RunWithEgressAsync(request, runnerRequest, shape, settings, cancellationToken).ConfigureAwait(false);
+        }
+
         var warm = await LeaseAsync(shape, cancellationToken).ConfigureAwait(false);
         if (warm is not null)
         {
@@ -49,11 +55,6 @@ internal sealed partial class DockerSandboxProvider(
                     removals.Remove(warm);
                 }
             }
-        }
-
-        if (request.Network)
-        {
-            await network.EnsureAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // Cold sandboxes import nothing ahead: the code pays only for what it imports itself.
@@ -92,6 +93,50 @@ internal sealed partial class DockerSandboxProvider(
         }
 
         return warm;
+    }
+
+    /// <summary>
+    /// A cold sandbox on the egress proxy's internal network (never a warm one: the pool has no network), whose
+    /// allow-list the proxy knows from before the code starts until after the sandbox is stopped.
+    /// </summary>
+    private async Task<ExecutionResult> RunWithEgressAsync(
+        SandboxRequest request, RunnerRequest runnerRequest, SandboxShape shape, SandboxOptions settings, CancellationToken cancellationToken)
+    {
+        if (settings.Runtime == SandboxContainerSpec.GVisorRuntime)
+        {
+            throw new ForbiddenException(
+                "network access (network, allow_hosts) is not available under EXECUTOR_RUNTIME=runsc: gVisor runs here only with --network=none, so its sandboxes have no network at all");
+        }
+
+        var proxy = egress.ProxyUrl ?? throw new ServiceUnavailableException("the egress proxy is not running yet (see /health/ready)", TimeSpan.FromSeconds(5));
+        var sandbox = await SandboxContainer.StartAsync(
+            containers, settings, shape with { Preload = "", EgressProxy = proxy }, request.ExecutionId,
+            logger, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var address = await egress.RegisterAsync(sandbox.Id, request.AllowHosts, cancellationToken).ConfigureAwait(false);
+            ExecutionResult result;
+            try
+            {
+                result = await RunOnAsync(sandbox, runnerRequest, request, settings, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // While the sandbox still holds its address (the engine frees it when the sandbox stops), so the
+                // emptied list cannot be another sandbox's.
+                await egress.UnregisterAsync(address).ConfigureAwait(false);
+            }
+
+            return result with { NetworkLog = await egress.CollectLogAsync(address, cancellationToken).ConfigureAwait(false) };
+        }
+        catch (SandboxNotStartedException ex)
+        {
+            throw new SandboxFailedException($"The sandbox could not run the code: {ex.Message}", ex);
+        }
+        finally
+        {
+            removals.Remove(sandbox);
+        }
     }
 
     private async Task<ExecutionResult> RunOnAsync(

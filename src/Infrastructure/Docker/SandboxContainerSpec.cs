@@ -79,8 +79,8 @@ internal static class SandboxContainerSpec
             OpenStdin = true,
             StdinOnce = true,
             Tty = false,
-            NetworkDisabled = !shape.Network,
-            Env = [$"SANDBOX_PRELOAD={shape.Preload}"],
+            NetworkDisabled = shape.EgressProxy is null,
+            Env = [$"SANDBOX_PRELOAD={shape.Preload}", .. ProxyEnvironment(shape.EgressProxy)],
             Labels = new Dictionary<string, string>
             {
                 [SandboxLabels.Sandbox] = "true",
@@ -89,7 +89,7 @@ internal static class SandboxContainerSpec
             },
             HostConfig = new HostConfig
             {
-                NetworkMode = shape.Network ? SandboxNetwork.Name : "none",
+                NetworkMode = shape.EgressProxy is not null ? Egress.EgressProxy.InternalNetwork : "none",
                 ReadonlyRootfs = true,
                 CapDrop = ["ALL"],
                 SecurityOpt = ["no-new-privileges", SandboxSeccomp.SecurityOpt(options.Runtime)],
@@ -118,6 +118,11 @@ internal static class SandboxContainerSpec
             },
         };
     }
+
+    /// <summary>Where HTTP clients find the egress proxy (both spellings: tools read one or the other).</summary>
+    private static string[] ProxyEnvironment(string? proxy) => proxy is null
+        ? []
+        : [$"HTTP_PROXY={proxy}", $"HTTPS_PROXY={proxy}", $"http_proxy={proxy}", $"https_proxy={proxy}", "NO_PROXY=localhost,127.0.0.1", "no_proxy=localhost,127.0.0.1"];
 
     private static List<Ulimit> Ulimits(SandboxOptions options, SandboxShape shape, long workspaceBytes)
     {

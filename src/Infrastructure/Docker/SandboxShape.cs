@@ -7,8 +7,9 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// <param name="MemoryLimitMb">Memory (and memory + swap) limit of the container.</param>
 /// <param name="Preload">Comma-separated modules the runner imports before it waits for a request.</param>
 /// <param name="Cpus">CPU cores; null = the server's default.</param>
-/// <param name="Network">Attached to the sandbox network instead of none.</param>
 /// <param name="Image">Executor image; null = the server's default.</param>
 /// <param name="PackageEnvironment">Docker volume of a built package environment, mounted read-only; null = none.</param>
+/// <param name="EgressProxy">URL of the egress proxy: on its internal network with the proxy in the environment; null = none.</param>
 internal sealed record SandboxShape(
-    int MemoryLimitMb, string Preload, double? Cpus = null, bool Network = false, string? Image = null, string? PackageEnvironment = null);
+    int MemoryLimitMb, string Preload, double? Cpus = null, string? Image = null, string? PackageEnvironment = null,
+    string? EgressProxy = null);

@@ -20,6 +20,7 @@ internal sealed partial class DockerSessionProvider(
     ReplicaIdentity replica,
     IOptions<DatabaseOptions> databaseOptions,
     IOptions<SandboxOptions> sandboxOptions,
+    Egress.EgressProxy egress,
     IOptions<PoolOptions> poolOptions,
     TimeProvider time,
     ILogger<DockerSessionProvider> logger) : ISessionProvider
@@ -44,15 +45,22 @@ internal sealed partial class DockerSessionProvider(
         var bootTimeout = TimeSpan.FromSeconds(settings.BootTimeoutSec);
         var sessionId = SessionId.New();
         SessionContainer? container = null;
+        string? egressAddress = null;
         try
         {
             // The preloads of the warm pool: the interpreter starts with them imported.
             var shape = new SandboxShape(spec.MemoryLimitMb, poolOptions.Value.Preload.Replace(" ", "", StringComparison.Ordinal))
             {
                 PackageEnvironment = spec.PackageEnvironment,
+                EgressProxy = spec.AllowHosts.Count > 0 ? EgressProxyUrl(settings) : null,
             };
             container = await SessionContainer.StartAsync(containers, settings, shape, sessionId, cancellationToken)
                 .ConfigureAwait(false);
+            if (spec.AllowHosts.Count > 0)
+            {
+                egressAddress = await egress.RegisterAsync(container.Id, spec.AllowHosts, cancellationToken).ConfigureAwait(false);
+            }
+
             await container.WaitUntilReadyAsync(bootTimeout, cancellationToken).ConfigureAwait(false);
             if (spec.InputFiles.Count > 0)
             {
@@ -61,6 +69,11 @@ internal sealed partial class DockerSessionProvider(
         }
         catch (Exception ex)
         {
+            if (egressAddress is not null)
+            {
+                await EndEgressAsync(egressAddress).ConfigureAwait(false);
+            }
+
             if (container is not null)
             {
                 await container.DisposeAsync().ConfigureAwait(false);
@@ -72,7 +85,7 @@ internal sealed partial class DockerSessionProvider(
                 : ex;
         }
 
-        var session = new OpenSession(sessionId, container, time.GetUtcNow() + spec.Ttl, CallerContext.Owner);
+        var session = new OpenSession(sessionId, container, time.GetUtcNow() + spec.Ttl, CallerContext.Owner) { EgressAddress = egressAddress };
         registry.Add(session);
         try
         {
@@ -190,10 +203,30 @@ internal sealed partial class DockerSessionProvider(
         }
     }
 
+    /// <summary>The egress proxy's URL for a session with <c>allow_hosts</c>; refused under gVisor, 503 while the proxy is not running.</summary>
+    private string EgressProxyUrl(SandboxOptions settings) =>
+        settings.Runtime == SandboxContainerSpec.GVisorRuntime
+            ? throw new ForbiddenException(
+                "allow_hosts is not available under EXECUTOR_RUNTIME=runsc: gVisor runs here only with --network=none, so its sandboxes have no network at all")
+            : egress.ProxyUrl ?? throw new ServiceUnavailableException("the egress proxy is not running yet (see /health/ready)", TimeSpan.FromSeconds(5));
+
+    /// <summary>Removes the session's registration (and the log kept for it: sessions do not report one).</summary>
+    private async Task EndEgressAsync(string address)
+    {
+        await egress.UnregisterAsync(address).ConfigureAwait(false);
+        egress.Log?.Collect(address);
+    }
+
     /// <summary>Kills the sandbox (ending a call in progress), waits for that call, removes the sandbox, frees the place.</summary>
     private async Task CloseAsync(OpenSession session, bool gateHeld, string reason)
     {
         session.MarkClosed();
+        if (session.EgressAddress is { } address)
+        {
+            // While the sandbox still holds the address: the engine frees it when the sandbox stops.
+            await EndEgressAsync(address).ConfigureAwait(false);
+        }
+
         await session.Container.KillAsync().ConfigureAwait(false);
         if (!gateHeld)
         {

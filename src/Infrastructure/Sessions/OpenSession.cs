@@ -21,4 +21,7 @@ internal sealed class OpenSession(string id, SessionContainer container, DateTim
     public bool IsClosed => Volatile.Read(ref _closed) == 1;
 
     public void MarkClosed() => Volatile.Write(ref _closed, 1);
+
+    /// <summary>The sandbox's address registered with the egress proxy; null without network.</summary>
+    public string? EgressAddress { get; init; }
 }

@@ -38,7 +38,9 @@ internal sealed class SandboxFixture : IAsyncDisposable
         EnvironmentPools = new EnvironmentPools(
             containers, readiness, Pool, MsOptions.Create(Options), MsOptions.Create(PoolOptions), NullLogger<EnvironmentPools>.Instance);
         Provider = new DockerSandboxProvider(
-            containers, Pool, EnvironmentPools, new SandboxPoolStatus(Pool, EnvironmentPools), new SandboxNetwork(_client, NullLogger<SandboxNetwork>.Instance), Removals,
+            containers, Pool, EnvironmentPools, new SandboxPoolStatus(Pool, EnvironmentPools),
+            new Infrastructure.Egress.EgressProxy(_client, MsOptions.Create(new EgressOptions()), MsOptions.Create(Options), NullLogger<Infrastructure.Egress.EgressProxy>.Instance),
+            Removals,
             MsOptions.Create(Options), NullLogger<DockerSandboxProvider>.Instance);
     }
 

@@ -30,7 +30,9 @@ internal static class RealSessions
             new ContainerOperations(docker, new EngineResilience(), NullLogger<ContainerOperations>.Instance),
             new SessionRegistry(sessionOptions, TimeProvider.System),
             new InMemorySessionDirectory(replica), replica, MsOptions.Create(new DatabaseOptions()),
-            MsOptions.Create(sandboxOptions), MsOptions.Create(new PoolOptions { Preload = "" }), TimeProvider.System,
+            MsOptions.Create(sandboxOptions),
+            new Infrastructure.Egress.EgressProxy(docker, MsOptions.Create(new EgressOptions()), MsOptions.Create(sandboxOptions), NullLogger<Infrastructure.Egress.EgressProxy>.Instance),
+            MsOptions.Create(new PoolOptions { Preload = "" }), TimeProvider.System,
             NullLogger<DockerSessionProvider>.Instance);
         return (provider, new SessionReaper(provider, sessionOptions, TimeProvider.System, NullLogger<SessionReaper>.Instance));
     }

@@ -30,8 +30,14 @@ public sealed record SandboxRequest(
     /// <summary>Shell lines run before the code, joined by <c>&amp;&amp;</c>, under its deadline and limits (already checked).</summary>
     public IReadOnlyList<string> PreCommands { get; init; } = [];
 
-    /// <summary>Give the sandbox a network (only when the server allows it).</summary>
+    /// <summary>Give the sandbox network access through the egress proxy, to <see cref="AllowHosts"/> only (only when the server allows it).</summary>
     public bool Network { get; init; }
+
+    /// <summary>
+    /// Hosts the sandbox may reach through the egress proxy, and nothing else (restricted egress; already checked
+    /// against EGRESS_ALLOW_HOSTS). Empty = no restricted egress.
+    /// </summary>
+    public IReadOnlyList<Domain.Egress.EgressHost> AllowHosts { get; init; } = [];
 
     /// <summary>Executor image chosen from the server's allow-list; null = the default image.</summary>
     public string? Image { get; init; }

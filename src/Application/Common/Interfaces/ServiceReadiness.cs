@@ -11,15 +11,16 @@ public sealed class ServiceReadiness
 
     private volatile Snapshot _current = new(false, "starting: the executor image has not been checked yet");
     private volatile string? _databaseProblem;
+    private volatile string? _egressProblem;
 
     /// <summary>Everything the service needs answers.</summary>
-    public bool IsReady => _current.Ready && _databaseProblem is null;
+    public bool IsReady => _current.Ready && _databaseProblem is null && _egressProblem is null;
 
     /// <summary>The engine answers and the executor image exists (whatever the database does).</summary>
     public bool IsEngineReady => _current.Ready;
 
     /// <summary>Why the service is not ready (null when ready); the database first, since it also stops files.</summary>
-    public string? Reason => _databaseProblem ?? (_current.Ready ? null : _current.Reason);
+    public string? Reason => _databaseProblem ?? (_current.Ready ? _egressProblem : _current.Reason);
 
     /// <summary>Refuses until ready: 503 with Retry-After, saying the service is not ready to <paramref name="purpose"/> yet, and why.</summary>
     /// <exception cref="ServiceUnavailableException">Not ready.</exception>
@@ -42,6 +43,12 @@ public sealed class ServiceReadiness
 
     /// <summary>The shared-state database does not answer, for <paramref name="reason"/> (naming it).</summary>
     public void MarkDatabaseUnavailable(string reason) => _databaseProblem = reason;
+
+    /// <summary>The egress proxy runs (or egress is not enabled).</summary>
+    public void MarkEgressAvailable() => _egressProblem = null;
+
+    /// <summary>Egress is enabled and its proxy is not running, for <paramref name="reason"/>.</summary>
+    public void MarkEgressUnavailable(string reason) => _egressProblem = reason;
 
     private sealed record Snapshot(bool Ready, string? Reason);
 }

@@ -10,4 +10,7 @@ public sealed record SessionSpec(TimeSpan Ttl, int MemoryLimitMb)
 
     /// <summary>A built package environment (Docker volume) mounted read-only after the image's own packages; null = none.</summary>
     public string? PackageEnvironment { get; init; }
+
+    /// <summary>Hosts the session's sandbox may reach through the egress proxy (already checked); empty = no network.</summary>
+    public IReadOnlyList<Domain.Egress.EgressHost> AllowHosts { get; init; } = [];
 }

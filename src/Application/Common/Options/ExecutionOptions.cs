@@ -1,10 +1,11 @@
 using System.ComponentModel.DataAnnotations;
+using CodeInterpreter.Domain.Egress;
 using Microsoft.Extensions.Configuration;
 
 namespace CodeInterpreter.Application.Common.Options;
 
 /// <summary>Limits of executions, bound from the reference API's environment variables.</summary>
-public sealed class ExecutionOptions
+public sealed class ExecutionOptions : IValidatableObject
 {
     [ConfigurationKeyName("MAX_EXEC_TIMEOUT_MS")]
     [Range(1, 3_600_000, ErrorMessage = "MAX_EXEC_TIMEOUT_MS must be between {1} and {2}.")]
@@ -79,4 +80,47 @@ public sealed class ExecutionOptions
         [.. ExecutorImages.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
             .Select(parts => KeyValuePair.Create(parts[0], parts[1]))];
+
+    /// <summary>
+    /// Hosts a request's <c>allow_hosts</c> may name, comma-separated (<c>*</c> = any host name, <c>*.example.org</c>,
+    /// <c>host:port</c>, IPv4 literals only where named). Empty: requests cannot ask for restricted egress.
+    /// </summary>
+    [ConfigurationKeyName("EGRESS_ALLOW_HOSTS")]
+    public string EgressAllowHosts { get; set; } = string.Empty;
+
+    /// <summary>
+    /// What <c>network: true</c> without <c>allow_hosts</c> may reach, in the same form as <see cref="EgressAllowHosts"/>
+    /// (default <c>*</c>: any host name whose address is outside EGRESS_DENY_CIDRS).
+    /// </summary>
+    [ConfigurationKeyName("EGRESS_DEFAULT_HOSTS")]
+    public string EgressDefaultHosts { get; set; } = "*";
+
+    /// <summary><see cref="EgressAllowHosts"/> parsed (entries that do not parse are refused at start-up).</summary>
+    public IReadOnlyList<EgressHost> AllowedEgress() => ParseHosts(EgressAllowHosts);
+
+    /// <summary><see cref="EgressDefaultHosts"/> parsed.</summary>
+    public IReadOnlyList<EgressHost> DefaultEgress() => ParseHosts(EgressDefaultHosts);
+
+    /// <summary>Egress can be granted (ALLOW_NETWORK, the master switch): then every sandbox with network goes through the egress proxy.</summary>
+    public bool EgressEnabled => AllowNetwork;
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, value) in new[] { ("EGRESS_ALLOW_HOSTS", EgressAllowHosts), ("EGRESS_DEFAULT_HOSTS", EgressDefaultHosts) })
+        {
+            foreach (var text in Split(value))
+            {
+                if (!EgressHost.TryParse(text, allowAnyHost: true, out _, out var problem))
+                {
+                    yield return new ValidationResult($"{name}: '{text}' {problem}.", [name]);
+                }
+            }
+        }
+    }
+
+    private static IReadOnlyList<EgressHost> ParseHosts(string value) =>
+        [.. Split(value).Select(text => EgressHost.TryParse(text, allowAnyHost: true, out var host, out _) ? host : null).OfType<EgressHost>()];
+
+    private static string[] Split(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Hosting;
+
+namespace CodeInterpreter.Infrastructure.Egress;
+
+/// <summary>
+/// When egress is enabled (ALLOW_NETWORK), starts the egress proxy and keeps it
+/// running: checked every few seconds, started again when it died or was removed. Until it runs, readiness says
+/// why (and executions wait with 503). Removes it at shutdown.
+/// </summary>
+internal sealed partial class EgressProxySupervisor(
+    EgressProxy proxy, ServiceReadiness readiness, IOptions<ExecutionOptions> executions, TimeProvider time,
+    ILogger<EgressProxySupervisor> logger) : BackgroundService
+{
+    /// <summary>How often the proxy is checked.</summary>
+    internal static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!executions.Value.EgressEnabled)
+        {
+            return;
+        }
+
+        readiness.MarkEgressUnavailable("starting the egress proxy");
+        string? lastProblem = null;
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    await proxy.EnsureRunningAsync(stoppingToken).ConfigureAwait(false);
+                    readiness.MarkEgressAvailable();
+                    lastProblem = null;
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    var problem = $"the egress proxy is not running: {ex.Message}";
+                    readiness.MarkEgressUnavailable(problem);
+                    if (problem != lastProblem)
+                    {
+                        LogNotRunning(problem);
+                        lastProblem = problem;
+                    }
+                }
+
+                await Task.Delay(CheckInterval, time, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (executions.Value.EgressEnabled)
+        {
+            try
+            {
+                await proxy.StopAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is global::Docker.DotNet.DockerApiException or HttpRequestException or IOException or OperationCanceledException)
+            {
+                LogNotRemoved(ex.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready: {Problem}")]
+    private partial void LogNotRunning(string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The egress proxy could not be removed at shutdown: {Reason}")]
+    private partial void LogNotRemoved(string reason);
+}
