@@ -61,19 +61,22 @@ def serve(writer, protocol_fd):
     return execute(writer, request, workspace, snapshot, protocol_fd, spawned)
 
 
-# How long the runner stays after its result at most: the service removes the sandbox well before
-# (once a burst of calls pauses, within a second or two); this bounds a sandbox whose service is gone.
+# How long the runner stays after its result at most: the service ends its input when it removes
+# the sandbox (once a burst of calls pauses, within a second or two); this bounds a sandbox whose
+# service never does.
 LINGER_SECONDS = 60
 
 
 def linger():
-    """After the result: kill every other process in the sandbox, then wait to be removed.
+    """After the result: kill every other process in the sandbox, then wait for the input to end.
 
     Exiting now would have the engine handle the container's exit (runtime, cgroup and network
-    teardown) at once, sharing the cores with the service's next call in a burst; staying until the
-    service removes the sandbox moves that work to the removal, which waits for a pause. Nothing the
-    code started survives the result: kill(-1) reaches every process but this one (PID 1).
+    teardown) at once, sharing the cores with the service's next call in a burst; the service instead
+    ends this runner's input when it removes the sandbox (deferred to a pause in the burst), and the
+    runner exits then, so the removal finds a stopped container (cheaper than killing a running one).
+    Nothing the code started survives the result: kill(-1) reaches every process but this one (PID 1).
     """
+    import select
     import signal
     import time
     # A process forking while kill(-1) runs can miss it: repeat until nothing is left to signal
@@ -87,7 +90,14 @@ def linger():
         time.sleep(0.001)
     deadline = time.monotonic() + LINGER_SECONDS
     while (left := deadline - time.monotonic()) > 0:
-        time.sleep(left)
+        readable, _, _ = select.select([0], [], [], left)
+        if not readable:
+            continue
+        try:
+            if not os.read(0, 1 << 16):
+                return  # EOF: the service is removing the sandbox
+        except OSError:
+            return
 
 
 def reap_children():

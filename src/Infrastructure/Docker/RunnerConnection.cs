@@ -151,6 +151,33 @@ internal sealed class RunnerConnection : IAsyncDisposable
     /// <summary>Kills the container, which ends the stream (and a wait in progress) at once.</summary>
     public Task KillAsync() => _containers.KillAsync(ContainerId);
 
+    /// <summary>Reads (and drops) what is left on the stream until it ends, for <paramref name="wait"/> at most.</summary>
+    public async Task DrainAsync(TimeSpan wait)
+    {
+        try
+        {
+            // WaitAsync bounds the wait even if a read ignored cancellation; disposing the stream
+            // afterwards ends such a read.
+            await DrainToEndAsync().WaitAsync(wait).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Still running after the wait: the forced removal settles it.
+        }
+    }
+
+    private async Task DrainToEndAsync()
+    {
+        var read = _pendingRead ?? ReadChunkAsync();
+        _pendingRead = null;
+        while (!(await read.ConfigureAwait(false)).Eof)
+        {
+            read = ReadChunkAsync();
+        }
+
+        Ended = true;
+    }
+
     /// <summary>Closes the stream and force-removes the container.</summary>
     public async ValueTask DisposeAsync()
     {
