@@ -20,12 +20,12 @@ public sealed class LocateSessionHandlerTests : IDisposable
     [Test]
     public async Task Another_replicas_session_goes_to_its_internal_url()
     {
-        Register("replica-b", "http://10.0.0.7:8000");
+        Register("replica-b", "http://127.0.0.7:8000");
 
         var route = await _app.Send(new LocateSessionQuery("code-session-x"));
 
         route.IsRemote.Should().BeTrue();
-        route.OwnerUrl.Should().Be(new Uri("http://10.0.0.7:8000"));
+        route.OwnerUrl.Should().Be(new Uri("http://127.0.0.7:8000"));
         route.OwnerReplicaId.Should().Be("replica-b");
         route.OwnerGone("code-session-x").Message.Should().StartWith("Session 'code-session-x' is lost: the replica that held its sandbox (replica-b) stopped");
     }
@@ -33,7 +33,7 @@ public sealed class LocateSessionHandlerTests : IDisposable
     [Test]
     public async Task This_replicas_own_session_is_served_here()
     {
-        Register("this-replica", "http://10.0.0.5:8000");
+        Register("this-replica", "http://127.0.0.5:8000");
 
         (await _app.Send(new LocateSessionQuery("code-session-x"))).IsRemote.Should().BeFalse();
     }
@@ -47,7 +47,7 @@ public sealed class LocateSessionHandlerTests : IDisposable
     [Test]
     public async Task A_lost_session_is_served_here_where_it_answers_410()
     {
-        Register("replica-b", "http://10.0.0.7:8000", lost: true);
+        Register("replica-b", "http://127.0.0.7:8000", lost: true);
 
         (await _app.Send(new LocateSessionQuery("code-session-x"))).IsRemote.Should().BeFalse();
     }
@@ -63,7 +63,7 @@ public sealed class LocateSessionHandlerTests : IDisposable
     [Test]
     public async Task Another_callers_session_is_never_forwarded()
     {
-        Register("replica-b", "http://10.0.0.7:8000", owner: "someone-else");
+        Register("replica-b", "http://127.0.0.7:8000", owner: "someone-else");
         CallerContext.Owner = "me";
         try
         {
