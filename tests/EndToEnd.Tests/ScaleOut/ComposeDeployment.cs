@@ -91,6 +91,38 @@ internal sealed class ComposeDeployment
     public async Task KillAsync(string service) =>
         await HostCommand.DockerOkAsync(TimeSpan.FromSeconds(30), "kill", await ContainerOfAsync(service));
 
+    /// <summary>
+    /// The lines of each service's log (the replicas that still exist and the load balancer) that tell of a
+    /// failure, the last <paramref name="max"/> of each: what a failed run needs to be explained.
+    /// </summary>
+    public async Task<string> FailureLogLinesAsync(int max = 30)
+    {
+        var report = new System.Text.StringBuilder();
+        foreach (var service in Replicas.Append("lb"))
+        {
+            var container = await ContainerOfAsync(service);
+            if (container.Length == 0)
+            {
+                continue;
+            }
+
+            var logs = await HostCommand.DockerAsync(TimeSpan.FromSeconds(30), "logs", container);
+            var lines = (logs.Stdout + "\n" + logs.Stderr).Split('\n')
+                .Where(line => line.Contains("fail", StringComparison.OrdinalIgnoreCase)
+                    || line.Contains("error", StringComparison.OrdinalIgnoreCase)
+                    || line.Contains("exception", StringComparison.OrdinalIgnoreCase)
+                    || line.Contains("abort", StringComparison.OrdinalIgnoreCase)
+                    || (service == "lb" && line.Contains(" 50", StringComparison.Ordinal)))
+                .TakeLast(max);
+            foreach (var line in lines)
+            {
+                report.Append(service).Append(": ").AppendLine(line.Length > 400 ? line[..400] : line);
+            }
+        }
+
+        return report.ToString();
+    }
+
     private static Dictionary<string, string> Settings(string project) => new()
     {
         ["COMPOSE_PROJECT_NAME"] = project,

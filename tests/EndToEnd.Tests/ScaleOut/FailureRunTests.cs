@@ -72,6 +72,12 @@ public sealed class FailureRunTests
 
         var late = _requests.Where(r => r.Started >= _killedAt + Detection && !r.DeadSession && !r.Ok).ToList();
         var deadLate = _requests.Where(r => r.DeadSession && r.Started >= _killedAt + SessionsLostWithin).ToList();
+        if (late.Count > 0 || lostFiles.Count > 0 || unfinished.Count > 0)
+        {
+            // Before the deployment goes down: what the replicas and the load balancer logged about it.
+            Log($"the run failed; failure lines of the services' logs:\n{await deployment.FailureLogLinesAsync()}");
+        }
+
         lostFiles.Should().BeEmpty("every acknowledged upload is in the shared database");
         unfinished.Should().BeEmpty("every acknowledged background execution reaches a final state");
         late.Should().BeEmpty($"requests started {Detection.TotalSeconds:0} s after the kill must all succeed");
