@@ -17,15 +17,8 @@ log() { echo "[egress-proxy-image] $*" >&2; }
 inputs=(build.sh packages.txt egress-allow ERR_EGRESS_NOT_ALLOWED ERR_EGRESS_DENIED_ADDRESS)
 tag="$name:$(cd "$here" && cat <(printf '%s\n' "${inputs[@]}") "${inputs[@]}" | sha256sum | cut -c1-16)"
 
-apt_mirror() {
-  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
-  local uris
-  uris=$( { grep -hsE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-              | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file):/) { print $i; break }}';
-            grep -hsE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'; } )
-  # The main archive ends in /debian; security and third-party repositories do not.
-  echo "$uris" | grep -E '/debian/?$' | head -n 1
-}
+# shellcheck source=docker/apt-mirror.sh
+source "$here/../apt-mirror.sh"
 
 build_image() {
   local mirror dir packages

@@ -19,15 +19,8 @@ log() { echo "[infra-image] $*" >&2; }
 inputs=(build.sh packages.txt)
 tag="$name:$(cd "$here" && { printf '%s\n' "${inputs[@]}"; cat "${inputs[@]}"; } | sha256sum | cut -c1-16)"
 
-# Same lookup as docker/executor/build.sh: the main archive ends in /debian.
-apt_mirror() {
-  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
-  local uris
-  uris=$( { grep -hsE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-              | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file):/) { print $i; break }}';
-            grep -hsE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'; } )
-  echo "$uris" | grep -E '/debian/?$' | head -n 1
-}
+# shellcheck source=docker/apt-mirror.sh
+source "$here/../apt-mirror.sh"
 
 package_list() { grep -v '^[[:space:]]*#' "$here/packages.txt" | tr -s '[:space:]' ' '; }
 
