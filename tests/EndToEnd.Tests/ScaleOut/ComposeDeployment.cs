@@ -108,11 +108,11 @@ internal sealed class ComposeDeployment
 
             var logs = await HostCommand.DockerAsync(TimeSpan.FromSeconds(30), "logs", container);
             var lines = (logs.Stdout + "\n" + logs.Stderr).Split('\n')
-                .Where(line => line.Contains("fail", StringComparison.OrdinalIgnoreCase)
+                .Where(line => line.Length > 0 && (service == "lb" // it logs only errors and state changes (haproxy.cfg)
+                    || line.Contains("fail", StringComparison.OrdinalIgnoreCase)
                     || line.Contains("error", StringComparison.OrdinalIgnoreCase)
                     || line.Contains("exception", StringComparison.OrdinalIgnoreCase)
-                    || line.Contains("abort", StringComparison.OrdinalIgnoreCase)
-                    || (service == "lb" && line.Contains(" 50", StringComparison.Ordinal)))
+                    || line.Contains("abort", StringComparison.OrdinalIgnoreCase)))
                 .TakeLast(max);
             foreach (var line in lines)
             {

@@ -37,7 +37,8 @@ public sealed class FailureRunTests
     private readonly Stopwatch _clock = new();
     private TimeSpan? _killedAt;
 
-    private sealed record Request(string Kind, TimeSpan Started, TimeSpan Took, string Outcome, bool DeadSession)
+    /// <param name="Replica">The replica whose answer the request's last response carried (<c>X-Replica</c>), if any came.</param>
+    private sealed record Request(string Kind, TimeSpan Started, TimeSpan Took, string Outcome, bool DeadSession, string? Replica)
     {
         public bool Ok => Outcome == "ok";
     }
@@ -58,7 +59,7 @@ public sealed class FailureRunTests
 
         _clock.Start();
         using var stop = new CancellationTokenSource(RunFor);
-        var clients = Enumerable.Range(0, Clients).Select(i => RunClientAsync(http, i, sessions[i], victimId, stop.Token)).ToList();
+        var clients = Enumerable.Range(0, Clients).Select(i => RunClientAsync(http, recorder, i, sessions[i], victimId, stop.Token)).ToList();
         await Task.Delay(KillAfter);
         await deployment.KillAsync(victim);
         _killedAt = _clock.Elapsed;
@@ -72,11 +73,9 @@ public sealed class FailureRunTests
 
         var late = _requests.Where(r => r.Started >= _killedAt + Detection && !r.DeadSession && !r.Ok).ToList();
         var deadLate = _requests.Where(r => r.DeadSession && r.Started >= _killedAt + SessionsLostWithin).ToList();
-        if (late.Count > 0 || lostFiles.Count > 0 || unfinished.Count > 0)
-        {
-            // Before the deployment goes down: what the replicas and the load balancer logged about it.
-            Log($"the run failed; failure lines of the services' logs:\n{await deployment.FailureLogLinesAsync()}");
-        }
+        // Before the deployment goes down, passed or not: what the replicas and the load balancer logged
+        // about failures (the load balancer logs every request it saw cut, with the side that cut it).
+        Log($"failure lines of the services' logs:\n{await deployment.FailureLogLinesAsync()}");
 
         lostFiles.Should().BeEmpty("every acknowledged upload is in the shared database");
         unfinished.Should().BeEmpty("every acknowledged background execution reaches a final state");
@@ -104,7 +103,7 @@ public sealed class FailureRunTests
         return sessions;
     }
 
-    private async Task RunClientAsync(HttpClient http, int index, ClientSession session, string victimId, CancellationToken stop)
+    private async Task RunClientAsync(HttpClient http, ReplicaRecorder recorder, int index, ClientSession session, string victimId, CancellationToken stop)
     {
         var executions = new Generated.ExecutionsClient(http);
         var files = new Generated.FilesClient(http);
@@ -117,7 +116,7 @@ public sealed class FailureRunTests
             switch (round % 5)
             {
                 case 0:
-                    await TimeAsync("execute", false, async () =>
+                    await TimeAsync(recorder, "execute", false, async () =>
                     {
                         var result = await executions.ExecuteAsync(new Generated.ExecuteRequest { Code = $"print({index} * {round})", TimeoutMs = 30_000, Files = [] });
                         Expect(result.Stdout == $"{index * round}\n", $"stdout {result.Stdout}");
@@ -125,7 +124,7 @@ public sealed class FailureRunTests
                     break;
                 case 1:
                     var bytes = RandomNumberGenerator.GetBytes(random.Next(10_000, 300_000));
-                    await TimeAsync("upload", false, async () =>
+                    await TimeAsync(recorder, "upload", false, async () =>
                     {
                         using var data = new MemoryStream(bytes);
                         var stored = await files.UploadAsync(new Generated.FileParameter(data, $"c{index}-{round}.bin", "application/octet-stream"));
@@ -137,7 +136,7 @@ public sealed class FailureRunTests
                     if (mine.Count > 0)
                     {
                         var fileId = mine[random.Next(mine.Count)];
-                        await TimeAsync("download", false, async () =>
+                        await TimeAsync(recorder, "download", false, async () =>
                         {
                             using var file = await files.DownloadAsync(fileId);
                             using var copy = new MemoryStream();
@@ -148,14 +147,14 @@ public sealed class FailureRunTests
 
                     break;
                 case 3:
-                    await TimeAsync("submit", false, async () =>
+                    await TimeAsync(recorder, "submit", false, async () =>
                     {
                         var job = await jobs.SubmitAsync(new Generated.ExecuteRequest { Code = "import time\ntime.sleep(0.5)\nprint('done')", TimeoutMs = 30_000, Files = [] });
                         _submitted.Add(job.ExecutionId);
                     });
                     break;
                 default:
-                    await TimeAsync("session", session.Owner == victimId, async () =>
+                    await TimeAsync(recorder, "session", session.Owner == victimId, async () =>
                     {
                         var result = await sessions.ExecuteAsync(session.Id, new Generated.SessionExecuteRequest { Code = "n += 1\nprint(n)", TimeoutMs = 10_000 });
                         Expect(int.TryParse(result.Stdout.Trim(), out var n) && n > 0, $"stdout {result.Stdout}");
@@ -165,8 +164,9 @@ public sealed class FailureRunTests
         }
     }
 
-    private async Task TimeAsync(string kind, bool deadSession, Func<Task> call)
+    private async Task TimeAsync(ReplicaRecorder recorder, string kind, bool deadSession, Func<Task> call)
     {
+        var answers = recorder.Begin();
         var started = _clock.Elapsed;
         string outcome;
         try
@@ -183,7 +183,8 @@ public sealed class FailureRunTests
             outcome = $"{ex.GetType().Name}: {ex.Message.Split('\n')[0]}";
         }
 
-        _requests.Add(new Request(kind, started, _clock.Elapsed - started, outcome, deadSession && _killedAt is { } killedAt && started >= killedAt));
+        var replica = answers.Count > 0 ? answers[^1].Replica ?? "(none)" : null;
+        _requests.Add(new Request(kind, started, _clock.Elapsed - started, outcome, deadSession && _killedAt is { } killedAt && started >= killedAt, replica));
     }
 
     private static void Expect(bool condition, string why)
@@ -287,6 +288,12 @@ public sealed class FailureRunTests
         foreach (var failure in _requests.Where(r => !r.Ok).GroupBy(r => (r.Kind, r.Outcome, Phase: Phase(r.Started, killedAt))).OrderBy(g => g.Key.Phase))
         {
             Log($"  failed: {failure.Key.Kind} {failure.Key.Outcome} x{failure.Count()} ({failure.Key.Phase})");
+        }
+
+        foreach (var request in _requests.Where(r => !r.Ok && !r.DeadSession && r.Started >= killedAt + Detection).OrderBy(r => r.Started))
+        {
+            Log($"  late failure: {request.Kind} started at {request.Started.TotalSeconds:0.0} s, took {request.Took.TotalMilliseconds:0} ms, "
+                + $"answered by {request.Replica ?? "no replica (no response headers)"}: {request.Outcome}");
         }
 
         Log($"files uploaded (acknowledged): {_uploaded.Count}, lost or different afterwards: {lostFiles.Count} {string.Join(", ", lostFiles)}");
