@@ -65,15 +65,9 @@ else
   tag="$name:$(inputs_hash)"; alias="$name:latest"
 fi
 
-# Same lookup as docker/executor/build.sh: the main archive ends in /debian.
-apt_mirror() {
-  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
-  local uris
-  uris=$( { grep -hsE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-              | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file):/) { print $i; break }}';
-            grep -hsE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'; } )
-  echo "$uris" | grep -E '/debian/?$' | head -n 1
-}
+# The Debian mirror: shared with the other offline image builds.
+# shellcheck source=docker/apt-mirror.sh
+source "$here/apt-mirror.sh"   # apt_mirror
 
 package_list() { grep -hv '^[[:space:]]*#' "$@" | tr -s '[:space:]' ' '; }
 

@@ -25,15 +25,8 @@ inputs=(Dockerfile .dockerignore packages.txt boot.py "${package_files[@]}" mpl/
         ipython/IPython/__init__.py ipython/IPython/display.py build.sh)
 tag="$name:$(cd "$here" && input_hash <(printf '%s\n' "${inputs[@]}") "${inputs[@]}")"
 
-apt_mirror() {
-  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
-  local uris
-  uris=$( { grep -hsE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-              | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file):/) { print $i; break }}';
-            grep -hsE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'; } )
-  # The main archive ends in /debian; security and third-party repositories do not.
-  echo "$uris" | grep -E '/debian/?$' | head -n 1
-}
+# shellcheck source=docker/apt-mirror.sh
+source "$here/../apt-mirror.sh"   # apt_mirror
 
 package_list() { grep -v '^[[:space:]]*#' "$here/packages.txt" | tr -s '[:space:]' ' '; }
 

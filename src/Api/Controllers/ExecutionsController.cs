@@ -11,7 +11,7 @@ namespace CodeInterpreter.Api.Controllers;
 /// <summary>Run Python code in a fresh sandbox.</summary>
 [ApiController]
 [Route("v1")]
-public sealed partial class ExecutionsController(
+public sealed class ExecutionsController(
     IMediator mediator, IOptions<JsonOptions> json, ILogger<ExecutionsController> logger) : ControllerBase
 {
     /// <summary>Runs the code once in a fresh, locked-down container and returns what it produced.</summary>
@@ -50,25 +50,9 @@ public sealed partial class ExecutionsController(
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
     public async Task ExecuteStream([FromBody] ExecuteRequest request, CancellationToken cancellationToken)
     {
-        using var events = new ServerSentEventsObserver(
-            Response, json.Value.JsonSerializerOptions,
-            TimeSpan.FromMilliseconds(request.TimeoutMs) + ServerSentEventsObserver.Grace);
-        ExecuteResponse result;
-        try
-        {
-            result = (await mediator.Send(request.ToCommand() with { Observer = events }, cancellationToken)).ToResponse();
-        }
-        catch (Exception ex) when (events.Started && !cancellationToken.IsCancellationRequested)
-        {
-            // The stream has begun: the failure can only be told as an event now.
-            LogStreamFailed(ex);
-            await events.WriteEventAsync("error", new StreamErrorEvent(ExecutionOutcomes.ClientMessage(ex)), cancellationToken);
-            return;
-        }
-
-        await events.WriteEventAsync("result", result, cancellationToken);
+        await ServerSentEventsObserver.StreamAsync(
+            Response, json.Value.JsonSerializerOptions, request.TimeoutMs,
+            async events => (await mediator.Send(request.ToCommand() with { Observer = events }, cancellationToken)).ToResponse(),
+            logger, cancellationToken);
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "A streamed execution failed after its stream began")]
-    private partial void LogStreamFailed(Exception ex);
 }

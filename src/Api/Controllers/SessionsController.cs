@@ -12,7 +12,7 @@ namespace CodeInterpreter.Api.Controllers;
 /// <summary>Sessions: a sandbox kept for many calls, with a persistent Python interpreter, workspace and shell.</summary>
 [ApiController]
 [Route("v1/sessions")]
-public sealed partial class SessionsController(
+public sealed class SessionsController(
     IMediator mediator, IOptions<JsonOptions> json, ILogger<SessionsController> logger) : ControllerBase
 {
     /// <summary>Opens a session: its own locked-down sandbox, with the given files in its workspace.</summary>
@@ -81,23 +81,10 @@ public sealed partial class SessionsController(
     public async Task ExecuteStream(
         [FromRoute(Name = "session_id")] string sessionId, [FromBody] SessionExecuteRequest request, CancellationToken cancellationToken)
     {
-        using var events = new ServerSentEventsObserver(
-            Response, json.Value.JsonSerializerOptions,
-            TimeSpan.FromMilliseconds(request.TimeoutMs) + ServerSentEventsObserver.Grace);
-        SessionExecuteResponse result;
-        try
-        {
-            result = (await mediator.Send(request.ToCommand(sessionId) with { Observer = events }, cancellationToken)).ToResponse();
-        }
-        catch (Exception ex) when (events.Started && !cancellationToken.IsCancellationRequested)
-        {
-            // The stream has begun: the failure can only be told as an event now.
-            LogStreamFailed(ex);
-            await events.WriteEventAsync("error", new StreamErrorEvent(ExecutionOutcomes.ClientMessage(ex)), cancellationToken);
-            return;
-        }
-
-        await events.WriteEventAsync("result", result, cancellationToken);
+        await ServerSentEventsObserver.StreamAsync(
+            Response, json.Value.JsonSerializerOptions, request.TimeoutMs,
+            async events => (await mediator.Send(request.ToCommand(sessionId) with { Observer = events }, cancellationToken)).ToResponse(),
+            logger, cancellationToken);
     }
 
     /// <summary>Runs a shell command (<c>sh -c</c>) in the session's sandbox, as the sandbox user in <c>/workspace</c>.</summary>
@@ -137,7 +124,4 @@ public sealed partial class SessionsController(
         await mediator.Send(new DeleteSessionCommand(sessionId), cancellationToken);
         return NoContent();
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "A streamed session call failed after its stream began")]
-    private partial void LogStreamFailed(Exception ex);
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CodeInterpreter.Api.Mapping;
+using CodeInterpreter.Application.Common;
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 
@@ -18,11 +19,37 @@ namespace CodeInterpreter.Api.Streaming;
 /// plus a grace): past it, the connection is aborted, the execution ends and its slot is free.
 /// </para>
 /// </summary>
-internal sealed class ServerSentEventsObserver(HttpResponse response, JsonSerializerOptions json, TimeSpan deadline)
+internal sealed partial class ServerSentEventsObserver(HttpResponse response, JsonSerializerOptions json, TimeSpan deadline)
     : IExecutionObserver, IDisposable
 {
     /// <summary>How long a stream may still be written after its code's timeout.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Streams one execution (a one-shot or a session cell) whose code may run <paramref name="timeoutMs"/>:
+    /// <paramref name="run"/> runs it with the observer that writes its events, then its result is the last
+    /// event. A failure before the stream began propagates (plain problem details); once it has begun, it
+    /// can only be told as an <c>error</c> event.
+    /// </summary>
+    public static async Task StreamAsync<TResult>(
+        HttpResponse response, JsonSerializerOptions json, int timeoutMs, Func<IExecutionObserver, Task<TResult>> run,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        using var events = new ServerSentEventsObserver(response, json, TimeSpan.FromMilliseconds(timeoutMs) + Grace);
+        TResult result;
+        try
+        {
+            result = await run(events).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (events.Started && !cancellationToken.IsCancellationRequested)
+        {
+            LogStreamFailed(logger, ex);
+            await events.WriteEventAsync("error", new StreamErrorEvent(ExecutionOutcomes.ClientMessage(ex)), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await events.WriteEventAsync("result", result, cancellationToken).ConfigureAwait(false);
+    }
 
     private CancellationTokenSource? _deadline;
     private CancellationTokenRegistration _abort;
@@ -66,6 +93,9 @@ internal sealed class ServerSentEventsObserver(HttpResponse response, JsonSerial
         _abort.Dispose();
         _deadline?.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A streamed execution failed after its stream began")]
+    private static partial void LogStreamFailed(ILogger logger, Exception ex);
 
     private sealed record OutputEvent(string Stream, string Data);
 }

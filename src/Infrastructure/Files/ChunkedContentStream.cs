@@ -4,11 +4,20 @@ namespace CodeInterpreter.Infrastructure.Files;
 
 /// <summary>
 /// A stored file's content read from its chunk rows as they arrive (one query, sequential access), so a
-/// download holds one chunk at most. Owns the connection, command and reader: disposing it ends all three.
+/// download holds one chunk at most. Owns the connection, command and reader: disposing it ends all three,
+/// once.
+/// <para>
+/// Once only, because Npgsql reuses a connection's reader and command objects: after the connection is
+/// back in the pool, the same objects serve the next command of whoever rents it. Disposing them a second
+/// time (as <see cref="Stream.DisposeAsync"/> does through <see cref="Dispose(bool)"/>) closed another
+/// request's reader mid-result and left two requests on one connection ("A command is already in
+/// progress", a file's bytes read as protocol messages): a download could break another download.
+/// </para>
 /// </summary>
 internal sealed class ChunkedContentStream(NpgsqlConnection connection, NpgsqlCommand command, NpgsqlDataReader reader) : Stream
 {
     private Stream? _chunk;
+    private bool _disposed;
 
     public override bool CanRead => true;
 
@@ -71,6 +80,12 @@ internal sealed class ChunkedContentStream(NpgsqlConnection connection, NpgsqlCo
 
     public override async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (_chunk is not null)
         {
             await _chunk.DisposeAsync().ConfigureAwait(false);
@@ -80,13 +95,14 @@ internal sealed class ChunkedContentStream(NpgsqlConnection connection, NpgsqlCo
         await reader.DisposeAsync().ConfigureAwait(false);
         await command.DisposeAsync().ConfigureAwait(false);
         await connection.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false); // Dispose(true): nothing left to dispose there
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
+            _disposed = true;
             _chunk?.Dispose();
             _chunk = null;
             reader.Dispose();

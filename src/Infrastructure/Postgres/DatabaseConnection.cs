@@ -19,6 +19,15 @@ public static class DatabaseConnection
         ArgumentNullException.ThrowIfNull(value);
         var text = value.Trim();
         var builder = text.Contains("://", StringComparison.Ordinal) ? FromUrl(text) : FromConnectionString(text);
+        if (!Names(builder, GssEncryptionModeKeyword))
+        {
+            // Npgsql 10 tries GSSAPI (Kerberos) encryption first on every new connection unless told
+            // otherwise; without libgssapi_krb5 (not in our images) the runtime writes an "Error:" line to
+            // stderr for it, which reads as a failure in every replica's log. Kerberos sites set it:
+            // ?GSS%20Encryption%20Mode=Prefer in the URL, or GSS Encryption Mode=Prefer.
+            builder.GssEncryptionMode = GssEncryptionMode.Disable;
+        }
+
         if (string.IsNullOrEmpty(builder.Host))
         {
             throw new FormatException($"{Expected}: it names no host.");
@@ -38,6 +47,12 @@ public static class DatabaseConnection
         ArgumentNullException.ThrowIfNull(builder);
         return string.Create(CultureInfo.InvariantCulture, $"{builder.Host}:{builder.Port}/{builder.Database}");
     }
+
+    private const string GssEncryptionModeKeyword = "GSS Encryption Mode";
+
+    /// <summary>Whether the operator's value set <paramref name="keyword"/> (under any of its names): the builder keeps only what was set.</summary>
+    private static bool Names(NpgsqlConnectionStringBuilder builder, string keyword) =>
+        new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.ConnectionString }.ContainsKey(keyword);
 
     private static NpgsqlConnectionStringBuilder FromUrl(string text)
     {

@@ -48,6 +48,22 @@ public sealed class DatabaseConnectionTests
         connection.Password.Should().Be("pw");
     }
 
+    [TestCase("postgres://app:pw@127.0.0.1/state")]
+    [TestCase("Host=127.0.0.1;Database=state;Username=app;Password=pw")]
+    public void Gssapi_encryption_is_not_tried_unless_asked_for(string value)
+    {
+        DatabaseConnection.Parse(value).GssEncryptionMode.Should().Be(Npgsql.GssEncryptionMode.Disable);
+    }
+
+    [TestCase("postgres://app:pw@127.0.0.1/state?GSS%20Encryption%20Mode=prefer", Npgsql.GssEncryptionMode.Prefer)]
+    [TestCase("postgres://app:pw@127.0.0.1/state?GSS%20Encryption%20Mode=require", Npgsql.GssEncryptionMode.Require)]
+    [TestCase("Host=127.0.0.1;Database=state;gss encryption mode=prefer", Npgsql.GssEncryptionMode.Prefer)]
+    [TestCase("Host=127.0.0.1;Database=state;GSS Encryption Mode=Require", Npgsql.GssEncryptionMode.Require)]
+    public void Gssapi_encryption_the_operator_asks_for_is_kept(string value, Npgsql.GssEncryptionMode expected)
+    {
+        DatabaseConnection.Parse(value).GssEncryptionMode.Should().Be(expected);
+    }
+
     [TestCase("mysql://app:topsecret@127.0.0.1/state", "scheme")]
     [TestCase("postgres://app:topsecret@127.0.0.1/", "no database")]
     [TestCase("Password=topsecret;Database=state", "no host")]
