@@ -1,7 +1,8 @@
 """The forked process of a one-shot program (PROTOCOL.md, "Execution of the code").
 
-Forked before the request exists (program.spawn_child), it waits on the hand-over pipe, then
-applies the limits, puts the pipes on stdin/stdout/stderr, closes the protocol descriptor, runs the
+Forked before the request exists (program.spawn_child), it drops to the code's user, imports the
+preloads (SANDBOX_PRELOAD) when the runner asks for them, waits on the hand-over pipe, then applies
+the limits, puts the pipes on stdin/stdout/stderr, closes the protocol descriptor, runs the
 code and announces its exit status just before it exits.
 """
 
@@ -15,6 +16,7 @@ from .identity import become_code_user
 from .limits import apply_program_limits, set_dumpable
 from .protocol import PRE_COMMANDS_SEPARATOR, json_dumps, json_loads
 from .relay import decode_wait_status
+from .startup import preload_modules
 from .usercode import (
     CODE_FILENAME, bounded_value, evaluate_code, exit_status, flush_open_files, fresh_main_module,
     install_stdio, register_source, release_frames, run_code, show_figures_as_files,
@@ -29,7 +31,7 @@ CLOSED_AFTER_SETUP = ('protocol', 'stdin_r', 'stdin_w', 'stdout_r', 'stdout_w', 
                       'stderr_w', 'error_r', 'display_r')
 
 
-def child_main(fds):
+def child_main(fds, preloads):
     """Body of the forked child. Never returns: every path ends in os._exit()."""
     status = EXIT_CHILD_SETUP_FAILED
     me = os.getpid()
@@ -39,6 +41,11 @@ def child_main(fds):
         os.setsid()  # own process group: the parent kills it as a whole afterwards
         os.close(fds['go_w'])  # or the hand-over pipe would never reach its end for us
         os.close(fds['done_r'])
+        os.close(fds['ready_r'])
+        if preloads.strip():
+            preload_modules(preloads)
+            gc.freeze()  # the code's collections and exit-time sweep need not walk the preloads
+        os.close(fds['ready_w'])  # the runner may now say it is ready
         handover = receive_handover(fds['go_r'])
         if handover is None:  # the parent did not need us after all
             os._exit(0)

@@ -1,7 +1,7 @@
 """One-shot mode: one program per sandbox, from boot to result (PROTOCOL.md).
 
 Shape of one run:
-  boot (matplotlib cache, preloads) -> fork the code's process (it waits) -> `R` -> read one
+  boot (matplotlib cache) -> fork the code's process (it imports the preloads, then waits) -> `R` -> read one
   request -> write input files -> snapshot the workspace -> `S` -> hand the request to the child
   -> relay the child's pipes as `o`/`e` frames -> child announces its exit status (or dies) ->
   kill its process group -> drain pipes (bounded) -> `f` frames -> `r`.
@@ -21,7 +21,7 @@ from .protocol import (
     EXIT_RUNNER_FAILED, FrameWriter, RequestError, open_protocol_stream, parse_request,
     read_frame_length, read_request, report_failure,
 )
-from .startup import prepare_mplconfig, preload_modules, preload_spec
+from .startup import prepare_mplconfig, preload_spec
 from .workspace import create_workspace, snapshot_workspace, write_input_files
 
 
@@ -42,19 +42,20 @@ def serve(writer, protocol_fd):
         prepare_mplconfig()
     preloads = preload_spec()
     length = None
+    imported = ''
     if preloads.strip():
         # Booted: the service either sends the request now (it is needed at once, so the
         # preloads are skipped) or an empty frame meaning "import the preloads, then wait".
         writer.write(b'B')
         length = read_frame_length(0)
         if length == 0:
-            with CodeUser():
-                preload_modules(preloads)
+            imported = preloads
             length = None
     spawned = None
     if length is None:
-        # Nobody waits yet: fork the code's process now, off the request's path.
-        spawned = spawn_child(protocol_fd)
+        # Nobody waits yet: fork the code's process now, off the request's path; it imports the
+        # preloads itself (program.spawn_child says why) before the runner writes `R`.
+        spawned = spawn_child(protocol_fd, imported)
         writer.write(b'R')
     request = parse_request(read_request(0, length))
     workspace, snapshot = prepare_workspace(request)

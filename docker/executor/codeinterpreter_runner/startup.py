@@ -38,7 +38,10 @@ def preload_spec():
 
 
 def preload_modules(spec):
-    """Import heavy modules before forking so every run starts with them already loaded."""
+    """Import heavy modules before the request, so the code starts with them already loaded.
+
+    One-shot mode: in the code's process, as the code's user; session mode: in the supervisor,
+    before it forks the interpreter."""
     import importlib  # only needed here, and only when something is preloaded
     for name in (part.strip() for part in spec.split(',')):
         if not name:

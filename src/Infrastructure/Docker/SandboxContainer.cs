@@ -12,6 +12,8 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
     private const int SigKill = 9;
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ExitOnItsOwnWait = TimeSpan.FromSeconds(1);
+    // The engine's `oom` event came up to ~140 ms after the `die` event here (gVisor); room for load.
+    private static readonly TimeSpan LateOomEventWait = TimeSpan.FromSeconds(2);
 
     private readonly ContainerOperations _containers;
     private readonly RunnerConnection _runner;
@@ -144,8 +146,10 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         var oomKilled = run.Result.OomKills > 0;
         if (!oomKilled && run.Result.Signal == SigKill)
         {
-            // The runner's cgroup reading can miss a kill it raced with; the engine's record settles it.
-            oomKilled = (await _containers.InspectStateAsync(Id).ConfigureAwait(false))?.OOMKilled == true;
+            // The runner's cgroup reading can miss a kill it raced with; the engine's record settles it
+            // (its events so far: the container runs on, the OOM killer took one of its processes).
+            oomKilled = await _containers.OomKilledAsync(Id, await _containers.InspectStateAsync(Id).ConfigureAwait(false), TimeSpan.Zero)
+                .ConfigureAwait(false);
         }
 
         _lingers = true;
@@ -188,8 +192,11 @@ internal sealed partial class SandboxContainer : IAsyncDisposable
         // The runner ended without a result: killed by the OOM killer or by the code itself.
         await _containers.WaitForExitAsync(Id, ExitWait).ConfigureAwait(false);
         var state = await _containers.InspectStateAsync(Id).ConfigureAwait(false);
-        LogRunnerVanished(Id, state?.ExitCode, state?.OOMKilled, _runner.Diagnostics);
-        return run.ToResult(state is null ? null : (int)state.ExitCode, state?.OOMKilled == true);
+        // A SIGKILLed sandbox may have been OOM-killed with the engine's flag unset (a late `oom` event).
+        var oomKilled = state?.OOMKilled == true
+            || (state?.ExitCode == 128 + SigKill && await _containers.OomKilledAsync(Id, state, LateOomEventWait).ConfigureAwait(false));
+        LogRunnerVanished(Id, state?.ExitCode, oomKilled, _runner.Diagnostics);
+        return run.ToResult(state is null ? null : (int)state.ExitCode, oomKilled);
     }
 
     /// <summary>
