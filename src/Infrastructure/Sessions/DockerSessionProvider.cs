@@ -129,8 +129,23 @@ internal sealed partial class DockerSessionProvider(
         var startTimeout = TimeSpan.FromSeconds(settings.BootTimeoutSec);
         return await CallAsync(
             sessionId,
-            session => session.Container.ExecuteAsync(request, op, startTimeout, cancellationToken),
+            session => ExecuteCellAsync(session, request, op, startTimeout, cancellationToken),
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One cell; with egress, the result lists the requests made through the proxy during the cell (not between cells).</summary>
+    private async Task<SessionExecutionResult> ExecuteCellAsync(
+        OpenSession session, SandboxRequest request, SessionExecuteOp op, TimeSpan startTimeout, CancellationToken cancellationToken)
+    {
+        if (session.EgressAddress is not { } address)
+        {
+            return await session.Container.ExecuteAsync(request, op, startTimeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        egress.Log?.Track(address);
+        var result = await session.Container.ExecuteAsync(request, op, startTimeout, cancellationToken).ConfigureAwait(false);
+        var log = await egress.CollectLogAsync(address, cancellationToken).ConfigureAwait(false);
+        return result with { Execution = result.Execution with { NetworkLog = log } };
     }
 
     public Task<ShellResult?> RunShellAsync(string sessionId, ShellCommand command, CancellationToken cancellationToken) =>
@@ -225,7 +240,7 @@ internal sealed partial class DockerSessionProvider(
                 "allow_hosts is not available under EXECUTOR_RUNTIME=runsc: gVisor runs here only with --network=none, so its sandboxes have no network at all")
             : egress.AttachAsync(cancellationToken);
 
-    /// <summary>Removes the session's registration (and the log kept for it: sessions do not report one).</summary>
+    /// <summary>Removes the session's registration (and what the log kept for it since its last cell).</summary>
     private async Task EndEgressAsync(string address)
     {
         await egress.UnregisterAsync(address).ConfigureAwait(false);

@@ -186,6 +186,42 @@ public sealed class EgressTests
     }
 
     [Test]
+    public async Task Each_session_cell_lists_the_requests_made_during_it_on_its_result_and_on_its_streams_result_event()
+    {
+        var d = EgressTestHosts.Domain;
+        var sessionId = await _client.OpenSessionAsync(new { allow_hosts = new[] { $"allowed.{d}" } });
+        try
+        {
+            var (status, first) = await _client.SessionExecuteAsync(sessionId, new
+            {
+                code = Fetch + $"print(get('http://allowed.{d}:{_hosts.FirstPort}/'))\n",
+                timeout_ms = 30_000,
+            });
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"/v1/sessions/{sessionId}/execute/stream", UriKind.Relative))
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new { code = $"print(get('http://other.{d}:{_hosts.SecondPort}/'))", timeout_ms = 30_000 }),
+            };
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            var events = await ServerSentEventReader.ReadAllAsync(response);
+            var (_, quiet) = await _client.SessionExecuteAsync(sessionId, new { code = "print(1)", timeout_ms = 10_000 });
+
+            status.Should().Be(200, first.GetRawText());
+            TestContext.Out.WriteLine(first.GetProperty("network_log").GetRawText());
+            first.GetProperty("network_log").EnumerateArray().Should().ContainSingle().Which.Should().Match<System.Text.Json.JsonElement>(
+                e => e.GetProperty("host").GetString() == $"allowed.{d}" && e.GetProperty("allowed").GetBoolean() && e.GetProperty("bytes").GetInt64() > 0);
+            events[^1].Name.Should().Be("result");
+            TestContext.Out.WriteLine(events[^1].Data.GetProperty("network_log").GetRawText());
+            events[^1].Data.GetProperty("network_log").EnumerateArray().Should().ContainSingle("only this cell's request, not the first cell's")
+                .Which.Should().Match<System.Text.Json.JsonElement>(e => e.GetProperty("host").GetString() == $"other.{d}" && !e.GetProperty("allowed").GetBoolean());
+            quiet.GetProperty("network_log").EnumerateArray().Should().BeEmpty("the cell made no request");
+        }
+        finally
+        {
+            await _client.SessionDeleteAsync(sessionId);
+        }
+    }
+
+    [Test]
     public async Task A_sandbox_with_egress_cannot_reach_another_one_directly_or_through_the_proxy()
     {
         var d = EgressTestHosts.Domain;
