@@ -309,15 +309,7 @@ internal sealed partial class EgressProxy(
     private async Task<Running> StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        try
-        {
-            await docker.Images.InspectImageAsync(settings.ProxyImage, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DockerImageNotFoundException)
-        {
-            throw new EgressProxyException(
-                $"the egress proxy image {settings.ProxyImage} is missing (EGRESS_PROXY_IMAGE; docker/egress-proxy/build.sh builds it)");
-        }
+        await EnsureImageAsync(settings, cancellationToken).ConfigureAwait(false);
 
         await RemoveByNameAsync(cancellationToken).ConfigureAwait(false);
         var created = await docker.Containers.CreateContainerAsync(ProxyContainerSpec.Build(settings.ProxyImage, ContainerName, sandbox.Value.Instance), cancellationToken)
@@ -343,6 +335,54 @@ internal sealed partial class EgressProxy(
         {
             log.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>The proxy image: present, else loaded from EGRESS_PROXY_IMAGE_TAR; throws saying what is missing.</summary>
+    private async Task EnsureImageAsync(EgressOptions settings, CancellationToken cancellationToken)
+    {
+        if (await ImageExistsAsync(settings.ProxyImage, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var archive = settings.ProxyImageTar;
+        if (string.IsNullOrEmpty(archive))
+        {
+            throw new EgressProxyException(
+                $"the egress proxy image {settings.ProxyImage} is missing (EGRESS_PROXY_IMAGE; docker/egress-proxy/build.sh builds it, or set EGRESS_PROXY_IMAGE_TAR to an archive of it)");
+        }
+
+        if (!File.Exists(archive))
+        {
+            throw new EgressProxyException($"the egress proxy image {settings.ProxyImage} is missing and EGRESS_PROXY_IMAGE_TAR={archive} does not exist");
+        }
+
+        LogLoadingImage(settings.ProxyImage, archive);
+        var stream = File.OpenRead(archive);
+        await using (stream.ConfigureAwait(false))
+        {
+            await docker.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, stream, new Progress<JSONMessage>(), cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        if (!await ImageExistsAsync(settings.ProxyImage, cancellationToken).ConfigureAwait(false))
+        {
+            throw new EgressProxyException(
+                $"the egress proxy image {settings.ProxyImage} is still missing after loading EGRESS_PROXY_IMAGE_TAR={archive} (does it hold that image?)");
+        }
+    }
+
+    private async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await docker.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DockerImageNotFoundException)
+        {
+            return false;
         }
     }
 
@@ -428,6 +468,9 @@ internal sealed partial class EgressProxy(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Egress proxy {Container} is not running any more; starting it again")]
     private partial void LogRestarting(string container);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loading the egress proxy image {Image} from {Archive}")]
+    private partial void LogLoadingImage(string image, string archive);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Count} leftover egress network(s) of instance '{Instance}'")]
     private partial void LogLeftoverNetworksRemoved(int count, string instance);

@@ -23,6 +23,13 @@ public sealed class EgressOptions : IValidatableObject
     public string ProxyImage { get; set; } = "code-interpreter-egress-proxy:latest";
 
     /// <summary>
+    /// An archive (<c>docker save</c>) holding <see cref="ProxyImage"/>, loaded when the engine does not have the image
+    /// (Docker-in-Docker, the preloaded image); unset: the image must exist.
+    /// </summary>
+    [ConfigurationKeyName("EGRESS_PROXY_IMAGE_TAR")]
+    public string? ProxyImageTar { get; set; }
+
+    /// <summary>
     /// Destinations the proxy always refuses, checked on the address a name resolves to, comma-separated CIDRs.
     /// Unset: <see cref="DefaultDenyCidrs"/> plus the subnets of the engine's default bridge.
     /// </summary>

@@ -128,6 +128,50 @@ public sealed class EgressProxyTests
         }
     }
 
+    [Test]
+    public async Task A_missing_image_is_loaded_from_EGRESS_PROXY_IMAGE_TAR_and_a_missing_archive_is_named()
+    {
+        var tag = $"code-interpreter-egress-proxy:tar-test-{Guid.NewGuid():N}"[..52];
+        var archive = Path.Combine(Path.GetTempPath(), $"egress-proxy-{Guid.NewGuid():N}.tar");
+        await DockerCliAsync("tag", EgressTestHosts.ProxyImage, tag);
+        await DockerCliAsync("save", "-o", archive, tag);
+        await DockerCliAsync("rmi", tag);
+        var instance = _instance + "-tar";
+        using var missing = CreateProxy(instance, tag, archive + ".missing");
+        using var loading = CreateProxy(instance, tag, archive);
+        try
+        {
+            var refused = () => missing.EnsureRunningAsync(CancellationToken.None);
+            (await refused.Should().ThrowAsync<EgressProxyException>()).Which.Message.Should().Contain(tag).And.Contain("EGRESS_PROXY_IMAGE_TAR=" + archive + ".missing");
+
+            await loading.EnsureRunningAsync(CancellationToken.None);
+
+            loading.IsRunning.Should().BeTrue();
+            (await _docker.Images.InspectImageAsync(tag)).Should().NotBeNull();
+        }
+        finally
+        {
+            await loading.StopAsync(CancellationToken.None);
+            File.Delete(archive);
+            await DockerCliAsync("rmi", tag);
+        }
+    }
+
+    private static async Task DockerCliAsync(params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo("docker", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        process.ExitCode.Should().Be(0, await error);
+    }
+
+    private EgressProxy CreateProxy(string instance, string image, string archive) => new(
+        _docker,
+        MsOptions.Create(new EgressOptions { ProxyImage = image, ProxyImageTar = archive, DenyCidrs = _hosts.Settings()["EGRESS_DENY_CIDRS"], HostsFile = _hosts.HostsFile }),
+        MsOptions.Create(new SandboxOptions { Instance = instance }),
+        NullLogger<EgressProxy>.Instance);
+
     private EgressProxy CreateProxy() => new(
         _docker,
         MsOptions.Create(new EgressOptions { ProxyImage = EgressTestHosts.ProxyImage, DenyCidrs = _hosts.Settings()["EGRESS_DENY_CIDRS"], HostsFile = _hosts.HostsFile }),
