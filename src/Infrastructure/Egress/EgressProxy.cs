@@ -71,7 +71,14 @@ internal sealed partial class EgressProxy(
             // network at the address the sandbox knows, and gets the lists before anyone can use it.
             foreach (var attachment in _attachments.Values)
             {
-                await ConnectAsync(started.ContainerId, attachment, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await ConnectAsync(started.ContainerId, attachment, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DockerNetworkNotFoundException)
+                {
+                    // Its sandbox ended meanwhile and the network went with it.
+                }
             }
 
             foreach (var (address, rules) in _registrations)
