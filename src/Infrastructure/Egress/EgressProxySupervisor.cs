@@ -64,8 +64,11 @@ internal sealed partial class EgressProxySupervisor(
                 await proxy.StopAsync(cancellationToken).ConfigureAwait(false);
                 await proxy.RemoveLeftoverNetworksAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is global::Docker.DotNet.DockerApiException or HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception ex) when (ex is global::Docker.DotNet.DockerApiException or HttpRequestException or IOException or OperationCanceledException
+                or ObjectDisposedException)
             {
+                // ObjectDisposedException: the host tore the engine client down first (a host disposed while it starts).
+                // What stays is removed at the next start of the instance: the proxy by its name, the networks by label.
                 LogNotRemoved(ex.Message);
             }
         }
