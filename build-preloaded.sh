@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the preloaded (air-gapped) image: the Docker-in-Docker API image with the executor image
-# saved inside it. At start the container loads that archive into its engine instead of pulling, so
-# it becomes ready with no registry and no network at all.
+# and the egress proxy image saved inside it. At start the container loads those archives into its
+# engine instead of pulling, so it becomes ready with no registry and no network at all.
 #
 #   ./build-preloaded.sh [tag]     tag defaults to code-interpreter:preloaded
 #
@@ -24,8 +24,15 @@ else
   executor=$("$root/docker/executor/build.sh" | tail -n 1)
 fi
 api=$("$root/docker/build.sh" | tail -n 1)
+# The egress proxy image likewise: EGRESS_PROXY_IMAGE when set, else built from this checkout.
+if [ -n "${EGRESS_PROXY_IMAGE:-}" ]; then
+  proxy=$EGRESS_PROXY_IMAGE
+  docker image inspect "$proxy" >/dev/null 2>&1 || { log "EGRESS_PROXY_IMAGE=$proxy does not exist"; exit 1; }
+else
+  proxy=$("$root/docker/egress-proxy/build.sh" | tail -n 1)
+fi
 
-hash=$( { docker image inspect --format '{{.Id}}' "$api" "$executor"; echo "$executor"; cat "$root/build-preloaded.sh"; } \
+hash=$( { docker image inspect --format '{{.Id}}' "$api" "$executor" "$proxy"; echo "$executor $proxy"; cat "$root/build-preloaded.sh"; } \
         | sha256sum | cut -c1-16)
 built="$name:preloaded-$hash"
 
@@ -37,11 +44,16 @@ else
   trap "rm -rf '$context'" EXIT   # the 1.3 GB archive
   log "saving $executor"
   docker save -o "$context/executor-image.tar" "$executor"
+  log "saving $proxy"
+  docker save -o "$context/egress-proxy-image.tar" "$proxy"
   cat >"$context/Dockerfile" <<EOF
 FROM $api
 COPY executor-image.tar $archive_dir/executor-image.tar
+COPY egress-proxy-image.tar $archive_dir/egress-proxy-image.tar
 ENV CODE_INTERPRETER_DEFAULT_EXECUTOR_IMAGE=$executor \\
-    CODE_INTERPRETER_PRELOADED_EXECUTOR_IMAGE=$executor
+    CODE_INTERPRETER_PRELOADED_EXECUTOR_IMAGE=$executor \\
+    CODE_INTERPRETER_DEFAULT_EGRESS_PROXY_IMAGE=$proxy \\
+    CODE_INTERPRETER_PRELOADED_EGRESS_PROXY_IMAGE=$proxy
 LABEL org.opencontainers.image.title="code-interpreter (preloaded)"
 EOF
   log "building $built from $api"

@@ -19,6 +19,7 @@ log() { echo "[entrypoint] $*" >&2; }
 
 app=/opt/code-interpreter/app/CodeInterpreter.Api
 preloaded_tar=/opt/code-interpreter/preloaded/executor-image.tar
+preloaded_proxy_tar=/opt/code-interpreter/preloaded/egress-proxy-image.tar
 dockerd_log=/var/log/dockerd.log
 # Written when this script starts dockerd: a socket found at the next start of the same container
 # (docker restart) is then known to be our dead engine's, not a mounted host socket.
@@ -33,6 +34,15 @@ executor_image=${EXECUTOR_IMAGE:-$PYTHON_EXECUTOR_DOCKER_IMAGE}
 if [ -z "${EXECUTOR_IMAGE_TAR:-}" ] && [ -f "$preloaded_tar" ] \
    && [ "$executor_image" = "${CODE_INTERPRETER_PRELOADED_EXECUTOR_IMAGE:-}" ]; then
   export EXECUTOR_IMAGE_TAR=$preloaded_tar
+fi
+# The egress proxy image the same way: the preloaded image's archive when EGRESS_PROXY_IMAGE is (or
+# defaults to) the image it holds; the service loads it when the engine lacks it.
+if [ -z "${EGRESS_PROXY_IMAGE:-}" ] && [ -n "${CODE_INTERPRETER_DEFAULT_EGRESS_PROXY_IMAGE:-}" ]; then
+  export EGRESS_PROXY_IMAGE=$CODE_INTERPRETER_DEFAULT_EGRESS_PROXY_IMAGE
+fi
+if [ -z "${EGRESS_PROXY_IMAGE_TAR:-}" ] && [ -f "$preloaded_proxy_tar" ] \
+   && [ "${EGRESS_PROXY_IMAGE:-}" = "${CODE_INTERPRETER_PRELOADED_EGRESS_PROXY_IMAGE:-}" ]; then
+  export EGRESS_PROXY_IMAGE_TAR=$preloaded_proxy_tar
 fi
 
 start_app() {

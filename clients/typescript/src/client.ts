@@ -1286,8 +1286,8 @@ listed). Every file is stored: download it with GET /v1/files/{file_id}. */
     outputs?: DisplayOutputInfo[];
     /** True when the code displayed more than MAX_OUTPUT_ITEMS items; the rest are not in Outputs. */
     outputs_truncated?: boolean;
-    /** With allow_hosts: each request the code made through the egress proxy, allowed or refused, with the
-bytes it moved (the first 100); absent without restricted egress. */
+    /** With allow_hosts (or network): each request the code made through the egress proxy, allowed or
+refused, with the bytes it moved (the first 100); in a session, those made during this cell. Absent without egress. */
     network_log?: NetworkLogEntry[] | undefined;
 }
 
@@ -1545,8 +1545,8 @@ listed). Every file is stored: download it with GET /v1/files/{file_id}. */
     outputs?: DisplayOutputInfo[];
     /** True when the code displayed more than MAX_OUTPUT_ITEMS items; the rest are not in Outputs. */
     outputs_truncated?: boolean;
-    /** With allow_hosts: each request the code made through the egress proxy, allowed or refused, with the
-bytes it moved (the first 100); absent without restricted egress. */
+    /** With allow_hosts (or network): each request the code made through the egress proxy, allowed or
+refused, with the bytes it moved (the first 100); in a session, those made during this cell. Absent without egress. */
     network_log?: NetworkLogEntry[] | undefined;
     /** True when the session's interpreter ended during (or since) the previous call and a fresh one
 took its place: it ignored the interrupt of a timeout, ran out of memory or CPU time, or the

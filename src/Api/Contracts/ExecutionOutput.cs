@@ -54,8 +54,8 @@ public abstract class ExecutionOutput
     public bool OutputsTruncated { get; init; }
 
     /// <summary>
-    /// With <c>allow_hosts</c>: each request the code made through the egress proxy, allowed or refused, with the
-    /// bytes it moved (the first 100); absent without restricted egress.
+    /// With <c>allow_hosts</c> (or <c>network</c>): each request the code made through the egress proxy, allowed or
+    /// refused, with the bytes it moved (the first 100); in a session, those made during this cell. Absent without egress.
     /// </summary>
     public IReadOnlyList<NetworkLogEntry>? NetworkLog { get; init; }
 }

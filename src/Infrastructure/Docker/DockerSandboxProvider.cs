@@ -96,8 +96,9 @@ internal sealed partial class DockerSandboxProvider(
     }
 
     /// <summary>
-    /// A cold sandbox on the egress proxy's internal network (never a warm one: the pool has no network), whose
-    /// allow-list the proxy knows from before the code starts until after the sandbox is stopped.
+    /// A cold sandbox on an internal network of its own shared with the egress proxy alone (never a warm one: the pool
+    /// has no network), whose allow-list the proxy knows from before the code starts until after the sandbox is
+    /// stopped; the network goes after the sandbox.
     /// </summary>
     private async Task<ExecutionResult> RunWithEgressAsync(
         SandboxRequest request, RunnerRequest runnerRequest, SandboxShape shape, SandboxOptions settings, CancellationToken cancellationToken)
@@ -108,13 +109,23 @@ internal sealed partial class DockerSandboxProvider(
                 "network access (network, allow_hosts) is not available under EXECUTOR_RUNTIME=runsc: gVisor runs here only with --network=none, so its sandboxes have no network at all");
         }
 
-        var proxy = egress.ProxyUrl ?? throw new ServiceUnavailableException("the egress proxy is not running yet (see /health/ready)", TimeSpan.FromSeconds(5));
-        var sandbox = await SandboxContainer.StartAsync(
-            containers, settings, shape with { Preload = "", EgressProxy = proxy }, request.ExecutionId,
-            logger, cancellationToken).ConfigureAwait(false);
+        var attachment = await egress.AttachAsync(cancellationToken).ConfigureAwait(false);
+        SandboxContainer sandbox;
         try
         {
-            var address = await egress.RegisterAsync(sandbox.Id, request.AllowHosts, cancellationToken).ConfigureAwait(false);
+            sandbox = await SandboxContainer.StartAsync(
+                containers, settings, shape with { Preload = "", Egress = attachment }, request.ExecutionId,
+                logger, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await egress.DetachAsync(attachment).ConfigureAwait(false);
+            throw;
+        }
+
+        try
+        {
+            var address = await egress.RegisterAsync(attachment, request.AllowHosts, cancellationToken).ConfigureAwait(false);
             ExecutionResult result;
             try
             {
@@ -135,7 +146,7 @@ internal sealed partial class DockerSandboxProvider(
         }
         finally
         {
-            removals.Remove(sandbox);
+            removals.Remove(sandbox, afterwards: () => egress.DetachAsync(attachment));
         }
     }
 

@@ -79,8 +79,8 @@ internal static class SandboxContainerSpec
             OpenStdin = true,
             StdinOnce = true,
             Tty = false,
-            NetworkDisabled = shape.EgressProxy is null,
-            Env = [$"SANDBOX_PRELOAD={shape.Preload}", .. ProxyEnvironment(shape.EgressProxy)],
+            NetworkDisabled = shape.Egress is null,
+            Env = [$"SANDBOX_PRELOAD={shape.Preload}", .. ProxyEnvironment(shape.Egress?.ProxyUrl)],
             Labels = new Dictionary<string, string>
             {
                 [SandboxLabels.Sandbox] = "true",
@@ -89,7 +89,7 @@ internal static class SandboxContainerSpec
             },
             HostConfig = new HostConfig
             {
-                NetworkMode = shape.EgressProxy is not null ? Egress.EgressProxy.InternalNetwork : "none",
+                NetworkMode = shape.Egress?.Network ?? "none",
                 ReadonlyRootfs = true,
                 CapDrop = ["ALL"],
                 SecurityOpt = ["no-new-privileges", SandboxSeccomp.SecurityOpt(options.Runtime)],
@@ -116,6 +116,16 @@ internal static class SandboxContainerSpec
                 AutoRemove = false,
                 RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
             },
+            // On its own network at the address the proxy knows it by.
+            NetworkingConfig = shape.Egress is { } egress
+                ? new NetworkingConfig
+                {
+                    EndpointsConfig = new Dictionary<string, EndpointSettings>
+                    {
+                        [egress.Network] = new() { IPAMConfig = new EndpointIPAMConfig { IPv4Address = egress.SandboxAddress } },
+                    },
+                }
+                : null,
         };
     }
 

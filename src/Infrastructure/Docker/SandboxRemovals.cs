@@ -18,23 +18,34 @@ internal sealed class SandboxRemovals : IHostedService
 
     /// <param name="sandbox">The used sandbox.</param>
     /// <param name="notBefore">When given, the removal starts once it completes (see <see cref="SandboxPool.BurstPausedAsync"/>).</param>
-    public void Remove(SandboxContainer sandbox, Func<Task>? notBefore = null)
+    /// <param name="afterwards">When given, runs once the sandbox is removed (its egress network goes then).</param>
+    public void Remove(SandboxContainer sandbox, Func<Task>? notBefore = null, Func<Task>? afterwards = null)
     {
-        var removal = RemoveAsync(sandbox, notBefore);
+        var removal = RemoveAsync(sandbox, notBefore, afterwards);
         _pending.TryAdd(removal, 0);
         _ = removal.ContinueWith(done => _pending.TryRemove(done, out _), TaskScheduler.Default);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private static async Task RemoveAsync(SandboxContainer sandbox, Func<Task>? notBefore)
+    private static async Task RemoveAsync(SandboxContainer sandbox, Func<Task>? notBefore, Func<Task>? afterwards)
     {
         if (notBefore is not null)
         {
             await notBefore().ConfigureAwait(false);
         }
 
-        await sandbox.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await sandbox.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (afterwards is not null)
+            {
+                await afterwards().ConfigureAwait(false);
+            }
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.WhenAll(_pending.Keys).WaitAsync(cancellationToken);

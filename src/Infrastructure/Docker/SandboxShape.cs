@@ -9,7 +9,7 @@ namespace CodeInterpreter.Infrastructure.Docker;
 /// <param name="Cpus">CPU cores; null = the server's default.</param>
 /// <param name="Image">Executor image; null = the server's default.</param>
 /// <param name="PackageEnvironment">Docker volume of a built package environment, mounted read-only; null = none.</param>
-/// <param name="EgressProxy">URL of the egress proxy: on its internal network with the proxy in the environment; null = none.</param>
+/// <param name="Egress">The sandbox's own internal network shared with the egress proxy, whose URL goes in the environment; null = no network.</param>
 internal sealed record SandboxShape(
     int MemoryLimitMb, string Preload, double? Cpus = null, string? Image = null, string? PackageEnvironment = null,
-    string? EgressProxy = null);
+    Egress.EgressAttachment? Egress = null);

@@ -25,6 +25,7 @@ internal sealed partial class EgressProxySupervisor(
         string? lastProblem = null;
         try
         {
+            await RemoveLeftoverNetworksAsync(stoppingToken).ConfigureAwait(false);
             while (true)
             {
                 try
@@ -61,17 +62,34 @@ internal sealed partial class EgressProxySupervisor(
             try
             {
                 await proxy.StopAsync(cancellationToken).ConfigureAwait(false);
+                await proxy.RemoveLeftoverNetworksAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is global::Docker.DotNet.DockerApiException or HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception ex) when (ex is global::Docker.DotNet.DockerApiException or HttpRequestException or IOException or OperationCanceledException
+                or ObjectDisposedException)
             {
+                // ObjectDisposedException: the host tore the engine client down first (a host disposed while it starts).
+                // What stays is removed at the next start of the instance: the proxy by its name, the networks by label.
                 LogNotRemoved(ex.Message);
             }
+        }
+    }
+
+    /// <summary>An earlier process's sandbox networks (a crash, a kill); one the engine refuses to list now waits for shutdown.</summary>
+    private async Task RemoveLeftoverNetworksAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await proxy.RemoveLeftoverNetworksAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is global::Docker.DotNet.DockerApiException or HttpRequestException or IOException)
+        {
+            LogNotRemoved(ex.Message);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready: {Problem}")]
     private partial void LogNotRunning(string problem);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The egress proxy could not be removed at shutdown: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The egress proxy or its networks could not be removed: {Reason}")]
     private partial void LogNotRemoved(string reason);
 }

@@ -11,10 +11,23 @@ public sealed class EgressOptions : IValidatableObject
     public const string DefaultDenyCidrs =
         "127.0.0.0/8,0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,169.254.0.0/16,172.16.0.0/12,192.168.0.0/16,224.0.0.0/4,::1/128,fc00::/7,fe80::/10";
 
+    /// <summary>The range of <see cref="SubnetPool"/> when EGRESS_SUBNET_POOL is not set: 8192 sandboxes' networks.</summary>
+    public const string DefaultSubnetPool = "10.213.0.0/16";
+
+    /// <summary>The prefix length of each sandbox's network carved from <see cref="SubnetPool"/>.</summary>
+    public const int SandboxSubnetPrefix = 29;
+
     /// <summary>The proxy image (docker/egress-proxy/build.sh builds it).</summary>
     [ConfigurationKeyName("EGRESS_PROXY_IMAGE")]
     [Required(ErrorMessage = "EGRESS_PROXY_IMAGE must not be empty.")]
     public string ProxyImage { get; set; } = "code-interpreter-egress-proxy:latest";
+
+    /// <summary>
+    /// An archive (<c>docker save</c>) holding <see cref="ProxyImage"/>, loaded when the engine does not have the image
+    /// (Docker-in-Docker, the preloaded image); unset: the image must exist.
+    /// </summary>
+    [ConfigurationKeyName("EGRESS_PROXY_IMAGE_TAR")]
+    public string? ProxyImageTar { get; set; }
 
     /// <summary>
     /// Destinations the proxy always refuses, checked on the address a name resolves to, comma-separated CIDRs.
@@ -22,6 +35,14 @@ public sealed class EgressOptions : IValidatableObject
     /// </summary>
     [ConfigurationKeyName("EGRESS_DENY_CIDRS")]
     public string? DenyCidrs { get; set; }
+
+    /// <summary>
+    /// Where the internal networks of sandboxes with egress come from: one /29 of this IPv4 range per sandbox (the
+    /// sandbox, the proxy and the engine's reserved addresses), never routed and always refused by the proxy as a
+    /// destination. A range the engine already uses elsewhere is skipped /29 by /29.
+    /// </summary>
+    [ConfigurationKeyName("EGRESS_SUBNET_POOL")]
+    public string SubnetPool { get; set; } = DefaultSubnetPool;
 
     /// <summary>A hosts file (<c>address name...</c> lines) the proxy resolves names from before DNS: tests and air-gapped sites.</summary>
     [ConfigurationKeyName("EGRESS_HOSTS_FILE")]
@@ -40,6 +61,13 @@ public sealed class EgressOptions : IValidatableObject
             {
                 yield return new ValidationResult($"EGRESS_DENY_CIDRS: '{cidr}' is not a CIDR (address/prefix, e.g. 10.0.0.0/8).", ["EGRESS_DENY_CIDRS"]);
             }
+        }
+
+        if (!IPNetwork.TryParse(SubnetPool, out var pool) || pool.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
+            || pool.PrefixLength > SandboxSubnetPrefix)
+        {
+            yield return new ValidationResult(
+                $"EGRESS_SUBNET_POOL: '{SubnetPool}' is not an IPv4 CIDR of /{SandboxSubnetPrefix} or wider (e.g. {DefaultSubnetPool}).", ["EGRESS_SUBNET_POOL"]);
         }
 
         if (!string.IsNullOrEmpty(HostsFile) && !File.Exists(HostsFile))

@@ -45,20 +45,26 @@ internal sealed partial class DockerSessionProvider(
         var bootTimeout = TimeSpan.FromSeconds(settings.BootTimeoutSec);
         var sessionId = SessionId.New();
         SessionContainer? container = null;
+        Egress.EgressAttachment? attachment = null;
         string? egressAddress = null;
         try
         {
+            if (spec.AllowHosts.Count > 0)
+            {
+                attachment = await AttachEgressAsync(settings, cancellationToken).ConfigureAwait(false);
+            }
+
             // The preloads of the warm pool: the interpreter starts with them imported.
             var shape = new SandboxShape(spec.MemoryLimitMb, poolOptions.Value.Preload.Replace(" ", "", StringComparison.Ordinal))
             {
                 PackageEnvironment = spec.PackageEnvironment,
-                EgressProxy = spec.AllowHosts.Count > 0 ? EgressProxyUrl(settings) : null,
+                Egress = attachment,
             };
             container = await SessionContainer.StartAsync(containers, settings, shape, sessionId, cancellationToken)
                 .ConfigureAwait(false);
-            if (spec.AllowHosts.Count > 0)
+            if (attachment is not null)
             {
-                egressAddress = await egress.RegisterAsync(container.Id, spec.AllowHosts, cancellationToken).ConfigureAwait(false);
+                egressAddress = await egress.RegisterAsync(attachment, spec.AllowHosts, cancellationToken).ConfigureAwait(false);
             }
 
             await container.WaitUntilReadyAsync(bootTimeout, cancellationToken).ConfigureAwait(false);
@@ -79,13 +85,22 @@ internal sealed partial class DockerSessionProvider(
                 await container.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (attachment is not null)
+            {
+                await egress.DetachAsync(attachment).ConfigureAwait(false);
+            }
+
             registry.Release(owner);
             throw ex is SessionLostException lost
                 ? new SandboxFailedException($"The session's sandbox failed while opening: {lost.Message}", lost)
                 : ex;
         }
 
-        var session = new OpenSession(sessionId, container, time.GetUtcNow() + spec.Ttl, CallerContext.Owner) { EgressAddress = egressAddress };
+        var session = new OpenSession(sessionId, container, time.GetUtcNow() + spec.Ttl, CallerContext.Owner)
+        {
+            EgressAddress = egressAddress,
+            EgressAttachment = attachment,
+        };
         registry.Add(session);
         try
         {
@@ -114,8 +129,23 @@ internal sealed partial class DockerSessionProvider(
         var startTimeout = TimeSpan.FromSeconds(settings.BootTimeoutSec);
         return await CallAsync(
             sessionId,
-            session => session.Container.ExecuteAsync(request, op, startTimeout, cancellationToken),
+            session => ExecuteCellAsync(session, request, op, startTimeout, cancellationToken),
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One cell; with egress, the result lists the requests made through the proxy during the cell (not between cells).</summary>
+    private async Task<SessionExecutionResult> ExecuteCellAsync(
+        OpenSession session, SandboxRequest request, SessionExecuteOp op, TimeSpan startTimeout, CancellationToken cancellationToken)
+    {
+        if (session.EgressAddress is not { } address)
+        {
+            return await session.Container.ExecuteAsync(request, op, startTimeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        egress.Log?.Track(address);
+        var result = await session.Container.ExecuteAsync(request, op, startTimeout, cancellationToken).ConfigureAwait(false);
+        var log = await egress.CollectLogAsync(address, cancellationToken).ConfigureAwait(false);
+        return result with { Execution = result.Execution with { NetworkLog = log } };
     }
 
     public Task<ShellResult?> RunShellAsync(string sessionId, ShellCommand command, CancellationToken cancellationToken) =>
@@ -203,14 +233,14 @@ internal sealed partial class DockerSessionProvider(
         }
     }
 
-    /// <summary>The egress proxy's URL for a session with <c>allow_hosts</c>; refused under gVisor, 503 while the proxy is not running.</summary>
-    private string EgressProxyUrl(SandboxOptions settings) =>
+    /// <summary>A network of its own shared with the egress proxy, for a session with <c>allow_hosts</c>; refused under gVisor, 503 while the proxy is not running.</summary>
+    private Task<Egress.EgressAttachment> AttachEgressAsync(SandboxOptions settings, CancellationToken cancellationToken) =>
         settings.Runtime == SandboxContainerSpec.GVisorRuntime
             ? throw new ForbiddenException(
                 "allow_hosts is not available under EXECUTOR_RUNTIME=runsc: gVisor runs here only with --network=none, so its sandboxes have no network at all")
-            : egress.ProxyUrl ?? throw new ServiceUnavailableException("the egress proxy is not running yet (see /health/ready)", TimeSpan.FromSeconds(5));
+            : egress.AttachAsync(cancellationToken);
 
-    /// <summary>Removes the session's registration (and the log kept for it: sessions do not report one).</summary>
+    /// <summary>Removes the session's registration (and what the log kept for it since its last cell).</summary>
     private async Task EndEgressAsync(string address)
     {
         await egress.UnregisterAsync(address).ConfigureAwait(false);
@@ -236,6 +266,10 @@ internal sealed partial class DockerSessionProvider(
         try
         {
             await session.Container.DisposeAsync().ConfigureAwait(false);
+            if (session.EgressAttachment is { } attachment)
+            {
+                await egress.DetachAsync(attachment).ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -24,4 +24,7 @@ internal sealed class OpenSession(string id, SessionContainer container, DateTim
 
     /// <summary>The sandbox's address registered with the egress proxy; null without network.</summary>
     public string? EgressAddress { get; init; }
+
+    /// <summary>The session's own network shared with the egress proxy, removed after the sandbox; null without egress.</summary>
+    public Egress.EgressAttachment? EgressAttachment { get; init; }
 }

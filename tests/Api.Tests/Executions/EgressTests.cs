@@ -186,6 +186,95 @@ public sealed class EgressTests
     }
 
     [Test]
+    public async Task Each_session_cell_lists_the_requests_made_during_it_on_its_result_and_on_its_streams_result_event()
+    {
+        var d = EgressTestHosts.Domain;
+        var sessionId = await _client.OpenSessionAsync(new { allow_hosts = new[] { $"allowed.{d}" } });
+        try
+        {
+            var (status, first) = await _client.SessionExecuteAsync(sessionId, new
+            {
+                code = Fetch + $"print(get('http://allowed.{d}:{_hosts.FirstPort}/'))\n",
+                timeout_ms = 30_000,
+            });
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"/v1/sessions/{sessionId}/execute/stream", UriKind.Relative))
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new { code = $"print(get('http://other.{d}:{_hosts.SecondPort}/'))", timeout_ms = 30_000 }),
+            };
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            var events = await ServerSentEventReader.ReadAllAsync(response);
+            var (_, quiet) = await _client.SessionExecuteAsync(sessionId, new { code = "print(1)", timeout_ms = 10_000 });
+
+            status.Should().Be(200, first.GetRawText());
+            TestContext.Out.WriteLine(first.GetProperty("network_log").GetRawText());
+            first.GetProperty("network_log").EnumerateArray().Should().ContainSingle().Which.Should().Match<System.Text.Json.JsonElement>(
+                e => e.GetProperty("host").GetString() == $"allowed.{d}" && e.GetProperty("allowed").GetBoolean() && e.GetProperty("bytes").GetInt64() > 0);
+            events[^1].Name.Should().Be("result");
+            TestContext.Out.WriteLine(events[^1].Data.GetProperty("network_log").GetRawText());
+            events[^1].Data.GetProperty("network_log").EnumerateArray().Should().ContainSingle("only this cell's request, not the first cell's")
+                .Which.Should().Match<System.Text.Json.JsonElement>(e => e.GetProperty("host").GetString() == $"other.{d}" && !e.GetProperty("allowed").GetBoolean());
+            quiet.GetProperty("network_log").EnumerateArray().Should().BeEmpty("the cell made no request");
+        }
+        finally
+        {
+            await _client.SessionDeleteAsync(sessionId);
+        }
+    }
+
+    [Test]
+    public async Task A_sandbox_with_egress_cannot_reach_another_one_directly_or_through_the_proxy()
+    {
+        var d = EgressTestHosts.Domain;
+        var listener = await _client.OpenSessionAsync(new { allow_hosts = new[] { $"allowed.{d}" } });
+        try
+        {
+            var (status, body) = await _client.SessionExecuteAsync(listener, new
+            {
+                code = "import os, socket, threading, urllib.parse\n" +
+                       "proxy = urllib.parse.urlsplit(os.environ['HTTP_PROXY'])\n" +
+                       "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" +
+                       "u.connect((proxy.hostname, proxy.port))\n" +
+                       "me = u.getsockname()[0]\n" +
+                       "server = socket.create_server(('0.0.0.0', 8765))\n" +
+                       "accepted = []\n" +
+                       "threading.Thread(target=lambda: [accepted.append(server.accept()) for _ in iter(int, 1)], daemon=True).start()\n" +
+                       "socket.create_connection((me, 8765), timeout=3).close()\n" +
+                       "print(me)\n",
+                timeout_ms = 30_000,
+            });
+            status.Should().Be(200, body.GetRawText());
+            var address = body.GetProperty("stdout").GetString()!.Trim();
+            TestContext.Out.WriteLine($"listener at {address}");
+
+            var lines = await RunAsync(
+                "import os, socket, urllib.parse\n" +
+                "s = socket.socket()\n" +
+                "s.settimeout(3)\n" +
+                "try:\n" +
+                $"    s.connect(('{address}', 8765))\n" +
+                "    print('direct REACHED')\n" +
+                "except OSError as e:\n" +
+                "    print('direct blocked', type(e).__name__)\n" +
+                "proxy = urllib.parse.urlsplit(os.environ['HTTP_PROXY'])\n" +
+                "t = socket.create_connection((proxy.hostname, proxy.port), timeout=15)\n" +
+                $"t.sendall(b'CONNECT {address}:8765 HTTP/1.1\\r\\nHost: {address}:8765\\r\\n\\r\\n')\n" +
+                "print('tunnel', t.recv(65536).decode(errors='replace').split('\\r\\n')[0])\n" +
+                $"print('proxied', get('http://allowed.{d}:{_hosts.FirstPort}/'))\n",
+                [$"allowed.{d}"]);
+
+            var (_, after) = await _client.SessionExecuteAsync(listener, new { code = "print('accepted', len(accepted))", timeout_ms = 10_000 });
+            lines["direct"].Should().StartWith("blocked");
+            lines["tunnel"].Should().Contain("403");
+            lines["proxied"].Should().Be("200 first", "the sandbox's own way out still works");
+            after.GetProperty("stdout").GetString().Should().Contain("accepted 1", "the listener took only its own test connection");
+        }
+        finally
+        {
+            await _client.SessionDeleteAsync(listener);
+        }
+    }
+
+    [Test]
     public async Task A_malformed_entry_is_refused_with_422_naming_it()
     {
         var (status, body) = await _client.PostExecuteAsync(new { code = "print(1)", allow_hosts = new[] { "ok.example", "bad host!" } });
