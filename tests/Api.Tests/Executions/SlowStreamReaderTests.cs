@@ -73,7 +73,10 @@ public sealed class SlowStreamReaderTests
         });
 
         var slots = factory.Services.GetRequiredService<ExecutionSlots>();
-        (await RealEngine.EventuallyAsync(() => Task.FromResult(slots.Admitted == 0), TimeSpan.FromSeconds(30)))
+        // 8 s on a quiet machine; the deadline leaves room for an engine busy with other tests' image builds (a CI run
+        // building the preloaded image at the same time once took longer than 30 s). Unbounded, the stream would take
+        // over two hours at this rate.
+        (await RealEngine.EventuallyAsync(() => Task.FromResult(slots.Admitted == 0), TimeSpan.FromSeconds(90)))
             .Should().BeTrue("3 s of timeout and 5 s of grace after the code started, the slot is free again");
         var received = await reader.WaitAsync(TimeSpan.FromSeconds(30));
         received.Should().BeLessThan(16_000_000, "the connection was dropped before the stream was written");

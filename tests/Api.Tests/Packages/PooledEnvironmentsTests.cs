@@ -46,6 +46,24 @@ public sealed class PooledEnvironmentsTests : RealEngineApiTests
     private static async Task RemoveVolumesAsync(string instance)
     {
         using var engine = RealEngine.CreateClient();
+        var instanceLabel = new Dictionary<string, IDictionary<string, bool>>
+        {
+            ["label"] = new Dictionary<string, bool> { [$"code-interpreter.instance={instance}"] = true },
+        };
+
+        // A sandbox whose removal outlived the service's stop (a busy engine) still holds its environment's volume.
+        foreach (var container in await engine.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = instanceLabel }))
+        {
+            try
+            {
+                await engine.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
+            }
+            catch (Docker.DotNet.DockerContainerNotFoundException)
+            {
+                // Its removal ended meanwhile.
+            }
+        }
+
         var volumes = await engine.Volumes.ListAsync(new VolumesListParameters
         {
             Filters = new Dictionary<string, IDictionary<string, bool>>

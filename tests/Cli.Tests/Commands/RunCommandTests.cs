@@ -126,13 +126,21 @@ public sealed class RunCommandTests
     {
         var data = CinRunner.WriteTempFile("data.csv", "a,b\n1,2\n3,4\n");
         var script = CinRunner.WriteTempFile("sum.py", "import csv\nprint(sum(int(r['b']) for r in csv.DictReader(open('data.csv'))))\n");
-        var before = await _http.GetStringAsync(new Uri("/v1/files", UriKind.Relative));
+        var before = await StoredFilesAsync();
 
         var result = await CinAsync(["run", script, "--file", data]);
 
         result.ExitCode.Should().Be(0, result.Stderr);
         result.Stdout.Should().Be("6\n");
-        (await _http.GetStringAsync(new Uri("/v1/files", UriKind.Relative))).Should().Be(before, "the inputs were uploaded for this run only");
+        // Other tests of this class share the service and store files meanwhile: only this run's input may not stay.
+        (await StoredFilesAsync()).Except(before).Should().NotContain(file => file.Name == "data.csv", "the inputs were uploaded for this run only");
+    }
+
+    private async Task<List<(string Id, string Name)>> StoredFilesAsync()
+    {
+        using var listing = System.Text.Json.JsonDocument.Parse(await _http.GetStringAsync(new Uri("/v1/files", UriKind.Relative)));
+        return [.. listing.RootElement.GetProperty("files").EnumerateArray()
+            .Select(file => (file.GetProperty("file_id").GetString()!, file.GetProperty("filename").GetString()!))];
     }
 
     [Test]
