@@ -16,6 +16,8 @@ internal sealed partial class ContainerOperations(IDockerClient docker, EngineRe
     private static readonly TimeSpan EngineRetryAfter = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan OomEventLookBack = TimeSpan.FromHours(1);
     private static readonly TimeSpan OomEventQueryTimeout = TimeSpan.FromSeconds(5);
+    // The engine itself waits 10 s for a killed container to end before it kills the process directly.
+    private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(15);
 
     /// <summary>The engine's client, for calls that are not about one container's lifetime (exec).</summary>
     public IDockerClient Client => docker;
@@ -166,15 +168,22 @@ internal sealed partial class ContainerOperations(IDockerClient docker, EngineRe
     /// <summary>Kills the container, which ends its attached stream at once; a failure is logged (removal settles it).</summary>
     public async Task KillAsync(string id)
     {
+        using var timeout = new CancellationTokenSource(KillTimeout);
         try
         {
-            await docker.Containers.KillContainerAsync(id, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None)
-                .ConfigureAwait(false);
+            // The engine answers once it has handled the container's end; WaitAsync bounds it even if the call ignored
+            // its token. Removal (forced) settles a container whose end the engine has not handled by then.
+            await docker.Containers.KillContainerAsync(id, new ContainerKillParameters { Signal = "KILL" }, timeout.Token)
+                .WaitAsync(KillTimeout).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DockerApiException || IsEngineUnreachable(ex))
         {
             // Already stopped or gone: removal settles it either way.
             LogKillFailed(id, ex.Message);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            LogKillTimedOut(id, KillTimeout.TotalSeconds);
         }
     }
 
@@ -241,13 +250,14 @@ internal sealed partial class ContainerOperations(IDockerClient docker, EngineRe
         var found = false;
         try
         {
+            // WaitAsync bounds it even if the stream ignored its token.
             await docker.System.MonitorEventsAsync(parameters, new Progress(() =>
             {
                 found = true;
                 stop.Cancel();
-            }), stop.Token).ConfigureAwait(false);
+            }), stop.Token).WaitAsync(wait + OomEventQueryTimeout).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
         {
             // Found (or the engine took too long to answer): `found` says which.
         }
@@ -306,6 +316,9 @@ internal sealed partial class ContainerOperations(IDockerClient docker, EngineRe
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Kill of container {ContainerId} failed: {Reason}")]
     private partial void LogKillFailed(string containerId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The engine did not confirm the kill of container {ContainerId} within {Seconds} s; its removal settles it")]
+    private partial void LogKillTimedOut(string containerId, double seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Container {ContainerId} could not be removed; the reaper removes it once it has been stopped for a while, or at the next start")]
     private partial void LogRemoveFailed(Exception ex, string containerId);

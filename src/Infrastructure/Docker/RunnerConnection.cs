@@ -25,6 +25,7 @@ internal sealed class RunnerConnection : IAsyncDisposable
     private readonly OutputCapture _diagnostics = new(MaxDiagnosticsBytes);
     private readonly List<RunnerFrame> _frames = [];
     private Task<Chunk>? _pendingRead;
+    private volatile bool _closed;
 
     private RunnerConnection(ContainerOperations containers, string containerId, MultiplexedStream stream)
     {
@@ -148,8 +149,17 @@ internal sealed class RunnerConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the container, which ends the stream (and a wait in progress) at once.</summary>
-    public Task KillAsync() => _containers.KillAsync(ContainerId);
+    /// <summary>
+    /// Closes the stream, then kills the container; a wait for a frame in progress ends at once. Closed first because
+    /// the engine (20.10) ends a container (and with it a kill, which waits for that end) only once it has written what
+    /// the container printed to the attached stream: left unread (its reader stalled behind a slow client, or gone past
+    /// its deadline) with more output pending, the kill never returned and the container stayed up.
+    /// </summary>
+    public Task KillAsync()
+    {
+        Close();
+        return _containers.KillAsync(ContainerId);
+    }
 
     /// <summary>Reads (and drops) what is left on the stream until it ends, for <paramref name="wait"/> at most.</summary>
     public async Task DrainAsync(TimeSpan wait)
@@ -181,9 +191,15 @@ internal sealed class RunnerConnection : IAsyncDisposable
     /// <summary>Closes the stream and force-removes the container.</summary>
     public async ValueTask DisposeAsync()
     {
-        // A read still pending ends with the stream (ReadChunkAsync never throws).
-        _stream.Dispose();
+        Close();
         await _containers.RemoveAsync(ContainerId).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the stream: a read still pending ends as the stream's end (ReadChunkAsync never throws), writes fail.</summary>
+    private void Close()
+    {
+        _closed = true;
+        _stream.Dispose();
     }
 
     private async Task<Chunk> ReadChunkAsync()
@@ -193,9 +209,9 @@ internal sealed class RunnerConnection : IAsyncDisposable
             var read = await _stream.ReadOutputAsync(_buffer, 0, _buffer.Length, CancellationToken.None).ConfigureAwait(false);
             return new Chunk(read.Count, read.EOF, read.Target == MultiplexedStream.TargetStream.StandardError);
         }
-        catch (Exception ex) when (IsBroken(ex) || ex is OperationCanceledException)
+        catch (Exception ex) when (IsBroken(ex) || ex is OperationCanceledException || _closed)
         {
-            // The connection to the engine broke: the container is gone or the engine restarted.
+            // The connection to the engine broke (the container is gone or the engine restarted), or it was closed here.
             return new Chunk(0, Eof: true, IsStderr: false);
         }
     }
