@@ -20,6 +20,9 @@ internal static class SandboxContainerSpec
     /// <summary>EXECUTOR_RUNTIME of gVisor.</summary>
     public const string GVisorRuntime = "runsc";
 
+    /// <summary>The <c>SecurityOpt</c> entry that names Docker's default AppArmor profile.</summary>
+    public const string AppArmorProfile = "apparmor=docker-default";
+
     /// <summary>
     /// The runner's identity in a sandbox that runs code: root, with only the capabilities it needs to
     /// run the code as <see cref="SandboxUser"/> and to stop what the code started. The code's process
@@ -92,7 +95,9 @@ internal static class SandboxContainerSpec
                 NetworkMode = shape.Egress?.Network ?? "none",
                 ReadonlyRootfs = true,
                 CapDrop = ["ALL"],
-                SecurityOpt = ["no-new-privileges", SandboxSeccomp.SecurityOpt(options.Runtime)],
+                // Docker's own AppArmor profile, named: where AppArmor is active it confines the sandbox (and docker
+                // inspect shows it); on a host without AppArmor (this one) the engine ignores it, under runc and runsc.
+                SecurityOpt = ["no-new-privileges", SandboxSeccomp.SecurityOpt(options.Runtime), AppArmorProfile],
                 Privileged = false,
                 Tmpfs = new Dictionary<string, string>
                 {

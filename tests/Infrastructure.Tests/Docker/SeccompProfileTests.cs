@@ -22,7 +22,7 @@ public sealed class SeccompProfileTests
     public async Task StopPool() => await _sandbox.DisposeAsync();
 
     [Test]
-    public async Task Docker_inspect_of_a_sandbox_shows_the_service_s_seccomp_profile_and_no_new_privileges()
+    public async Task Docker_inspect_of_a_sandbox_shows_the_service_s_seccomp_profile_apparmor_and_no_new_privileges()
     {
         var containers = await _sandbox.Client.Containers.ListContainersAsync(new ContainersListParameters
         {
@@ -38,6 +38,7 @@ public sealed class SeccompProfileTests
 
         var options = inspect.HostConfig?.SecurityOpt ?? [];
         options.Should().Contain("no-new-privileges");
+        options.Should().Contain("apparmor=docker-default", "where AppArmor is active the sandbox runs under Docker's profile");
         var seccomp = options.Should().ContainSingle(option => option.StartsWith("seccomp=", StringComparison.Ordinal)).Subject;
         using var profile = JsonDocument.Parse(seccomp["seccomp=".Length..]);
         profile.RootElement.GetProperty("defaultAction").GetString().Should().Be("SCMP_ACT_ERRNO");
