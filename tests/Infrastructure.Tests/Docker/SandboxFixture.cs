@@ -5,6 +5,7 @@ using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Infrastructure.Options;
 using CodeInterpreter.Tests.Shared;
 using Docker.DotNet;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MsOptions = Microsoft.Extensions.Options.Options;
 
@@ -18,7 +19,9 @@ internal sealed class SandboxFixture : IAsyncDisposable
 {
     private readonly IDockerClient _client = RealEngine.CreateClient();
 
-    public SandboxFixture(int poolSize = 0, string preload = "numpy,pandas", int preloadAfterIdleMs = 1000, string runtime = "runc")
+    public SandboxFixture(
+        int poolSize = 0, string preload = "numpy,pandas", int preloadAfterIdleMs = 1000, string runtime = "runc",
+        ILogger<ContainerOperations>? containerLogger = null)
     {
         PoolOptions = new PoolOptions { Size = poolSize, Preload = preload, PreloadAfterIdleMs = preloadAfterIdleMs };
         Options = new SandboxOptions
@@ -30,7 +33,7 @@ internal sealed class SandboxFixture : IAsyncDisposable
         };
         var readiness = new ServiceReadiness();
         readiness.MarkReady();
-        var containers = Containers = new ContainerOperations(_client, new EngineResilience(), NullLogger<ContainerOperations>.Instance);
+        var containers = Containers = new ContainerOperations(_client, new EngineResilience(), containerLogger ?? NullLogger<ContainerOperations>.Instance);
         Pool = new SandboxPool(
             containers, readiness, MsOptions.Create(Options),
             MsOptions.Create(PoolOptions),

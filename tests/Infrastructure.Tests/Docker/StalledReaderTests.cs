@@ -1,5 +1,8 @@
 using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
+using CodeInterpreter.Infrastructure.Docker;
+using CodeInterpreter.Tests.Shared;
+using Microsoft.Extensions.Logging;
 
 namespace CodeInterpreter.Infrastructure.Tests.Docker;
 
@@ -10,9 +13,22 @@ namespace CodeInterpreter.Infrastructure.Tests.Docker;
 /// its kill waits for the exit: a kill sent while the stream is left unread never returned (the slot stayed taken).
 /// </summary>
 [TestFixture]
-public sealed class StalledReaderTests : RealSandboxTests
+public sealed class StalledReaderTests
 {
     private const string Flood = "import sys\nfor _ in range(16):\n    sys.stdout.write('x' * 1000000 + '\\n')";
+
+    private readonly WarningLog _warnings = new();
+    private SandboxFixture _sandbox = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        await RealEngine.RequireAsync();
+        _sandbox = new SandboxFixture(containerLogger: _warnings);
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _sandbox.DisposeAsync();
 
     [Test]
     public async Task A_run_whose_output_stalls_past_its_deadline_is_killed_and_ends_timed_out()
@@ -20,12 +36,15 @@ public sealed class StalledReaderTests : RealSandboxTests
         // The first piece of output takes 5 s to relay (a client that stopped reading); the deadline (1 s) passes meanwhile.
         var observer = new StallingObserver(TimeSpan.FromSeconds(5));
 
-        var result = await Sandbox.RunAsync(
+        var result = await _sandbox.RunAsync(
                 Flood, timeoutMs: 1000, maxOutputBytes: 16_000_000, configure: request => request with { Observer = observer })
             .WaitAsync(TimeSpan.FromSeconds(60));
 
         result.TimedOut.Should().BeTrue("the code was still printing at its deadline");
         observer.Outputs.Should().BeGreaterThan(0, "the run relayed output before it stalled");
+        _warnings.Messages.Should().NotContain(
+            message => message.Contains("did not confirm the kill", StringComparison.Ordinal),
+            "the engine confirms the kill: the run did not end only because the kill's own bound passed");
     }
 
     private sealed class StallingObserver(TimeSpan stall) : IExecutionObserver
@@ -39,6 +58,40 @@ public sealed class StalledReaderTests : RealSandboxTests
             if (Outputs++ == 0)
             {
                 await Task.Delay(stall, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>The container operations' warnings and errors, as formatted.</summary>
+    private sealed class WarningLog : ILogger<ContainerOperations>
+    {
+        private readonly List<string> _messages = [];
+
+        public IReadOnlyList<string> Messages
+        {
+            get
+            {
+                lock (_messages)
+                {
+                    return [.. _messages];
+                }
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            lock (_messages)
+            {
+                _messages.Add(formatter(state, exception));
             }
         }
     }
