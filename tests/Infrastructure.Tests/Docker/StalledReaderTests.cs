@@ -2,7 +2,6 @@ using CodeInterpreter.Application.Common.Interfaces;
 using CodeInterpreter.Domain.Executions;
 using CodeInterpreter.Infrastructure.Docker;
 using CodeInterpreter.Tests.Shared;
-using Microsoft.Extensions.Logging;
 
 namespace CodeInterpreter.Infrastructure.Tests.Docker;
 
@@ -17,14 +16,14 @@ public sealed class StalledReaderTests
 {
     private const string Flood = "import sys\nfor _ in range(16):\n    sys.stdout.write('x' * 1000000 + '\\n')";
 
-    private readonly WarningLog _warnings = new();
+    private readonly RecordingLogger<ContainerOperations> _log = new();
     private SandboxFixture _sandbox = null!;
 
     [OneTimeSetUp]
     public async Task Start()
     {
         await RealEngine.RequireAsync();
-        _sandbox = new SandboxFixture(containerLogger: _warnings);
+        _sandbox = new SandboxFixture(containerLogger: _log);
     }
 
     [OneTimeTearDown]
@@ -42,7 +41,7 @@ public sealed class StalledReaderTests
 
         result.TimedOut.Should().BeTrue("the code was still printing at its deadline");
         observer.Outputs.Should().BeGreaterThan(0, "the run relayed output before it stalled");
-        _warnings.Messages.Should().NotContain(
+        _log.Messages.Should().NotContain(
             message => message.Contains("did not confirm the kill", StringComparison.Ordinal),
             "the engine confirms the kill: the run did not end only because the kill's own bound passed");
     }
@@ -58,40 +57,6 @@ public sealed class StalledReaderTests
             if (Outputs++ == 0)
             {
                 await Task.Delay(stall, cancellationToken);
-            }
-        }
-    }
-
-    /// <summary>The container operations' warnings and errors, as formatted.</summary>
-    private sealed class WarningLog : ILogger<ContainerOperations>
-    {
-        private readonly List<string> _messages = [];
-
-        public IReadOnlyList<string> Messages
-        {
-            get
-            {
-                lock (_messages)
-                {
-                    return [.. _messages];
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (!IsEnabled(logLevel))
-            {
-                return;
-            }
-
-            lock (_messages)
-            {
-                _messages.Add(formatter(state, exception));
             }
         }
     }

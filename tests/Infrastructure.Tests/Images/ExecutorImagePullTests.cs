@@ -96,7 +96,7 @@ public sealed class ExecutorImagePullTests
         await PushTinyImageAsync(docker, image);
         await docker.Images.DeleteImageAsync(image, new ImageDeleteParameters { Force = true });
         var readiness = new ServiceReadiness();
-        var log = new RecordingLogger();
+        var log = new RecordingLogger<ExecutorImageProvisioner>();
         var options = MsOptions.Create(new SandboxOptions
         {
             DockerHost = RealEngine.DockerHost,
@@ -133,33 +133,5 @@ public sealed class ExecutorImagePullTests
             archive, new AuthConfig(), new Progress<JSONMessage>(), CancellationToken.None);
         await docker.Images.PushImageAsync(
             image[..colon], new ImagePushParameters { Tag = image[(colon + 1)..] }, new AuthConfig(), new Progress<JSONMessage>(), CancellationToken.None);
-    }
-
-    private sealed class RecordingLogger : ILogger<ExecutorImageProvisioner>
-    {
-        private readonly List<string> _messages = [];
-
-        public IReadOnlyList<string> Messages
-        {
-            get
-            {
-                lock (_messages)
-                {
-                    return [.. _messages];
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_messages)
-            {
-                _messages.Add(formatter(state, exception));
-            }
-        }
     }
 }
