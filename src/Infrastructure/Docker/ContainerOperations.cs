@@ -187,6 +187,18 @@ internal sealed partial class ContainerOperations(IDockerClient docker, EngineRe
         }
     }
 
+    /// <summary>
+    /// Closes <paramref name="attached"/>, the container's attached stream, then kills the container. Closed first
+    /// because the engine (20.10) ends a container (and with it a kill, which waits for that end) only once it has
+    /// written what the container printed to the attached stream: left unread (its reader stalled behind a slow client,
+    /// or gone past its deadline) with more output pending, the kill never returned and the container stayed up.
+    /// </summary>
+    public Task KillAsync(string id, MultiplexedStream attached)
+    {
+        attached.Dispose();
+        return KillAsync(id);
+    }
+
     /// <summary>Waits for the container to stop, for <paramref name="wait"/> at most.</summary>
     public async Task WaitForExitAsync(string id, TimeSpan wait)
     {

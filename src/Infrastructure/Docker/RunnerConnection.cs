@@ -150,15 +150,13 @@ internal sealed class RunnerConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Closes the stream, then kills the container; a wait for a frame in progress ends at once. Closed first because
-    /// the engine (20.10) ends a container (and with it a kill, which waits for that end) only once it has written what
-    /// the container printed to the attached stream: left unread (its reader stalled behind a slow client, or gone past
-    /// its deadline) with more output pending, the kill never returned and the container stayed up.
+    /// Closes the stream, then kills the container (<see cref="ContainerOperations.KillAsync(string, MultiplexedStream)"/>
+    /// says why in that order); a wait for a frame in progress ends at once.
     /// </summary>
     public Task KillAsync()
     {
-        Close();
-        return _containers.KillAsync(ContainerId);
+        _closed = true;
+        return _containers.KillAsync(ContainerId, _stream);
     }
 
     /// <summary>Reads (and drops) what is left on the stream until it ends, for <paramref name="wait"/> at most.</summary>

@@ -66,10 +66,7 @@ internal static class OneOffContainer
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 timedOut = true;
-                // Closed before the kill: the engine ends a container only once what it printed is written to this
-                // stream, and the kill waits for that end (see RunnerConnection.KillAsync).
-                stream.Dispose();
-                await containers.KillAsync(id).ConfigureAwait(false);
+                await containers.KillAsync(id, stream).ConfigureAwait(false);
             }
 
             await containers.WaitForExitAsync(id, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
